@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "voucher",
+  products: [
+    .library(name: "VoucherKit", targets: ["VoucherKit"]),
+    .executable(name: "voucher", targets: ["voucher"]),
+  ],
+  targets: [
+    // OpenSSL's libcrypto, found through pkg-config (Debian: libssl-dev).
+    .systemLibrary(
+      name: "COpenSSL",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev", "pkg-config"])]
+    ),
+    // The one C speed path: HMAC-SHA256 over precomputed pads on libcrypto's compression function.
+    .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
+    .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
+    .executableTarget(name: "voucher", dependencies: ["VoucherKit"]),
+    .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit"], resources: [.copy("Vectors")]),
+    .testTarget(name: "voucherTests", dependencies: ["voucher", "VoucherKit"]),
+  ]
+)

@@ -1,0 +1,96 @@
+// The speed path of voucher's signing: SHA-256 and HMAC-SHA256 built on libcrypto's SHA-256
+// compression function (SHA256_Transform, which uses the SHA extensions where the CPU has them).
+//
+// OpenSSL 3 marks the low-level SHA256_* functions deprecated in favour of EVP. EVP's HMAC costs
+// about 200 ns per short message here (provider dispatch and context copies), against about 90 ns
+// for two bare compressions; issuing millions of codes a second needs the latter. The functions are
+// still exported by every libcrypto 3.x, and this file is the only place that uses them.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "voucher_crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+static const uint32_t sha256_initial[8] = {
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+};
+
+static void compress(uint32_t state[8], const uint8_t block[64]) {
+  SHA256_CTX context;
+  memcpy(context.h, state, sizeof context.h);
+  SHA256_Transform(&context, block);
+  memcpy(state, context.h, sizeof context.h);
+}
+
+static void store_big_endian(const uint32_t state[8], uint8_t out[32]) {
+  for (int i = 0; i < 8; i++) {
+    out[4 * i] = (uint8_t)(state[i] >> 24);
+    out[4 * i + 1] = (uint8_t)(state[i] >> 16);
+    out[4 * i + 2] = (uint8_t)(state[i] >> 8);
+    out[4 * i + 3] = (uint8_t)state[i];
+  }
+}
+
+/// Continues a hash whose state has already absorbed `prefix_bytes` bytes (a multiple of 64):
+/// absorbs `message`, pads (FIPS 180-4 section 5.1.1) and writes the digest. Per-message buffers
+/// hold no key material (the pads live only in the prepared key), so the hot path does not wipe them.
+static void finish(uint32_t state[8], uint64_t prefix_bytes, const uint8_t *message, size_t length,
+                   uint8_t out[32]) {
+  uint64_t total_bits = (prefix_bytes + (uint64_t)length) * 8;
+  while (length >= 64) {
+    compress(state, message);
+    message += 64;
+    length -= 64;
+  }
+  uint8_t block[128];
+  memset(block, 0, sizeof block);
+  if (length > 0) memcpy(block, message, length);
+  block[length] = 0x80;
+  size_t blocks = length < 56 ? 1 : 2;
+  for (int i = 0; i < 8; i++) block[blocks * 64 - 1 - i] = (uint8_t)(total_bits >> (8 * i));
+  compress(state, block);
+  if (blocks == 2) compress(state, block + 64);
+  store_big_endian(state, out);
+}
+
+void vc_sha256(const uint8_t *message, size_t length, uint8_t out[32]) {
+  uint32_t state[8];
+  memcpy(state, sha256_initial, sizeof state);
+  finish(state, 0, message, length, out);
+}
+
+void vc_hmac_sha256_key_init(vc_hmac_sha256_key *key, const uint8_t *secret, size_t length) {
+  uint8_t block[64];
+  uint8_t hashed[32];
+  memset(block, 0, sizeof block);
+  if (length > 64) {
+    vc_sha256(secret, length, hashed);
+    memcpy(block, hashed, sizeof hashed);
+  } else if (length > 0) {
+    memcpy(block, secret, length);
+  }
+  uint8_t pad[64];
+  for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+  memcpy(key->inner, sha256_initial, sizeof key->inner);
+  compress(key->inner, pad);
+  for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+  memcpy(key->outer, sha256_initial, sizeof key->outer);
+  compress(key->outer, pad);
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(hashed, sizeof hashed);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+void vc_hmac_sha256(const vc_hmac_sha256_key *key, const uint8_t *message, size_t length,
+                    uint8_t out[32]) {
+  uint32_t state[8];
+  uint8_t inner[32];
+  memcpy(state, key->inner, sizeof state);
+  finish(state, 64, message, length, inner);
+  memcpy(state, key->outer, sizeof state);
+  finish(state, 64, inner, sizeof inner, out);
+}
+
+void vc_cleanse(void *pointer, size_t length) { OPENSSL_cleanse(pointer, length); }

@@ -1,0 +1,52 @@
+/// Errors raised while reading, adding or using campaigns.
+public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// No campaign has this id.
+  case unknownCampaign(CampaignID)
+  /// The campaign has no such channel.
+  case unknownChannel(CampaignID, ChannelID)
+  /// A campaign with this id exists already.
+  case duplicateCampaign(CampaignID)
+  /// A setting is out of range or inconsistent; the text says which and why.
+  case invalidSetting(String)
+  /// The key slot's code space has no room for the campaign.
+  case spaceExhausted(slot: KeySlot, needed: Int, free: Int)
+  /// The serials asked for pass the channel's capacity.
+  case capacityExceeded(CampaignID, channel: ChannelID, capacity: Int, available: Int, first: Int)
+  /// The campaign's key may no longer issue codes.
+  case keyNotActive(slot: KeySlot, state: KeyState)
+  /// The campaign names a key slot the ring does not have.
+  case missingKey(KeySlot)
+  /// A campaign or issue-log file is damaged.
+  case malformedFile(path: String, reason: String)
+  /// Another process held the campaign's lock too long.
+  case busy(path: String)
+  /// A file could not be read or written.
+  case io(SystemError)
+
+  public var description: String {
+    switch self {
+    case .unknownCampaign(let id):
+      return "no campaign '\(id)'; 'voucher campaign list' shows them"
+    case .unknownChannel(let id, let channel):
+      return "campaign '\(id)' has no channel '\(channel)'"
+    case .duplicateCampaign(let id):
+      return "campaign '\(id)' exists already"
+    case .invalidSetting(let text):
+      return text
+    case .spaceExhausted(let slot, let needed, let free):
+      return "key slot \(slot) has room for \(free) more codes, the campaign needs \(needed); make a new key with 'voucher keys new'"
+    case .capacityExceeded(let id, let channel, let capacity, let available, let first):
+      return "campaign '\(id)' channel '\(channel)' has \(capacity) serials; \(available) are left from serial \(first)"
+    case .keyNotActive(let slot, let state):
+      return "the campaign's key (slot \(slot)) is \(state) and issues no more codes"
+    case .missingKey(let slot):
+      return "the campaign's key (slot \(slot)) is not in the key ring"
+    case .malformedFile(let path, let reason):
+      return "\(path) is damaged: \(reason)"
+    case .busy(let path):
+      return "\(path) is locked by another process; try again"
+    case .io(let error):
+      return error.description
+    }
+  }
+}

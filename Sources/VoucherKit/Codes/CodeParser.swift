@@ -1,0 +1,78 @@
+import Foundation
+
+/// Turns typed text into a ``VoucherCode``: the narrow, closed domain of normalisation.
+enum CodeParser {
+  /// Parses `text`, normalising it first (NFKC only when it is not plain ASCII).
+  static func parse(_ text: some StringProtocol) throws(MalformedCode) -> VoucherCode {
+    var string = String(text)
+    switch string.withUTF8(parseASCII) {
+    case .code(let code): return code
+    case .malformed(let problem): throw problem
+    case .needsUnicode: return try parseUnicode(string)
+    }
+  }
+
+  /// What a pass over plain ASCII found.
+  enum ASCIIOutcome {
+    case code(VoucherCode)
+    case malformed(MalformedCode)
+    case needsUnicode
+  }
+
+  /// Parses plain ASCII input without allocating; answers ``ASCIIOutcome/needsUnicode`` when the
+  /// input has non-ASCII bytes and needs Unicode normalisation first.
+  @inline(__always)
+  static func parseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> ASCIIOutcome {
+    var packed: UInt128 = 0
+    var count = 0
+    let maximum = CodeFormat.symbolCounts.upperBound
+    return Crockford.decodeTable.withUnsafeBufferPointer { table in
+      for offset in bytes.indices {
+        let byte = bytes[offset]
+        if byte >= 0x80 { return .needsUnicode }
+        let value = table[Int(byte)]
+        if value == Crockford.separator { continue }
+        if value == Crockford.invalid {
+          return .malformed(.invalidCharacter(position: offset + 1, character: Unicode.Scalar(byte)))
+        }
+        count += 1
+        if count > maximum {
+          return .malformed(.tooLong(symbols: count))
+        }
+        packed = packed << 5 | UInt128(value)
+      }
+      do throws(MalformedCode) {
+        return .code(try finish(packed: packed, count: count))
+      } catch {
+        return .malformed(error)
+      }
+    }
+  }
+
+  /// Parses text with non-ASCII characters: NFKC folds full-width and other compatibility forms
+  /// to ASCII; whatever is still not ASCII is named by its position.
+  static func parseUnicode(_ text: String) throws(MalformedCode) -> VoucherCode {
+    let normalised = text.precomposedStringWithCompatibilityMapping
+    var packed: UInt128 = 0
+    var count = 0
+    for (offset, scalar) in normalised.unicodeScalars.enumerated() {
+      guard scalar.isASCII else { throw .invalidCharacter(position: offset + 1, character: scalar) }
+      let value = Crockford.decodeTable[Int(scalar.value)]
+      if value == Crockford.separator { continue }
+      if value == Crockford.invalid { throw .invalidCharacter(position: offset + 1, character: scalar) }
+      count += 1
+      if count > CodeFormat.symbolCounts.upperBound { throw .tooLong(symbols: count) }
+      packed = packed << 5 | UInt128(value)
+    }
+    return try finish(packed: packed, count: count)
+  }
+
+  @inline(__always)
+  private static func finish(packed: UInt128, count: Int) throws(MalformedCode) -> VoucherCode {
+    if count == 0 { throw .empty }
+    guard CodeFormat.symbolCounts.contains(count) else { throw .wrongLength(symbols: count) }
+    let code = VoucherCode(packed: packed, count: count)
+    if code.slotSymbol > KeySlot.maximum { throw .unsupportedFormat }
+    return code
+  }
+}

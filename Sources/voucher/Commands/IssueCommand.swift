@@ -1,0 +1,96 @@
+import Foundation
+import VoucherKit
+
+/// `voucher issue`: writes a campaign channel's codes for a print shop.
+enum IssueCommand {
+  static let spec = CommandSpec(
+    name: "voucher issue",
+    overview: """
+      Write codes of one campaign channel. Without --first, serials continue after the last ones \
+      issued, so two runs never print the same codes; --first regenerates a range for a reprint.
+      """,
+    usage: "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force]",
+    options: [
+      .value("campaign", "id", "The campaign."),
+      .value("channel", "name", "The distribution channel."),
+      .value("count", "n", "How many codes."),
+      .value("first", "serial", "Regenerate codes from this serial (a reprint)."),
+      .value("format", "format", "text (one code per line, default), csv (serial,code) or json."),
+      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .flag("force", "Replace an existing output file."),
+      .value("threads", "n", "Threads making codes (default: every core)."),
+    ])
+
+  static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
+    _ = try options.positionals(0, "")
+    guard let campaignID = CampaignID(try options.required("campaign")) else {
+      throw CommandError.usage("--campaign must be 1 to 32 of a-z, 0-9 and -")
+    }
+    guard let channel = ChannelID(try options.required("channel")) else {
+      throw CommandError.usage("--channel must be 1 to 32 of a-z, 0-9 and -")
+    }
+    _ = try options.required("count")
+    let count = try options.integer("count", in: 1...Campaign.codeSpacePerKey)!
+    let first = try options.integer("first", in: 1...Campaign.codeSpacePerKey)
+    let format = try options.choice("format", IssueFormat.self) ?? .text
+    let threads = try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+    let output = options.value("output")
+    if let output, output.isEmpty || output.utf8.contains(0) { throw CommandError.usage("--output must name a file") }
+    if options.has("force") && output == nil { throw CommandError.usage("--force goes with --output") }
+
+    let ring = try KeyRing.load(from: context.home.keys)
+    guard let campaign = try context.home.campaignStore.load().campaign(campaignID) else {
+      throw CampaignError.unknownCampaign(campaignID)
+    }
+    guard let channelIndex = campaign.channelIndex(channel) else { throw CampaignError.unknownChannel(campaignID, channel) }
+    let issuer = try Issuer(campaign: campaign, keyRing: ring)
+    if ring.info(for: campaign.slot)?.isDemo == true {
+      context.console.warning("issuing with the demo key (slot \(campaign.slot)): its secret is public, so anyone can forge these codes")
+    }
+
+    // Stage the output file first: an unwritable folder or an existing file fails before any
+    // serial is reserved.
+    var staged: StagedFile?
+    if let output {
+      if !options.has("force") && FileSystem.exists(output) {
+        throw CommandError(ExitStatus.cannotCreate, "\(output) exists; pass --force to replace it")
+      }
+      do {
+        staged = try StagedFile(for: output)
+      } catch {
+        throw CommandError(ExitStatus.cannotCreate, error.description)
+      }
+    }
+    do {
+      let serials = try context.home.issueLog(campaignID).reserve(
+        campaign: campaign, channel: channel, count: count, first: first, now: context.now)
+      let showProgress = context.console.errorIsTerminal && count >= 200_000
+      var lastShown = Date.distantPast
+      try issuer.write(
+        channel: channelIndex, serials: serials, format: format, threads: threads,
+        to: { bytes in
+          if let staged { try staged.write(bytes) } else { try context.console.writeOut(bytes) }
+        },
+        progress: { done in
+          guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else { return }
+          lastShown = Date()
+          context.console.writeError("\rissued \(done) of \(count) codes")
+          if done == count { context.console.writeError("\n") }
+        })
+      if let staged, let output {
+        do {
+          try staged.commit(replace: options.has("force"))
+        } catch {
+          throw CommandError(error.code == EEXIST ? ExitStatus.cannotCreate : ExitStatus.ioError, error.description)
+        }
+        try context.console.print(
+          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(output)\n")
+      }
+    } catch {
+      staged?.discard()
+      throw error
+    }
+    return ExitStatus.success
+  }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import VoucherKit
+
+/// `voucher verify`: checks codes offline and answers each with a status.
+enum VerifyCommand {
+  static let spec = CommandSpec(
+    name: "voucher verify",
+    overview: "Check codes: genuine, mistyped, forged, expired, not valid at this venue, ...",
+    usage: "[--at store|online] [--format text|json] <code>... | -",
+    arguments: [("<code>", "A code as typed (any case; dashes and spaces ignored), or - to read one code per line from standard input.")],
+    options: [
+      .value("at", "venue", "Where the code is being used: store or online. Without it the venue is not checked."),
+      .value("format", "format", "text (default) or json: one array of answers."),
+    ])
+
+  static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
+    let venue = try options.choice("at", Venue.self)
+    let format = try options.choice("format", OutputFormat.self) ?? .text
+    guard !options.positionals.isEmpty else { throw CommandError.usage("no code given; pass codes or - for standard input") }
+    if options.positionals.contains("-") && options.positionals.count > 1 {
+      throw CommandError.usage("'-' reads codes from standard input and cannot be mixed with codes")
+    }
+    let verifier = Verifier(
+      keyRing: try KeyRing.load(from: context.home.keys), campaigns: try context.home.campaignStore.load())
+    var output = AnswerWriter(format: format, console: context.console)
+    var rejected = false
+    func answer(_ text: String, tooLong: Bool = false) throws {
+      let verification = tooLong ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
+      if verification.status != .valid { rejected = true }
+      try output.write(Answer(input: text, verification))
+    }
+    if options.positionals == ["-"] {
+      var reader = LineReader(console: context.console)
+      while let (line, tooLong) = try reader.next() {
+        try answer(String(decoding: line, as: UTF8.self), tooLong: tooLong)
+      }
+    } else {
+      for text in options.positionals { try answer(text) }
+    }
+    try output.finish()
+    return rejected ? ExitStatus.rejected : ExitStatus.success
+  }
+}
+
+/// One answer about one code, as printed in text and JSON.
+struct Answer: Encodable {
+  let input: String
+  let code: String
+  let status: String
+  var message: String?
+  var campaign: String?
+  var channel: String?
+  var serial: Int?
+  var title: String?
+  var suggestion: String?
+
+  init(input: String, _ verification: Verification) {
+    self.input = input.unicodeScalars.count > 256 ? String(String.UnicodeScalarView(input.unicodeScalars.prefix(256))) + "…" : input
+    code = verification.code?.description ?? self.input
+    status = verification.status.rawValue
+    if let voucher = verification.voucher {
+      campaign = voucher.campaign.id.rawValue
+      channel = voucher.channel.rawValue
+      serial = voucher.serial
+      title = voucher.campaign.title
+    }
+    switch verification {
+    case .valid: message = nil
+    case .malformed(let problem): message = problem.description
+    case .mistyped(_, let suggestion):
+      self.suggestion = suggestion?.description
+      message = "the check symbol does not match: re-enter the code" + (suggestion.map { "; did you mean \($0)?" } ?? "")
+    case .forged: message = "not signed by this key ring: not a genuine code"
+    case .unknownCampaign: message = "genuine, but its campaign is not known here"
+    case .revokedKey(_, let slot): message = "signed by key slot \(slot), which has been revoked"
+    case .notYetValid(let voucher): message = "the campaign starts \(voucher.campaign.starts ?? "later")"
+    case .expired(let voucher): message = "the campaign ended \(voucher.campaign.ends ?? "earlier")"
+    case .wrongVenue(let voucher, let venue):
+      message = "redeemable \(voucher.campaign.redeemAt == .store ? "in stores" : "online") only, not \(venue == .store ? "in a store" : "online")"
+    }
+  }
+
+  /// One line: the code (or the escaped input), the status, and what it means.
+  var line: String {
+    var text = (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
+    if let campaign, let channel, let serial {
+      text += "  campaign \(campaign), channel \(channel), serial \(serial)"
+      if let title { text += ": \(title)" }
+    }
+    if let message { text += (campaign == nil ? "  " : "; ") + message }
+    return text + "\n"
+  }
+}
+
+/// Streams answers as text lines or as one JSON array.
+struct AnswerWriter {
+  let format: OutputFormat
+  let console: any Console
+  private var count = 0
+  private let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
+
+  init(format: OutputFormat, console: any Console) {
+    self.format = format
+    self.console = console
+  }
+
+  mutating func write(_ answer: Answer) throws {
+    switch format {
+    case .text:
+      try console.print(answer.line)
+    case .json:
+      let json = String(decoding: try encoder.encode(answer), as: UTF8.self)
+      try console.print((count == 0 ? "[\n  " : ",\n  ") + json)
+    }
+    count += 1
+  }
+
+  func finish() throws {
+    if format == .json { try console.print(count == 0 ? "[]\n" : "\n]\n") }
+  }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import VoucherKit
+
+/// What every command is given: where the home is, how to talk to the user, and the time.
+struct Context {
+  let home: VoucherHome
+  let console: any Console
+  let now: Date
+}
+
+let mainSpec = CommandSpec(
+  name: "voucher",
+  overview: "Issue HMAC-signed voucher codes and check them at the till.",
+  usage: "[--home <dir>] <subcommand> [<options>]",
+  options: [
+    .value("home", "dir", "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."),
+    .flag("version", "Show the version."),
+  ],
+  subcommands: [
+    ("verify", "Check codes offline: genuine, mistyped, forged, expired, ..."),
+    ("issue", "Write a campaign channel's codes for print."),
+    ("campaign", "Add, list and show campaigns."),
+    ("keys", "Make, list, retire and revoke signing keys."),
+    ("demo", "Walk through issuing and checking codes with the demo key."),
+  ])
+
+/// The version `voucher --version` prints.
+let voucherVersion = "0.1.0 (code format 1)"
+
+/// Runs one command line and answers its exit status; nothing here exits the process.
+///
+/// - Parameters:
+///   - arguments: The arguments after the program name.
+///   - console: Where output goes and input comes from.
+///   - now: The time commands check dates against.
+/// - Returns: The exit status.
+func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int32 {
+  do {
+    // Global options come before the subcommand.
+    var index = 0
+    var homePath = console.environment["VOUCHER_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+    while index < arguments.count, arguments[index].hasPrefix("-") {
+      let argument = arguments[index]
+      if argument == "--help" || argument == "-h" {
+        try console.print(mainSpec.help)
+        return ExitStatus.success
+      } else if argument == "--version" {
+        try console.print("voucher \(voucherVersion)\n")
+        return ExitStatus.success
+      } else if argument == "--home" {
+        guard index + 1 < arguments.count else { throw CommandError.usage("--home needs a value <dir>") }
+        homePath = arguments[index + 1]
+        index += 2
+      } else if argument.hasPrefix("--home=") {
+        homePath = String(argument.dropFirst(7))
+        index += 1
+      } else {
+        throw CommandError.usage("unknown option '\(printable(argument))'; see 'voucher --help'")
+      }
+    }
+    guard index < arguments.count else {
+      throw CommandError.usage("missing subcommand; see 'voucher --help'")
+    }
+    if let homePath, homePath.isEmpty || homePath.utf8.contains(0) {
+      throw CommandError.usage("--home must name a folder")
+    }
+    let context = Context(home: VoucherHome(homePath ?? "."), console: console, now: now)
+    let rest = Array(arguments[(index + 1)...])
+    switch arguments[index] {
+    case "verify": return try VerifyCommand.run(rest, context)
+    case "issue": return try IssueCommand.run(rest, context)
+    case "campaign": return try CampaignCommand.run(rest, context)
+    case "keys": return try KeysCommand.run(rest, context)
+    case "demo": return try DemoCommand.run(rest, context)
+    case "help":
+      try console.print(mainSpec.help)
+      return ExitStatus.success
+    default:
+      throw CommandError.usage("unknown subcommand '\(printable(arguments[index]))'; see 'voucher --help'")
+    }
+  } catch {
+    let failure = CommandError(error)
+    console.error(failure.message)
+    return failure.status
+  }
+}
+
+/// Parses a command's arguments, printing help and answering `nil` when help was asked for.
+func parse(_ spec: CommandSpec, _ arguments: [String], _ context: Context) throws -> ParsedArguments? {
+  guard let parsed = try spec.parse(arguments) else {
+    try context.console.print(spec.help)
+    return nil
+  }
+  return parsed
+}
+
+/// Writes a value as one key-sorted JSON document.
+func printJSON<T: Encodable>(_ value: T, _ console: any Console) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  var data = try encoder.encode(value)
+  data.append(0x0A)
+  try data.withUnsafeBytes { (raw) throws in try console.writeOut(raw) }
+}
+
+/// Output formats of commands that print results.
+enum OutputFormat: String, CaseIterable {
+  case text
+  case json
+}

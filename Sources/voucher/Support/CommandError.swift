@@ -1,0 +1,49 @@
+import VoucherKit
+
+/// A failure that ends a command: one `error:` line and an exit status.
+struct CommandError: Error {
+  let status: Int32
+  let message: String
+
+  init(_ status: Int32, _ message: String) {
+    self.status = status
+    self.message = message
+  }
+
+  /// A command-line mistake, exit 64.
+  static func usage(_ message: String) -> CommandError { CommandError(ExitStatus.usage, message) }
+
+  /// Maps the library's errors to a message and an exit status.
+  init(_ error: any Error) {
+    switch error {
+    case let error as CommandError:
+      self = error
+    case let error as KeyRingError:
+      let status: Int32
+      switch error {
+      case .missingKeyRing, .emptyKeyRing, .unknownSlot, .noActiveKey: status = ExitStatus.noInput
+      case .keyFileTooOpen, .keyTooShort: status = ExitStatus.configuration
+      case .malformedKeyFile, .invalidTransition: status = ExitStatus.dataError
+      case .noFreeSlot: status = ExitStatus.cannotCreate
+      case .randomFailed, .io: status = ExitStatus.ioError
+      }
+      self.init(status, error.description)
+    case let error as CampaignError:
+      let status: Int32
+      switch error {
+      case .unknownCampaign, .unknownChannel, .missingKey: status = ExitStatus.noInput
+      case .duplicateCampaign, .spaceExhausted: status = ExitStatus.cannotCreate
+      case .invalidSetting: status = ExitStatus.usage
+      case .capacityExceeded, .malformedFile: status = ExitStatus.dataError
+      case .keyNotActive: status = ExitStatus.configuration
+      case .busy: status = ExitStatus.busy
+      case .io: status = ExitStatus.ioError
+      }
+      self.init(status, error.description)
+    case let error as SystemError:
+      self.init(ExitStatus.ioError, error.description)
+    default:
+      self.init(ExitStatus.software, "internal error: \(error)")
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/// The exit statuses of `voucher`, from `<sysexits.h>` where one fits. The README lists them.
+enum ExitStatus {
+  /// The command did its job and every code is valid.
+  static let success: Int32 = 0
+  /// At least one code was rejected (malformed, mistyped, forged, expired, ...).
+  static let rejected: Int32 = 1
+  /// The command line is wrong: unknown option, missing or bad value (`EX_USAGE`).
+  static let usage: Int32 = 64
+  /// A data file is malformed, or input data is inconsistent with it (`EX_DATAERR`).
+  static let dataError: Int32 = 65
+  /// A key ring, campaign or other input is missing (`EX_NOINPUT`).
+  static let noInput: Int32 = 66
+  /// An internal error (`EX_SOFTWARE`).
+  static let software: Int32 = 70
+  /// An output file cannot be created (`EX_CANTCREAT`).
+  static let cannotCreate: Int32 = 73
+  /// Reading or writing failed (`EX_IOERR`).
+  static let ioError: Int32 = 74
+  /// Busy: another process held a lock too long; try again (`EX_TEMPFAIL`).
+  static let busy: Int32 = 75
+  /// A configuration problem, such as a key file's mode (`EX_CONFIG`).
+  static let configuration: Int32 = 78
+}

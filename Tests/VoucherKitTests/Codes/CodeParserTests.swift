@@ -1,0 +1,52 @@
+import Testing
+
+@testable import VoucherKit
+
+@Suite("Reading typed codes")
+struct CodeParserTests {
+  let code = "0WPJ-RMMH-SG6J-XJH7"
+
+  @Test("separators, case and look-alike letters are normalised")
+  func normalisation() throws {
+    let canonical = try VoucherCode(parsing: code)
+    #expect(canonical.description == code)
+    #expect(canonical.symbols == "0WPJRMMHSG6JXJH7")
+    for variant in ["0wpj-rmmh-sg6j-xjh7", "0WPJRMMHSG6JXJH7", "0WPJ RMMH SG6J XJH7", "0WPJ.RMMH_SG6J XJH7", "OWPJ-RMMH-SG6J-XJH7", " 0WPJ-RMMH-SG6J-XJH7 "] {
+      #expect(try VoucherCode(parsing: variant) == canonical, "\(variant)")
+    }
+    // Full-width forms fold to ASCII under NFKC.
+    #expect(try VoucherCode(parsing: "０ＷＰＪ－ＲＭＭＨ－ＳＧ６Ｊ－ＸＪＨ７") == canonical)
+  }
+
+  @Test("a character that is no symbol is named with its position")
+  func invalidCharacters() {
+    #expect(throws: MalformedCode.invalidCharacter(position: 3, character: "U")) { try VoucherCode(parsing: "0WU") }
+    #expect(throws: MalformedCode.invalidCharacter(position: 5, character: "\0")) { try VoucherCode(parsing: "0WPJ\0RMMH") }
+    #expect(throws: MalformedCode.invalidCharacter(position: 2, character: "\u{7}")) { try VoucherCode(parsing: "0\u{7}") }
+    #expect(throws: MalformedCode.invalidCharacter(position: 1, character: "é")) { try VoucherCode(parsing: "éWPJ") }
+    #expect(throws: MalformedCode.invalidCharacter(position: 3, character: "/")) { try VoucherCode(parsing: "../etc/passwd") }
+  }
+
+  @Test("lengths outside 15 to 20 symbols are malformed, however long the input")
+  func lengths() {
+    #expect(throws: MalformedCode.empty) { try VoucherCode(parsing: "") }
+    #expect(throws: MalformedCode.empty) { try VoucherCode(parsing: " - - ") }
+    #expect(throws: MalformedCode.wrongLength(symbols: 14)) { try VoucherCode(parsing: String(repeating: "1", count: 14)) }
+    #expect(throws: MalformedCode.tooLong(symbols: 21)) { try VoucherCode(parsing: String(repeating: "1", count: 100_000)) }
+    #expect(throws: MalformedCode.unsupportedFormat) { try VoucherCode(parsing: "Z" + String(repeating: "1", count: 15)) }
+  }
+
+  @Test("every naughty string reads as a code or is malformed, never a crash")
+  func naughtyStrings() throws {
+    let strings = try VoucherKitTests.naughtyStrings()
+    #expect(strings.count > 500)
+    for text in strings {
+      do {
+        let code = try VoucherCode(parsing: text)
+        #expect(CodeFormat.symbolCounts.contains(code.count))
+      } catch {
+        #expect(!error.description.isEmpty)
+      }
+    }
+  }
+}
