@@ -18,7 +18,9 @@ let package = Package(
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
     .executableTarget(name: "voucher", dependencies: ["VoucherKit"]),
-    .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit"], resources: [.copy("Vectors")]),
-    .testTarget(name: "voucherTests", dependencies: ["voucher", "VoucherKit"]),
+    // Fixtures shared by the test targets (hostile strings, a seeded generator, a JSON reader).
+    .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
+    .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
+    .testTarget(name: "voucherTests", dependencies: ["voucher", "VoucherKit", "VoucherTestSupport"]),
   ]
 )

@@ -104,11 +104,12 @@ public struct Issuer: Sendable {
   ) -> Int {
     let out = buffer.baseAddress!
     var offset = 0
-    let base = campaign.payload(channel: channel, serial: 0)
+    // The payload of serial s is first + s - 1; `before` is one less than the first payload.
+    let before = UInt32(campaign.base + channel * campaign.capacity) &- 1
     let tagBits = campaign.tagBits
     let count = bodySymbols + 2
     for serial in serials {
-      let body = sealer.seal(payload: base &+ UInt32(truncatingIfNeeded: serial), tagBits: tagBits)
+      let body = sealer.seal(payload: before &+ UInt32(truncatingIfNeeded: serial), tagBits: tagBits)
       let code = VoucherCode.assemble(slot: sealer.slot, body: body, bodySymbols: bodySymbols)
       switch format {
       case .text:

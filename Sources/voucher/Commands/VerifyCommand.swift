@@ -25,18 +25,22 @@ enum VerifyCommand {
       keyRing: try KeyRing.load(from: context.home.keys), campaigns: try context.home.campaignStore.load())
     var output = AnswerWriter(format: format, console: context.console)
     var rejected = false
-    func answer(_ text: String, tooLong: Bool = false) throws {
+    // A malformed code is bad input: besides its answer it gets an `error:` line naming it.
+    func answer(_ text: String, source: String, tooLong: Bool = false) throws {
       let verification = tooLong ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
       if verification.status != .valid { rejected = true }
+      if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
       try output.write(Answer(input: text, verification))
     }
     if options.positionals == ["-"] {
       var reader = LineReader(console: context.console)
+      var number = 0
       while let (line, tooLong) = try reader.next() {
-        try answer(String(decoding: line, as: UTF8.self), tooLong: tooLong)
+        number += 1
+        try answer(String(decoding: line, as: UTF8.self), source: "line \(number)", tooLong: tooLong)
       }
     } else {
-      for text in options.positionals { try answer(text) }
+      for (number, text) in options.positionals.enumerated() { try answer(text, source: "code \(number + 1)") }
     }
     try output.finish()
     return rejected ? ExitStatus.rejected : ExitStatus.success

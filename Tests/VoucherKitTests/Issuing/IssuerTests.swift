@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VoucherTestSupport
 
 @testable import VoucherKit
 
@@ -80,6 +81,10 @@ struct IssuerTests {
       try issuer.write(channel: 1, serials: serials, format: .text, threads: threads, to: { text += $0 })
       #expect(String(decoding: text, as: UTF8.self) == expected.joined(separator: "\n") + "\n")
     }
+    // The very first payload of a campaign (channel 0, serial 1) too.
+    var first = [UInt8]()
+    try issuer.write(channel: 0, serials: 1...2, format: .text, to: { first += $0 })
+    #expect(String(decoding: first, as: UTF8.self) == "\(issuer.code(channel: 0, serial: 1))\n\(issuer.code(channel: 0, serial: 2))\n")
     var csv = [UInt8]()
     try issuer.write(channel: 1, serials: serials, format: .csv, threads: 2, to: { csv += $0 })
     let rows = zip(serials, expected).map { "\($0),\($1)\r\n" }.joined()
@@ -115,24 +120,4 @@ struct IssuerTests {
 /// The pinned code of each format version.
 enum GoldenCode {
   static let format1 = "09VK-1B66-YBR6-QD7N"
-}
-
-/// Any JSON value, for reading output back.
-enum JSONValue: Decodable, Equatable {
-  case string(String)
-  case number(Double)
-  case bool(Bool)
-  case null
-  case array([JSONValue])
-  case object([String: JSONValue])
-
-  init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if container.decodeNil() { self = .null }
-    else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-    else if let value = try? container.decode(Double.self) { self = .number(value) }
-    else if let value = try? container.decode(String.self) { self = .string(value) }
-    else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-    else { self = .object(try container.decode([String: JSONValue].self)) }
-  }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VoucherTestSupport
 
 @testable import VoucherKit
 
@@ -24,19 +25,6 @@ func temporaryFolder() throws -> String {
   return path
 }
 
-/// A deterministic generator for property tests (SplitMix64), so a failure can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 /// A key ring in memory with fixed secrets, one per slot given.
 func testRing(_ slots: [Int: UInt8], states: [Int: KeyState] = [:]) -> KeyRing {
   KeyRing(keys: slots.map { slot, fill in
@@ -55,17 +43,5 @@ func testCampaign(
     redeemAt: redeemAt, tagBits: tagBits, capacity: capacity, slot: KeySlot(slot)!, base: base, created: "2026-01-01T00:00:00Z")
 }
 
-/// The path of the Big List of Naughty Strings beside the repository (`../shared/data`).
-func naughtyStrings() throws -> [String] {
-  var url = URL(fileURLWithPath: #filePath)
-  while url.path != "/" {
-    url.deleteLastPathComponent()
-    let candidate = url.appendingPathComponent("shared/data/naughty-strings.txt")
-    if FileManager.default.fileExists(atPath: candidate.path) {
-      let text = try String(contentsOf: candidate, encoding: .utf8)
-      return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.hasPrefix("#") }
-    }
-  }
-  Issue.record("../shared/data/naughty-strings.txt is missing: the hostile-input tests need it")
-  return []
-}
+/// The Big List of Naughty Strings (see `TestData`).
+func naughtyStrings() throws -> [String] { try TestData.naughtyStrings() }

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// What one run of the built `voucher` binary did.
+struct Outcome {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+  var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+  var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+}
+
+/// A temporary home folder driven through the real binary.
+struct Home {
+  let path: String
+
+  /// An empty home; `keyed` adds a key and a campaign `summer` (channels flyer, receipt).
+  init(keyed: Bool = true) throws {
+    path = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-e2e-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    if keyed {
+      try #require(run("keys", "new").status == 0)
+      try #require(run("campaign", "add", "summer", "--channels", "flyer,receipt", "--capacity", "100000", "--title", "Summer coffee").status == 0)
+    }
+  }
+
+  func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+  /// Runs `voucher --home HOME arguments...`.
+  @discardableResult
+  func run(_ arguments: String..., stdin: Data? = nil, environment: [String: String] = [:]) -> Outcome {
+    runBinary(["--home", path] + arguments, stdin: stdin, environment: environment, directory: path)
+  }
+
+  @discardableResult
+  func run(arguments: [String], stdin: Data? = nil) -> Outcome {
+    runBinary(["--home", path] + arguments, stdin: stdin, environment: [:], directory: path)
+  }
+
+  /// Every file under the home with its mode and contents, to show a failed command changed nothing.
+  func snapshot() -> [String: String] {
+    var result: [String: String] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: path)
+    while let relative = enumerator?.nextObject() as? String {
+      let full = path + "/" + relative
+      let attributes = (try? FileManager.default.attributesOfItem(atPath: full)) ?? [:]
+      let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+      let contents = FileManager.default.contents(atPath: full).map { String(decoding: $0, as: UTF8.self) } ?? "<folder>"
+      result[relative] = "\(mode):\(contents)"
+    }
+    return result
+  }
+}
+
+/// The built `voucher` binary beside the test bundle.
+let voucherBinary: String = {
+  var url = Bundle.main.bundleURL
+  if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
+  for candidate in [url.appendingPathComponent("voucher"), URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("voucher")] {
+    if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+  }
+  return url.appendingPathComponent("voucher").path
+}()
+
+/// Runs the binary with stdin, stdout and stderr in files (no pipe can fill up and block).
+func runBinary(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], directory: String? = nil) -> Outcome {
+  let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-io-\(UUID().uuidString)")
+  try! FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: scratch) }
+  let input = scratch.appendingPathComponent("in")
+  let output = scratch.appendingPathComponent("out")
+  let errors = scratch.appendingPathComponent("err")
+  _ = FileManager.default.createFile(atPath: input.path, contents: stdin ?? Data())
+  _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: voucherBinary)
+  process.arguments = arguments
+  var env = ProcessInfo.processInfo.environment
+  env.removeValue(forKey: "VOUCHER_HOME")
+  env.merge(environment) { $1 }
+  process.environment = env
+  if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+  process.standardInput = try! FileHandle(forReadingFrom: input)
+  process.standardOutput = try! FileHandle(forWritingTo: output)
+  process.standardError = try! FileHandle(forWritingTo: errors)
+  try! process.run()
+  process.waitUntilExit()
+  return Outcome(
+    status: process.terminationStatus,
+    stdout: String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self),
+    stderr: String(decoding: (try? Data(contentsOf: errors)) ?? Data(), as: UTF8.self))
+}
