@@ -18,6 +18,9 @@ let package = Package(
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
     .executableTarget(name: "voucher", dependencies: ["VoucherKit"]),
+    // The benchmark and its Foundation-only baseline process.
+    .executableTarget(name: "voucher-bench", dependencies: ["VoucherKit"]),
+    .executableTarget(name: "foundation-baseline"),
     // Fixtures shared by the test targets (hostile strings, a seeded generator, a JSON reader).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),

@@ -93,4 +93,39 @@ void vc_hmac_sha256(const vc_hmac_sha256_key *key, const uint8_t *message, size_
   finish(state, 64, inner, sizeof inner, out);
 }
 
+/// Fills `block` with a message of at most 55 bytes, its padding and its length in bits, counting
+/// `prefix_bytes` already absorbed.
+static inline void pad_short(uint8_t block[64], const uint8_t *message, size_t length, uint64_t prefix_bytes) {
+  memcpy(block, message, length);
+  block[length] = 0x80;
+  memset(block + length + 1, 0, 55 - length);
+  uint64_t bits = (prefix_bytes + length) * 8;
+  for (int i = 0; i < 8; i++) block[63 - i] = (uint8_t)(bits >> (8 * i));
+}
+
+uint64_t vc_hmac_sha256_prefix64(const vc_hmac_sha256_key *key, const uint8_t *message, size_t length) {
+  SHA256_CTX context;
+  uint8_t block[64];
+  memcpy(context.h, key->inner, sizeof context.h);
+  pad_short(block, message, length, 64);
+  SHA256_Transform(&context, block);
+  store_big_endian(context.h, block);
+  block[32] = 0x80;
+  memset(block + 33, 0, 31);
+  block[62] = (uint8_t)((96 * 8) >> 8);
+  block[63] = (uint8_t)(96 * 8);
+  memcpy(context.h, key->outer, sizeof context.h);
+  SHA256_Transform(&context, block);
+  return (uint64_t)context.h[0] << 32 | context.h[1];
+}
+
+uint64_t vc_sha256_prefix64(const uint8_t *message, size_t length) {
+  SHA256_CTX context;
+  uint8_t block[64];
+  memcpy(context.h, sha256_initial, sizeof context.h);
+  pad_short(block, message, length, 0);
+  SHA256_Transform(&context, block);
+  return (uint64_t)context.h[0] << 32 | context.h[1];
+}
+
 void vc_cleanse(void *pointer, size_t length) { OPENSSL_cleanse(pointer, length); }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VoucherKit
 
 /// What every command is given: where the home is, how to talk to the user, and the time.
@@ -38,7 +38,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
   do {
     // Global options come before the subcommand.
     var index = 0
-    var homePath = console.environment["VOUCHER_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+    var homePath = console.environment("VOUCHER_HOME").flatMap { $0.isEmpty ? nil : $0 }
     while index < arguments.count, arguments[index].hasPrefix("-") {
       let argument = arguments[index]
       if argument == "--help" || argument == "-h" {

@@ -22,6 +22,13 @@ void vc_hmac_sha256(const vc_hmac_sha256_key *key, const uint8_t *message, size_
 /// Plain SHA-256 of `message`; a message of at most 55 bytes costs one compression.
 void vc_sha256(const uint8_t *message, size_t length, uint8_t out[32]);
 
+/// The leading 64 bits (big-endian) of HMAC-SHA256 of a message of at most 55 bytes: exactly two
+/// compressions, no padding buffers beyond one block. The hot path of sealing a code.
+uint64_t vc_hmac_sha256_prefix64(const vc_hmac_sha256_key *key, const uint8_t *message, size_t length);
+
+/// The leading 64 bits (big-endian) of SHA-256 of a message of at most 55 bytes: one compression.
+uint64_t vc_sha256_prefix64(const uint8_t *message, size_t length);
+
 /// Overwrites `length` bytes at `pointer` in a way the compiler cannot elide.
 void vc_cleanse(void *pointer, size_t length);
 

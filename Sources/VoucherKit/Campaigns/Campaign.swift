@@ -1,43 +1,80 @@
-import Foundation
+import FoundationEssentials
 
 /// A campaign: a batch of codes for one promotion, printed per distribution channel.
 ///
 /// A campaign owns a range of its key slot's code space, `base ..< base + channels × capacity`:
 /// the code for serial `s` (1-based) of channel `c` seals the payload `base + c × capacity + s − 1`.
 /// Ranges never overlap, so codes are unique by construction and no list of issued codes exists.
+///
+/// A campaign is a value; its settings live in one shared immutable box, so that handing a
+/// campaign out with every verified code costs one reference count, not one per field.
 public struct Campaign: Sendable, Hashable, Codable {
+  /// The settings as stored in the campaign's file.
+  struct Fields: Sendable, Hashable, Codable {
+    var id: CampaignID
+    var title: String
+    var channels: [ChannelID]
+    var starts: String?
+    var ends: String?
+    var uses: Int
+    var redeemAt: RedemptionPolicy
+    var tagBits: Int
+    var capacity: Int
+    var slot: KeySlot
+    var base: Int
+    var created: String
+  }
+
+  private final class Box: Sendable {
+    let fields: Fields
+    let startDate: Date?
+    let endDate: Date?
+
+    init(_ fields: Fields) {
+      self.fields = fields
+      startDate = fields.starts.flatMap { ISO8601.parse($0) }
+      endDate = fields.ends.flatMap { ISO8601.parse($0, endOfDay: true) }
+    }
+  }
+
+  private let box: Box
+
+  init(_ fields: Fields) {
+    box = Box(fields)
+  }
+
   /// The campaign's identifier.
-  public let id: CampaignID
+  public var id: CampaignID { box.fields.id }
   /// A human title shown when a code is checked ("Free coffee with any cake").
-  public let title: String
+  public var title: String { box.fields.title }
   /// Its distribution channels, in the order their ranges were laid out.
-  public let channels: [ChannelID]
+  public var channels: [ChannelID] { box.fields.channels }
   /// First valid moment, as given (`nil`: valid at once).
-  public let starts: String?
+  public var starts: String? { box.fields.starts }
   /// Last valid day or moment, as given; a bare date includes that whole day (`nil`: no end).
-  public let ends: String?
+  public var ends: String? { box.fields.ends }
   /// How many times each code may be redeemed.
-  public let uses: Int
+  public var uses: Int { box.fields.uses }
   /// Where codes may be redeemed.
-  public let redeemAt: RedemptionPolicy
+  public var redeemAt: RedemptionPolicy { box.fields.redeemAt }
   /// The tag length in bits (a multiple of 5, from 35 to 60).
-  public let tagBits: Int
+  public var tagBits: Int { box.fields.tagBits }
   /// Codes per channel; serials run from 1 to `capacity`.
-  public let capacity: Int
+  public var capacity: Int { box.fields.capacity }
   /// The key that signs the campaign's codes.
-  public let slot: KeySlot
+  public var slot: KeySlot { box.fields.slot }
   /// The first payload value of the campaign's range.
-  public let base: Int
+  public var base: Int { box.fields.base }
   /// When the campaign was added.
-  public let created: String
+  public var created: String { box.fields.created }
 
   /// How many codes one key can sign across all its campaigns (2³⁰).
   public static let codeSpacePerKey = CodeFormat.payloadSpace
 
   /// The earliest valid instant, parsed.
-  public var startDate: Date? { starts.flatMap { ISO8601.parse($0) } }
+  public var startDate: Date? { box.startDate }
   /// The instant from which codes have expired, parsed.
-  public var endDate: Date? { ends.flatMap { ISO8601.parse($0, endOfDay: true) } }
+  public var endDate: Date? { box.endDate }
 
   /// Symbols in each of the campaign's codes, separators not counted.
   public var codeLength: Int { CodeFormat.symbolCount(tagBits: tagBits) }
@@ -53,22 +90,8 @@ public struct Campaign: Sendable, Hashable, Codable {
     UInt32(base + channel * capacity + serial - 1)
   }
 
-  /// Creates a campaign value; ``CampaignStore/add(_:keyRing:now:)`` checks and places it.
-  init(
-    id: CampaignID, title: String, channels: [ChannelID], starts: String?, ends: String?, uses: Int,
-    redeemAt: RedemptionPolicy, tagBits: Int, capacity: Int, slot: KeySlot, base: Int, created: String
-  ) {
-    self.id = id
-    self.title = title
-    self.channels = channels
-    self.starts = starts
-    self.ends = ends
-    self.uses = uses
-    self.redeemAt = redeemAt
-    self.tagBits = tagBits
-    self.capacity = capacity
-    self.slot = slot
-    self.base = base
-    self.created = created
-  }
+  public static func == (a: Campaign, b: Campaign) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+  public func hash(into hasher: inout Hasher) { hasher.combine(box.fields) }
+  public init(from decoder: any Decoder) throws { self.init(try Fields(from: decoder)) }
+  public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
 }

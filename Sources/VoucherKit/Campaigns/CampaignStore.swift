@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The campaigns of a home: one JSON file per campaign in `HOME/Campaigns/`, named `ID.campaign`.
 public struct CampaignStore: Sendable {
@@ -66,10 +66,11 @@ public struct CampaignStore: Sendable {
     let free = CodeFormat.payloadSpace - base
     guard needed <= free else { throw CampaignError.spaceExhausted(slot: slot, needed: needed, free: free) }
     let campaign = Campaign(
-      id: spec.id, title: spec.title ?? spec.id.rawValue, channels: spec.channels, starts: spec.starts,
-      ends: spec.ends, uses: spec.uses, redeemAt: spec.redeemAt,
-      tagBits: CodeFormat.effectiveTagBits(requested: spec.tagBits), capacity: spec.capacity, slot: slot,
-      base: base, created: ISO8601.format(now))
+      Campaign.Fields(
+        id: spec.id, title: spec.title ?? spec.id.rawValue, channels: spec.channels, starts: spec.starts,
+        ends: spec.ends, uses: spec.uses, redeemAt: spec.redeemAt,
+        tagBits: CodeFormat.effectiveTagBits(requested: spec.tagBits), capacity: spec.capacity, slot: slot,
+        base: base, created: ISO8601.format(now)))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(campaign) + Data("\n".utf8)

@@ -1,4 +1,4 @@
-import Foundation
+
 
 /// Turns typed text into a ``VoucherCode``: the narrow, closed domain of normalisation.
 enum CodeParser {
@@ -49,20 +49,30 @@ enum CodeParser {
     }
   }
 
-  /// Parses text with non-ASCII characters: NFKC folds full-width and other compatibility forms
-  /// to ASCII; whatever is still not ASCII is named by its position.
+  /// Parses text with non-ASCII characters: each one is folded as NFKC folds it (full-width
+  /// and other compatibility forms become ASCII); whatever does not fold to a symbol or separator
+  /// is named by its position in the text as given.
   static func parseUnicode(_ text: String) throws(MalformedCode) -> VoucherCode {
-    let normalised = text.precomposedStringWithCompatibilityMapping
     var packed: UInt128 = 0
     var count = 0
-    for (offset, scalar) in normalised.unicodeScalars.enumerated() {
-      guard scalar.isASCII else { throw .invalidCharacter(position: offset + 1, character: scalar) }
-      let value = Crockford.decodeTable[Int(scalar.value)]
-      if value == Crockford.separator { continue }
-      if value == Crockford.invalid { throw .invalidCharacter(position: offset + 1, character: scalar) }
-      count += 1
-      if count > CodeFormat.symbolCounts.upperBound { throw .tooLong(symbols: count) }
-      packed = packed << 5 | UInt128(value)
+    for (offset, scalar) in text.unicodeScalars.enumerated() {
+      var bytes: UInt32
+      if scalar.isASCII {
+        bytes = scalar.value
+      } else if let folded = CompatibilityFolding.fold(scalar.value) {
+        bytes = folded
+      } else {
+        throw .invalidCharacter(position: offset + 1, character: scalar)
+      }
+      while bytes != 0 {
+        let value = Crockford.decodeTable[Int(bytes & 0xFF)]
+        bytes >>= 8
+        if value == Crockford.separator { continue }
+        if value == Crockford.invalid { throw .invalidCharacter(position: offset + 1, character: scalar) }
+        count += 1
+        if count > CodeFormat.symbolCounts.upperBound { throw .tooLong(symbols: count) }
+        packed = packed << 5 | UInt128(value)
+      }
     }
     return try finish(packed: packed, count: count)
   }

@@ -24,6 +24,16 @@ enum DammCheck {
     table.withUnsafeBufferPointer { $0[Int(interim) << 5 | Int(symbol)] }
   }
 
+  /// Folds `count` symbol values: the check symbol of a code, or 0 for a code with its check.
+  @inline(__always)
+  static func fold(_ symbols: UnsafePointer<UInt8>, count: Int) -> UInt8 {
+    table.withUnsafeBufferPointer { table in
+      var interim: UInt8 = 0
+      for index in 0..<count { interim = table[Int(interim) << 5 | Int(symbols[index])] }
+      return interim
+    }
+  }
+
   /// The check symbol of `symbols` (values 0 to 31).
   static func check<S: Sequence<UInt8>>(_ symbols: S) -> UInt8 {
     symbols.reduce(0, step)

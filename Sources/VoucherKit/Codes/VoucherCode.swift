@@ -39,9 +39,29 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
 
   /// Whether the check symbol matches the rest of the code: `false` means a typing error.
   public var hasValidCheck: Bool {
-    var interim: UInt8 = 0
-    for index in 0..<count { interim = DammCheck.step(interim, symbol(at: index)) }
-    return interim == 0
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { symbols in
+      Self.unpack(packed, count: count, into: symbols.baseAddress!)
+      return DammCheck.fold(symbols.baseAddress!, count: count) == 0
+    }
+  }
+
+  /// Writes the `count` symbol values of `packed` to `out`, first symbol first.
+  @inline(__always)
+  static func unpack(_ packed: UInt128, count: Int, into out: UnsafeMutablePointer<UInt8>) {
+    // Twelve symbols fit in the low 60 bits; the rest (at most eight more) in the high part.
+    var low = UInt64(truncatingIfNeeded: packed) & (1 << 60 - 1)
+    var high = UInt64(truncatingIfNeeded: packed >> 60)
+    var index = count - 1
+    while index >= 0 && index >= count - 12 {
+      out[index] = UInt8(truncatingIfNeeded: low) & 0x1F
+      low >>= 5
+      index -= 1
+    }
+    while index >= 0 {
+      out[index] = UInt8(truncatingIfNeeded: high) & 0x1F
+      high >>= 5
+      index -= 1
+    }
   }
 
   /// The code's symbols without separators, for example `0K7MQ8PD2XWA9HTE`.
@@ -69,38 +89,41 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
     Self.write(packed: packed, count: count, to: destination)
   }
 
-  /// Writes the printed form of packed symbols; the hot path of issuing.
-  @inline(__always)
+  /// Writes the printed form of packed symbols.
   static func write(packed: UInt128, count: Int, to destination: UnsafeMutableRawPointer) -> Int {
-    Crockford.alphabet.withUnsafeBufferPointer { alphabet in
-      var offset = 0
-      for index in 0..<count {
-        if index > 0 && index % 4 == 0 {
-          destination.storeBytes(of: 0x2D, toByteOffset: offset, as: UInt8.self)
-          offset += 1
-        }
-        let value = Int(truncatingIfNeeded: packed >> (5 * (count - 1 - index))) & 0x1F
-        destination.storeBytes(of: alphabet[value], toByteOffset: offset, as: UInt8.self)
-        offset += 1
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { symbols in
+      unpack(packed, count: count, into: symbols.baseAddress!)
+      return Crockford.alphabet.withUnsafeBufferPointer { alphabet in
+        writePrinted(symbols.baseAddress!, count: count, alphabet: alphabet.baseAddress!, to: destination)
       }
-      return offset
     }
   }
 
-  /// Assembles a code from its slot and body, appending the check symbol.
+  /// Writes symbol values as printed text, a dash after every fourth; answers the bytes written.
   @inline(__always)
-  static func assemble(slot: UInt8, body: UInt128, bodySymbols: Int) -> VoucherCode {
-    var packed = UInt128(slot) << (5 * bodySymbols) | body
-    let total = bodySymbols + 1
-    var interim: UInt8 = 0
-    DammCheck.table.withUnsafeBufferPointer { table in
-      for index in 0..<total {
-        let value = Int(truncatingIfNeeded: packed >> (5 * (total - 1 - index))) & 0x1F
-        interim = table[Int(interim) << 5 | value]
+  static func writePrinted(
+    _ symbols: UnsafePointer<UInt8>, count: Int, alphabet: UnsafePointer<UInt8>, to destination: UnsafeMutableRawPointer
+  ) -> Int {
+    var offset = 0
+    for index in 0..<count {
+      if index > 0 && index & 3 == 0 {
+        destination.storeBytes(of: 0x2D, toByteOffset: offset, as: UInt8.self)
+        offset += 1
       }
+      destination.storeBytes(of: alphabet[Int(symbols[index])], toByteOffset: offset, as: UInt8.self)
+      offset += 1
     }
-    packed = packed << 5 | UInt128(interim)
-    return VoucherCode(packed: packed, count: total + 1)
+    return offset
+  }
+
+  /// Assembles a code from its slot and body, appending the check symbol.
+  static func assemble(slot: UInt8, body: UInt128, bodySymbols: Int) -> VoucherCode {
+    let packed = UInt128(slot) << (5 * bodySymbols) | body
+    let check = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { symbols in
+      unpack(packed, count: bodySymbols + 1, into: symbols.baseAddress!)
+      return DammCheck.fold(symbols.baseAddress!, count: bodySymbols + 1)
+    }
+    return VoucherCode(packed: packed << 5 | UInt128(check), count: bodySymbols + 2)
   }
 
   /// The code with the symbol at `index` replaced by `value`, check symbol left as it is.

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The record of issued serial ranges of one campaign, `HOME/Campaigns/ID.issued`: one JSON object
 /// per line, appended and synced before any code of the range is written out.

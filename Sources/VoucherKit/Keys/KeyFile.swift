@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A key file: a few `name: value` lines, the secret in hexadecimal.
 ///

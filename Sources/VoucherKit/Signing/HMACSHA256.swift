@@ -23,29 +23,20 @@ struct HMACSHA256: Sendable {
     return out
   }
 
-  /// The leading 64 bits of the MAC of `length` bytes at `message`, big-endian: the hot path.
+  /// The leading 64 bits of the MAC of at most 55 bytes at `message`: the hot path.
   @inline(__always)
   func leadingBits(of message: UnsafeRawPointer, length: Int) -> UInt64 {
-    var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    withUnsafePointer(to: key) { key in
-      withUnsafeMutableBytes(of: &out) {
-        vc_hmac_sha256(key, message.assumingMemoryBound(to: UInt8.self), length,
-                       $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
-      }
+    precondition(length <= 55, "the short-message path takes at most 55 bytes")
+    return withUnsafePointer(to: key) { key in
+      vc_hmac_sha256_prefix64(key, message.assumingMemoryBound(to: UInt8.self), length)
     }
-    return UInt64(bigEndian: out.0)
   }
 
-  /// SHA-256 of `length` bytes at `message`, leading 64 bits, big-endian. At most 55 bytes cost
-  /// one compression.
+  /// The leading 64 bits of SHA-256 of at most 55 bytes at `message`: one compression.
   @inline(__always)
   static func sha256LeadingBits(of message: UnsafeRawPointer, length: Int) -> UInt64 {
-    var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    withUnsafeMutableBytes(of: &out) {
-      vc_sha256(message.assumingMemoryBound(to: UInt8.self), length,
-                $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
-    }
-    return UInt64(bigEndian: out.0)
+    precondition(length <= 55, "the short-message path takes at most 55 bytes")
+    return vc_sha256_prefix64(message.assumingMemoryBound(to: UInt8.self), length)
   }
 
   /// The full SHA-256 digest of `message`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// ISO 8601 dates and times as voucher reads and writes them, without a formatter object.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A genuine code's meaning: which campaign, channel and serial it stands for.
 public struct Voucher: Sendable, Hashable {
@@ -6,10 +6,13 @@ public struct Voucher: Sendable, Hashable {
   public let code: VoucherCode
   /// Its campaign.
   public let campaign: Campaign
-  /// Its channel.
-  public let channel: ChannelID
+  /// Its channel's index in the campaign's channels.
+  public let channelIndex: Int
   /// Its serial within the channel, from 1.
   public let serial: Int
+
+  /// Its channel.
+  public var channel: ChannelID { campaign.channels[channelIndex] }
 }
 
 /// The answer to "is this code good here and now?". An expected "no" is a value, not an error.

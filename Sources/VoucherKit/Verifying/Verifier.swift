@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Checks codes offline, with only the key ring and the campaigns.
 ///
@@ -63,17 +63,14 @@ public struct Verifier: Sendable {
     else { return .forged(code) }
     if state == .revoked { return .revokedKey(code, slot: KeySlot(Int(slot))!) }
     guard let payload = sealer.open(body: code.body, tagBits: tagBits) else { return .forged(code) }
-    guard let entry = campaigns.entry(slot: slot, payload: Int(payload)) else { return .unknownCampaign(code) }
-    let campaign = entry.campaign
+    guard let campaign = campaigns.campaign(slot: slot, payload: Int(payload)) else { return .unknownCampaign(code) }
     // A genuine payload in a campaign with another tag length was signed for a campaign this
     // home does not have.
     guard campaign.tagBits == tagBits else { return .unknownCampaign(code) }
     let offset = Int(payload) - campaign.base
-    let voucher = Voucher(
-      code: code, campaign: campaign, channel: campaign.channels[offset / campaign.capacity],
-      serial: offset % campaign.capacity + 1)
-    if let start = entry.start, now < start { return .notYetValid(voucher) }
-    if let end = entry.end, now >= end { return .expired(voucher) }
+    let voucher = Voucher(code: code, campaign: campaign, channelIndex: offset / campaign.capacity, serial: offset % campaign.capacity + 1)
+    if let start = campaign.startDate, now < start { return .notYetValid(voucher) }
+    if let end = campaign.endDate, now >= end { return .expired(voucher) }
     if let venue, !campaign.redeemAt.allows(venue) { return .wrongVenue(voucher, venue: venue) }
     return .valid(voucher)
   }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VoucherKit
 
 /// `voucher campaign add|list|show`.

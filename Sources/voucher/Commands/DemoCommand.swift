@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VoucherKit
 
 /// `voucher demo`: the quick start. Issues a few codes of a demo campaign with the home's key
@@ -46,7 +46,7 @@ enum DemoCommand {
     typo.swapAt(5, 6)
     let forged = forgery(of: codes[0])
     try console.print("3. What a cashier sees at the till (voucher verify --at store CODE):\n")
-    for (label, text) in [("as printed", genuine), ("typed in lower case, no dashes", genuine.lowercased().replacingOccurrences(of: "-", with: "")), ("two symbols swapped", String(typo)), ("a made-up code", forged)] {
+    for (label, text) in [("as printed", genuine), ("typed in lower case, no dashes", genuine.lowercased().filter { $0 != "-" }), ("two symbols swapped", String(typo)), ("a made-up code", forged)] {
       let answer = Answer(input: text, verifier.verify(text, at: .store, now: context.now))
       try console.print("     \(label):\n       \(answer.line)")
     }

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import VoucherKit
 
 /// `voucher issue`: writes a campaign channel's codes for a print shop.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VoucherKit
 
 /// `voucher keys new|list|retire|revoke`. No subcommand ever prints a secret.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import VoucherKit
 
 /// `voucher verify`: checks codes offline and answers each with a status.

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import VoucherKit
 
@@ -12,8 +16,8 @@ protocol Console: Sendable {
   var errorIsTerminal: Bool { get }
   /// Reads up to `count` bytes of standard input; an empty answer is the end of input.
   func readInput(upTo count: Int) throws(SystemError) -> [UInt8]
-  /// The process environment.
-  var environment: [String: String] { get }
+  /// The value of an environment variable.
+  func environment(_ name: String) -> String?
 }
 
 extension Console {
@@ -56,7 +60,7 @@ struct StandardConsole: Console {
     }
   }
 
-  var environment: [String: String] { ProcessInfo.processInfo.environment }
+  func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
 /// Splits standard input into lines without holding more than `limit` bytes of one line.

@@ -23,10 +23,10 @@ struct CampaignStoreTests {
     #expect(a.base == 0 && b.base == 2000)
     let book = try store.load()
     #expect(book.campaigns == [a, b])
-    #expect(book.entry(slot: 0, payload: 1999)?.campaign.id == a.id)
-    #expect(book.entry(slot: 0, payload: 2000)?.campaign.id == b.id)
-    #expect(book.entry(slot: 0, payload: 2050) == nil)
-    #expect(book.entry(slot: 1, payload: 0) == nil)
+    #expect(book.campaign(slot: 0, payload: 1999)?.id == a.id)
+    #expect(book.campaign(slot: 0, payload: 2000)?.id == b.id)
+    #expect(book.campaign(slot: 0, payload: 2050) == nil)
+    #expect(book.campaign(slot: 1, payload: 0) == nil)
     #expect(throws: CampaignError.duplicateCampaign(a.id)) { try store.add(spec("a"), keyRing: ring, now: Date()) }
   }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VoucherKit
@@ -16,6 +17,24 @@ struct CodeParserTests {
     }
     // Full-width forms fold to ASCII under NFKC.
     #expect(try VoucherCode(parsing: "０ＷＰＪ－ＲＭＭＨ－ＳＧ６Ｊ－ＸＪＨ７") == canonical)
+  }
+
+  @Test("the folding table is exactly NFKC (Foundation's ICU) restricted to symbols and separators, for every scalar")
+  func foldingMatchesNFKC() {
+    let allowed = Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -._".unicodeScalars)
+    var mismatches: [String] = []
+    var folded = 0
+    for value in UInt32(0x80)...0x10FFFF {
+      guard let scalar = Unicode.Scalar(value) else { continue }
+      let nfkc = Array(String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars)
+      let expected: UInt32? =
+        !nfkc.isEmpty && nfkc.count <= 4 && nfkc.allSatisfy(allowed.contains)
+        ? nfkc.enumerated().reduce(0) { $0 | $1.element.value << (8 * UInt32($1.offset)) } : nil
+      if expected != nil { folded += 1 }
+      if CompatibilityFolding.fold(value) != expected { mismatches.append(String(value, radix: 16)) }
+    }
+    #expect(mismatches.isEmpty, "scalars folded differently from NFKC: \(mismatches.prefix(20))")
+    #expect(folded == CompatibilityFolding.table.count)
   }
 
   @Test("a character that is no symbol is named with its position")

@@ -19,9 +19,11 @@ struct HMACSHA256Tests {
       // The published value, which case 5 prints truncated to 128 bits.
       let published = hex(row["rfc_expected_hex"]!)
       #expect(Array(mac.prefix(published.count)) == published, "case \(row["case"]!)")
-      // The hot path's leading 64 bits agree.
-      let leading = data.withUnsafeBytes { HMACSHA256(key: key).leadingBits(of: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, length: $0.count) }
-      #expect(leading == UInt64(bigEndian: mac.withUnsafeBytes { $0.load(as: UInt64.self) }))
+      // The hot path (messages of at most 55 bytes) gives the same leading 64 bits.
+      if data.count <= 55 {
+        let leading = data.withUnsafeBytes { HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count) }
+        #expect(leading == UInt64(bigEndian: mac.withUnsafeBytes { $0.load(as: UInt64.self) }), "case \(row["case"]!)")
+      }
     }
   }
 
@@ -32,7 +34,14 @@ struct HMACSHA256Tests {
       for messageLength in 0...200 {
         let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &random) }
         let message = (0..<messageLength).map { _ in UInt8.random(in: 0...255, using: &random) }
-        #expect(HMACSHA256(key: key).authenticate(message) == OpenSSL.referenceHMACSHA256(key: key, message: message))
+        let reference = OpenSSL.referenceHMACSHA256(key: key, message: message)
+        #expect(HMACSHA256(key: key).authenticate(message) == reference)
+        if (1...55).contains(messageLength) {
+          let leading = message.withUnsafeBytes { HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count) }
+          #expect(leading == reference.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
+          let digest = HMACSHA256.sha256(message)
+          #expect(message.withUnsafeBytes { HMACSHA256.sha256LeadingBits(of: $0.baseAddress!, length: $0.count) } == digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
+        }
       }
     }
   }

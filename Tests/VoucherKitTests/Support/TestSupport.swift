@@ -39,8 +39,9 @@ func testCampaign(
   slot: Int = 0, tagBits: Int = 40, starts: String? = nil, ends: String? = nil, redeemAt: RedemptionPolicy = .any
 ) -> Campaign {
   Campaign(
-    id: CampaignID(id)!, title: "Test \(id)", channels: channels.map { ChannelID($0)! }, starts: starts, ends: ends, uses: 1,
-    redeemAt: redeemAt, tagBits: tagBits, capacity: capacity, slot: KeySlot(slot)!, base: base, created: "2026-01-01T00:00:00Z")
+    Campaign.Fields(
+      id: CampaignID(id)!, title: "Test \(id)", channels: channels.map { ChannelID($0)! }, starts: starts, ends: ends, uses: 1,
+      redeemAt: redeemAt, tagBits: tagBits, capacity: capacity, slot: KeySlot(slot)!, base: base, created: "2026-01-01T00:00:00Z"))
 }
 
 /// The Big List of Naughty Strings (see `TestData`).
