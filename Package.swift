@@ -5,6 +5,7 @@ let package = Package(
   name: "voucher",
   products: [
     .library(name: "VoucherKit", targets: ["VoucherKit"]),
+    .library(name: "VoucherRegistry", targets: ["VoucherRegistry"]),
     .executable(name: "voucher", targets: ["voucher"]),
   ],
   targets: [
@@ -17,13 +18,16 @@ let package = Package(
     // The one C speed path: HMAC-SHA256 over precomputed pads on libcrypto's compression function.
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
-    .executableTarget(name: "voucher", dependencies: ["VoucherKit"]),
+    // The file-backed redemption registry: journal, index, locking, recovery.
+    .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto"]),
+    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry"]),
     // The benchmark and its Foundation-only baseline process.
     .executableTarget(name: "voucher-bench", dependencies: ["VoucherKit"]),
     .executableTarget(name: "foundation-baseline"),
     // Fixtures shared by the test targets (hostile strings, a seeded generator, a JSON reader).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
+    .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
     .testTarget(name: "voucherTests", dependencies: ["voucher", "VoucherKit", "VoucherTestSupport"]),
   ]
 )

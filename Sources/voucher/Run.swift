@@ -19,6 +19,13 @@ let mainSpec = CommandSpec(
   subcommands: [
     ("verify", "Check codes offline: genuine, mistyped, forged, expired, ..."),
     ("issue", "Write a campaign channel's codes for print."),
+    ("redeem", "Redeem a code: exactly once, durably, safe to retry."),
+    ("void", "Undo a code's latest redemption."),
+    ("claim", "Link a code to a customer profile (online registration)."),
+    ("block", "Block a range of serials (a lost or stolen batch)."),
+    ("unblock", "Unblock a range of serials."),
+    ("history", "Show every event of a code."),
+    ("registry", "Check the registry, or rebuild its index."),
     ("campaign", "Add, list and show campaigns."),
     ("keys", "Make, list, retire and revoke signing keys."),
     ("demo", "Walk through issuing and checking codes with the demo key."),
@@ -71,6 +78,13 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     case "issue": return try IssueCommand.run(rest, context)
     case "campaign": return try CampaignCommand.run(rest, context)
     case "keys": return try KeysCommand.run(rest, context)
+    case "redeem": return try RedeemCommand.redeem(rest, context)
+    case "void": return try RedeemCommand.void(rest, context)
+    case "claim": return try RedeemCommand.claim(rest, context)
+    case "block": return try BlockCommand.run(rest, context, unblock: false)
+    case "unblock": return try BlockCommand.run(rest, context, unblock: true)
+    case "history": return try HistoryCommand.run(rest, context)
+    case "registry": return try RegistryCommand.run(rest, context)
     case "demo": return try DemoCommand.run(rest, context)
     case "help":
       try console.print(mainSpec.help)

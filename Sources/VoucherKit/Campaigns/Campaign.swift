@@ -80,13 +80,13 @@ public struct Campaign: Sendable, Hashable, Codable {
   public var codeLength: Int { CodeFormat.symbolCount(tagBits: tagBits) }
 
   /// How many payload values the campaign occupies.
-  var span: Int { channels.count * capacity }
+  package var span: Int { channels.count * capacity }
 
   /// The index of a channel, or `nil` if the campaign has no such channel.
   public func channelIndex(_ channel: ChannelID) -> Int? { channels.firstIndex(of: channel) }
 
   /// The payload of a channel's serial.
-  func payload(channel: Int, serial: Int) -> UInt32 {
+  package func payload(channel: Int, serial: Int) -> UInt32 {
     UInt32(base + channel * capacity + serial - 1)
   }
 

@@ -21,7 +21,7 @@ public struct CampaignBook: Sendable {
   public func campaign(_ id: CampaignID) -> Campaign? { byID[id].map { campaigns[$0] } }
 
   /// The campaign whose range holds `payload` in `slot`.
-  func campaign(slot: UInt8, payload: Int) -> Campaign? {
+  package func campaign(slot: UInt8, payload: Int) -> Campaign? {
     ranges.withUnsafeBufferPointer { ranges in
       // The last range starting at or before (slot, payload).
       var low = 0

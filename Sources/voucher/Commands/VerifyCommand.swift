@@ -1,5 +1,6 @@
 import FoundationEssentials
 import VoucherKit
+import VoucherRegistry
 
 /// `voucher verify`: checks codes offline and answers each with a status.
 enum VerifyCommand {
@@ -21,16 +22,38 @@ enum VerifyCommand {
     if options.positionals.contains("-") && options.positionals.count > 1 {
       throw CommandError.usage("'-' reads codes from standard input and cannot be mixed with codes")
     }
-    let verifier = Verifier(
-      keyRing: try KeyRing.load(from: context.home.keys), campaigns: try context.home.campaignStore.load())
+    let campaigns = try context.home.campaignStore.load()
+    let verifier = Verifier(keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
+    // With a registry, a valid code also reports uses left, or used-up or blocked.
+    let registry = Registry.exists(in: context.home) ? try Registry.open(home: context.home, campaigns: campaigns, create: false) : nil
+    defer { registry.map { reportWarnings($0, context) } }
     var output = AnswerWriter(format: format, console: context.console)
     var rejected = false
     // A malformed code is bad input: besides its answer it gets an `error:` line naming it.
     func answer(_ text: String, source: String, tooLong: Bool = false) throws {
       let verification = tooLong ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
-      if verification.status != .valid { rejected = true }
       if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
-      try output.write(Answer(input: text, verification))
+      var outcome = Outcome(input: text, verification)
+      if let registry, case .valid(let voucher) = verification {
+        let status = try registry.status(of: voucher)
+        outcome.usesLeft = max(0, voucher.campaign.uses - status.uses)
+        if let block = status.block {
+          outcome.status = "blocked"
+          outcome.reason = block.reason
+          outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+        } else if status.uses >= voucher.campaign.uses {
+          outcome.status = "used-up"
+          if let last = status.lastRedemption {
+            outcome.add(last)
+            outcome.usesLeft = 0
+            outcome.message = "already used \(Outcome.place(last))"
+          }
+        } else {
+          outcome.message = "\(outcome.usesLeft!) use\(outcome.usesLeft == 1 ? "" : "s") left"
+        }
+      }
+      if outcome.status != VerificationStatus.valid.rawValue { rejected = true }
+      try output.write(outcome)
     }
     if options.positionals == ["-"] {
       var reader = LineReader(console: context.console)
@@ -113,7 +136,7 @@ struct AnswerWriter {
     self.console = console
   }
 
-  mutating func write(_ answer: Answer) throws {
+  mutating func write(_ answer: Outcome) throws {
     switch format {
     case .text:
       try console.print(answer.line)

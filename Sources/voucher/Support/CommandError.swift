@@ -1,4 +1,5 @@
 import VoucherKit
+import VoucherRegistry
 
 /// A failure that ends a command: one `error:` line and an exit status.
 struct CommandError: Error {
@@ -38,6 +39,15 @@ struct CommandError: Error {
       case .keyNotActive: status = ExitStatus.configuration
       case .busy: status = ExitStatus.busy
       case .io: status = ExitStatus.ioError
+      }
+      self.init(status, error.description)
+    case let error as RegistryError:
+      let status: Int32
+      switch error {
+      case .missing: status = ExitStatus.noInput
+      case .busy: status = ExitStatus.busy
+      case .damaged: status = ExitStatus.dataError
+      case .syncFailed, .fenced, .io: status = ExitStatus.ioError
       }
       self.init(status, error.description)
     case let error as SystemError:

@@ -1,0 +1,117 @@
+import FoundationEssentials
+import VoucherKit
+
+/// What a redemption recorded: the till's receipt.
+public struct Receipt: Sendable, Hashable {
+  /// When the code was redeemed.
+  public let time: Date
+  /// In a store or online.
+  public let venue: Venue
+  /// The store, for a store redemption.
+  public let store: StoreID?
+  /// The till.
+  public let terminal: TerminalID?
+  /// The customer profile linked to the redemption.
+  public let profile: ProfileID?
+  /// The client's request id.
+  public let request: RequestID?
+  /// Uses left after this redemption.
+  public let usesLeft: Int
+  /// The redemption record's offset in the journal: its identity.
+  public let offset: Int64
+}
+
+/// The answer to a redemption.
+public enum RedeemAnswer: Sendable, Hashable {
+  /// Recorded (durably) now, or earlier under the same request id (`replayed`).
+  case redeemed(Receipt, replayed: Bool)
+  /// Every use is spent; `last` is the latest live redemption.
+  case usedUp(last: Receipt?)
+  /// The code's serial range is blocked (a lost or stolen batch).
+  case blocked(BlockInfo)
+  /// Claimed online by another profile than the one given.
+  case claimedByOther
+}
+
+/// The answer to a void.
+public enum VoidAnswer: Sendable, Hashable {
+  /// The latest live redemption, now undone; `usesLeft` counts after the void.
+  case voided(Receipt, usesLeft: Int, replayed: Bool)
+  /// The code has no live redemption to undo.
+  case notRedeemed
+}
+
+/// The answer to a claim.
+public enum ClaimAnswer: Sendable, Hashable {
+  /// The code is linked to the profile (now, or earlier: `replayed`).
+  case claimed(ProfileID, time: Date, replayed: Bool)
+  /// Another profile claimed the code first.
+  case claimedByOther
+  /// The code's serial range is blocked.
+  case blocked(BlockInfo)
+}
+
+/// A block that applies to a code.
+public struct BlockInfo: Sendable, Hashable {
+  /// When the range was blocked.
+  public let since: Date
+  /// Why.
+  public let reason: String?
+}
+
+/// What the registry knows of a code, for `verify`.
+public struct CodeStatus: Sendable, Hashable {
+  /// Live uses (redemptions minus voids).
+  public let uses: Int
+  /// The block that applies, if the code is blocked.
+  public let block: BlockInfo?
+  /// The latest live redemption.
+  public let lastRedemption: Receipt?
+}
+
+/// One event in a code's history.
+public struct Event: Sendable, Hashable {
+  /// What happened.
+  public enum Kind: String, Sendable, Hashable {
+    case redeemed, voided, claimed, blocked, unblocked
+  }
+
+  /// What happened.
+  public let kind: Kind
+  /// When.
+  public let time: Date
+  /// The record's offset in the journal.
+  public let offset: Int64
+  /// The venue of a redemption.
+  public let venue: Venue?
+  /// The store of a redemption.
+  public let store: String?
+  /// The till of a redemption.
+  public let terminal: String?
+  /// The profile of a redemption or claim.
+  public let profile: String?
+  /// The request id of a redemption or void.
+  public let request: String?
+  /// The reason of a void or block.
+  public let reason: String?
+}
+
+/// What `registry check` found.
+public struct CheckReport: Sendable, Hashable {
+  /// Records in the journal.
+  public let records: Int
+  /// Codes with at least one event.
+  public let codes: Int
+  /// Damage found, each naming a file and an offset. Empty when the registry is sound.
+  public let problems: [String]
+  /// A torn tail not yet repaired: its offset and length. Nothing acknowledged is in it.
+  public let tornTail: (offset: Int64, bytes: Int64)?
+
+  public static func == (a: CheckReport, b: CheckReport) -> Bool {
+    a.records == b.records && a.codes == b.codes && a.problems == b.problems && a.tornTail?.offset == b.tornTail?.offset && a.tornTail?.bytes == b.tornTail?.bytes
+  }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(records)
+    hasher.combine(problems)
+  }
+}

@@ -1,0 +1,137 @@
+import VoucherKit
+
+/// The state of one code, as the index keeps it.
+struct CodeEntry: Sendable, Hashable {
+  /// Live uses: redemptions minus voids.
+  var uses: UInt8 = 0
+  /// Bit 0: claimed by a profile.
+  var flags: UInt8 = 0
+  /// The offset + 1 of the code's latest event in the journal, 0 for none.
+  var last: Int64 = 0
+
+  static let claimed: UInt8 = 1
+  static let size = 8
+
+  var isClaimed: Bool { flags & Self.claimed != 0 }
+
+  init() {}
+
+  init(_ bytes: [UInt8]) {
+    guard bytes.count == Self.size else { return }
+    uses = bytes[0]
+    flags = bytes[1]
+    last = (2..<8).reversed().reduce(Int64(0)) { $0 << 8 | Int64(bytes[$1]) }
+  }
+
+  var encoded: [UInt8] {
+    [uses, flags] + (0..<6).map { UInt8(truncatingIfNeeded: last >> (8 * $0)) }
+  }
+}
+
+/// One campaign's index, `Registry/index/ID.idx`: a header, then 8 bytes per code of the
+/// campaign's range (live uses, flags, latest event), addressed by the code's offset in the range.
+/// A lookup is one `pread` whatever the registry's size; the file is sparse, so codes never used
+/// take no disk space. Rebuilt from the journal whenever in doubt.
+final class CampaignIndex {
+  static let headerSize: Int64 = 64
+  static let magic = Array("VOUCHERI".utf8)
+
+  let path: String
+  let file: Int32
+  let files: any FileLayer
+  let base: Int
+  let span: Int
+
+  private init(path: String, file: Int32, files: any FileLayer, base: Int, span: Int) {
+    self.path = path
+    self.file = file
+    self.files = files
+    self.base = base
+    self.span = span
+  }
+
+  deinit { files.close(file) }
+
+  /// The header of an index for `campaign` over the journal `journalID`.
+  static func header(campaign: Campaign, journalID: [UInt8]) -> [UInt8] {
+    var writer = ByteWriter()
+    writer.bytes += magic
+    writer.u32(1)
+    writer.bytes += journalID
+    writer.u8(campaign.slot.rawValue)
+    writer.u32(UInt32(campaign.base))
+    writer.u32(UInt32(campaign.channels.count * campaign.capacity))
+    writer.u32(Checksum.crc32c(writer.bytes))
+    writer.bytes += [UInt8](repeating: 0, count: Int(headerSize) - writer.bytes.count)
+    return writer.bytes
+  }
+
+  /// Opens the index of `campaign`, creating it (atomically, synced) if missing.
+  static func open(
+    folder: String, campaign: Campaign, journalID: [UInt8], files: any FileLayer
+  ) throws(RegistryError) -> CampaignIndex {
+    let path = "\(folder)/\(campaign.id).idx"
+    let expected = header(campaign: campaign, journalID: journalID)
+    do {
+      if !files.exists(path) {
+        let temporary = path + ".new"
+        let handle = try files.open(temporary, create: true)
+        try files.truncate(handle, to: 0, path: temporary)
+        try files.write(handle, expected, at: 0, path: temporary)
+        try files.sync(handle, path: temporary)
+        files.close(handle)
+        try files.rename(temporary, to: path)
+        try files.syncDirectory(folder)
+      }
+      let file = try files.open(path, create: false)
+      let header = try files.read(file, at: 0, count: Int(headerSize), path: path)
+      guard header == expected else {
+        files.close(file)
+        throw RegistryError.damaged(path: path, offset: 0, reason: "the index header does not match the journal and campaign; run 'voucher registry rebuild'")
+      }
+      return CampaignIndex(path: path, file: file, files: files, base: campaign.base, span: campaign.channels.count * campaign.capacity)
+    } catch let error as RegistryError {
+      throw error
+    } catch let error as SystemError {
+      throw .io(error)
+    } catch {
+      throw .io(SystemError("open", path, code: 5))
+    }
+  }
+
+  /// The entry of the code with payload `payload`.
+  func entry(payload: UInt32) throws(RegistryError) -> CodeEntry {
+    do {
+      return CodeEntry(try files.read(file, at: position(payload), count: CodeEntry.size, path: path).padded(to: CodeEntry.size))
+    } catch {
+      throw .io(error)
+    }
+  }
+
+  /// Writes the entry of a code (not synced: the journal is the truth).
+  func write(_ entry: CodeEntry, payload: UInt32) throws(RegistryError) {
+    do {
+      try files.write(file, entry.encoded, at: position(payload), path: path)
+    } catch {
+      throw .io(error)
+    }
+  }
+
+  /// Flushes the index to disk, for a checkpoint.
+  func sync() throws(RegistryError) {
+    do {
+      try files.sync(file, path: path)
+    } catch {
+      throw .syncFailed(path: path, code: error.code)
+    }
+  }
+
+  private func position(_ payload: UInt32) -> Int64 {
+    Self.headerSize + Int64(Int(payload) - base) * Int64(CodeEntry.size)
+  }
+}
+
+extension Array where Element == UInt8 {
+  /// The bytes, padded with zeros to `count` (a read past a sparse file's end gives fewer).
+  func padded(to count: Int) -> [UInt8] { self.count >= count ? self : self + [UInt8](repeating: 0, count: count - self.count) }
+}

@@ -1,0 +1,159 @@
+/// A code as the registry knows it: its key slot and payload (campaign range, channel, serial).
+struct CodeRef: Sendable, Hashable {
+  let slot: UInt8
+  let payload: UInt32
+}
+
+/// A range of serials of one campaign channel, for blocks.
+struct SerialRange: Sendable, Hashable {
+  let campaign: String
+  let channel: Int
+  let first: Int
+  let last: Int
+}
+
+/// One event in the journal.
+///
+/// On disk:
+/// ```
+/// u8 0xA5 | u8 type | u16 body length | u32 CRC-32C of (type, length, body) | body
+/// ```
+/// Bodies of code events start with the time (ms since 1970), the offset + 1 of the code's
+/// previous event (0: none; the events of a code form a chain backwards through the journal)
+/// and the code (slot, payload). All integers are little-endian; strings carry their length.
+struct Record: Sendable, Hashable {
+  /// What happened.
+  enum Body: Sendable, Hashable {
+    /// One use of a code.
+    case redeem(venue: UInt8, store: String?, terminal: String?, profile: String?, request: String?, usesAfter: UInt8)
+    /// A redemption undone; `voided` is the redeem record's offset.
+    case void(voided: Int64, reason: String?, request: String?)
+    /// A code linked to a customer profile.
+    case claim(profile: String)
+    /// A range of serials blocked.
+    case block(SerialRange, reason: String?)
+    /// A range of serials unblocked.
+    case unblock(SerialRange, reason: String?)
+
+    var type: UInt8 {
+      switch self {
+      case .redeem: return 1
+      case .void: return 2
+      case .claim: return 3
+      case .block: return 4
+      case .unblock: return 5
+      }
+    }
+  }
+
+  /// Milliseconds since 1970.
+  let time: Int64
+  /// The code, for code events.
+  let code: CodeRef?
+  /// The offset + 1 of the code's previous event, 0 for none.
+  let previous: Int64
+  let body: Body
+
+  static let marker: UInt8 = 0xA5
+  static let headerSize = 8
+  /// Venue numbers in redeem records.
+  static let venueStore: UInt8 = 1
+  static let venueOnline: UInt8 = 2
+
+  /// The record's bytes, header included.
+  func encoded() -> [UInt8] {
+    var body = ByteWriter()
+    body.i64(time)
+    switch self.body {
+    case .block(let range, let reason), .unblock(let range, let reason):
+      body.short(range.campaign)
+      body.u16(UInt16(range.channel))
+      body.u32(UInt32(range.first))
+      body.u32(UInt32(range.last))
+      body.long(reason)
+    default:
+      let code = code!
+      body.i64(previous)
+      body.u8(code.slot)
+      body.u32(code.payload)
+      switch self.body {
+      case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter):
+        body.u8(venue)
+        body.short(store)
+        body.short(terminal)
+        body.short(profile)
+        body.short(request)
+        body.u8(usesAfter)
+      case .void(let voided, let reason, let request):
+        body.i64(voided)
+        body.long(reason)
+        body.short(request)
+      case .claim(let profile):
+        body.short(profile)
+      case .block, .unblock:
+        break
+      }
+    }
+    var checked = ByteWriter()
+    checked.u8(self.body.type)
+    checked.u16(UInt16(body.bytes.count))
+    checked.bytes += body.bytes
+    var out = ByteWriter()
+    out.u8(Self.marker)
+    out.bytes += checked.bytes[0..<3]
+    out.u32(Checksum.crc32c(checked.bytes))
+    out.bytes += body.bytes
+    return out.bytes
+  }
+
+  /// What a look at the bytes at some offset found.
+  enum Decoded {
+    /// A whole, valid record of `length` bytes.
+    case record(Record, length: Int)
+    /// Fewer bytes than a record needs: the end of the data, or a torn write.
+    case truncated
+    /// Bytes that are not a valid record.
+    case invalid(String)
+  }
+
+  /// Decodes the record at the start of `bytes`.
+  static func decode(_ bytes: ArraySlice<UInt8>) -> Decoded {
+    guard bytes.count >= headerSize else { return .truncated }
+    let start = bytes.startIndex
+    guard bytes[start] == marker else { return .invalid("no record starts here") }
+    let type = bytes[start + 1]
+    let length = Int(bytes[start + 2]) | Int(bytes[start + 3]) << 8
+    guard bytes.count >= headerSize + length else { return .truncated }
+    let stored = UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16 | UInt32(bytes[start + 7]) << 24
+    let checked = bytes[(start + 1)..<(start + 4)] + bytes[(start + headerSize)..<(start + headerSize + length)]
+    guard Checksum.crc32c(checked) == stored else { return .invalid("checksum mismatch") }
+    var reader = ByteReader(bytes[(start + headerSize)..<(start + headerSize + length)])
+    let time = reader.i64()
+    let record: Record
+    switch type {
+    case 4, 5:
+      let campaign = reader.short() ?? ""
+      let range = SerialRange(campaign: campaign, channel: Int(reader.u16()), first: Int(reader.u32()), last: Int(reader.u32()))
+      let reason = reader.long()
+      let body: Body = type == 4 ? .block(range, reason: reason) : .unblock(range, reason: reason)
+      record = Record(time: time, code: nil, previous: 0, body: body)
+    case 1, 2, 3:
+      let previous = reader.i64()
+      let code = CodeRef(slot: reader.u8(), payload: reader.u32())
+      let body: Body
+      switch type {
+      case 1:
+        body = .redeem(venue: reader.u8(), store: reader.short(), terminal: reader.short(), profile: reader.short(), request: reader.short(), usesAfter: reader.u8())
+      case 2:
+        body = .void(voided: reader.i64(), reason: reader.long(), request: reader.short())
+      default:
+        body = .claim(profile: reader.short() ?? "")
+      }
+      record = Record(time: time, code: code, previous: previous, body: body)
+    default:
+      return .invalid("unknown record type \(type)")
+    }
+    guard !reader.failed, reader.isAtEnd else { return .invalid("malformed record body") }
+    return .record(record, length: headerSize + length)
+  }
+}

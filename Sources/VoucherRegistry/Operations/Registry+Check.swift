@@ -1,0 +1,163 @@
+import FoundationEssentials
+import VoucherKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Registry {
+  /// Checks every record's checksum and chain, and the index, block list and state against the
+  /// journal. Damage is reported with its file and offset, never repaired here; a sound registry
+  /// that was fenced after a failed sync is unfenced.
+  public func check() throws(RegistryError) -> CheckReport {
+    try locked(writing: false, recovering: false) { () throws(RegistryError) -> CheckReport in
+      var problems: [String] = []
+      do throws(RegistryError) {
+        try recoverForCheck()
+      } catch {
+        if case .damaged = error { problems.append(error.description) } else { throw error }
+      }
+      var expected: [CodeRef: CodeEntry] = [:]
+      var expectedBlocks = BlockList(entries: [], covered: Journal.headerSize)
+      var records = 0
+      var torn: (Int64, Int64)?
+      let size = try journal.size()
+      do throws(RegistryError) {
+        let scanEnd = try journal.scan(from: Journal.headerSize, to: size) { (offset, record, _) throws(RegistryError) in
+          records += 1
+          switch record.body {
+          case .block(let range, _), .unblock(let range, _):
+            var blocked = true
+            if case .unblock = record.body { blocked = false }
+            expectedBlocks.entries.append(BlockList.Entry(blocked: blocked, offset: offset, range: range))
+            expectedBlocks.covered = offset + 1
+          default:
+            guard let code = record.code, campaigns.campaign(slot: code.slot, payload: Int(code.payload)) != nil else {
+              throw .damaged(path: journalPath, offset: offset, reason: "the record names a code of no campaign in this home")
+            }
+            var entry = expected[code] ?? CodeEntry()
+            guard record.previous == entry.last else {
+              throw .damaged(path: journalPath, offset: offset, reason: "the record's link to the code's previous event is wrong")
+            }
+            switch record.body {
+            case .redeem(_, _, _, _, _, let usesAfter):
+              guard usesAfter == entry.uses + 1 else {
+                throw .damaged(path: journalPath, offset: offset, reason: "the record's use count does not follow the code's history")
+              }
+              entry.uses = usesAfter
+            case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
+            case .claim: entry.flags |= CodeEntry.claimed
+            case .block, .unblock: break
+            }
+            entry.last = offset + 1
+            expected[code] = entry
+          }
+        }
+        if case .tornTail(let at) = scanEnd { torn = (at, size - at) }
+      } catch {
+        if case .damaged = error { problems.append(error.description) } else { throw error }
+      }
+      if problems.isEmpty {
+        problems += try compareIndexes(expected)
+        if expectedBlocks.entries != blocks.entries {
+          problems.append("\(blocksPath) does not match the journal's block records; run 'voucher registry rebuild'")
+        }
+      }
+      if problems.isEmpty && files.exists(fencePath) {
+        do throws(SystemError) {
+          try files.remove(fencePath)
+          try files.syncDirectory(folder)
+        } catch {
+          throw .io(error)
+        }
+      }
+      return CheckReport(records: records, codes: expected.count, problems: problems, tornTail: torn.map { (offset: $0.0, bytes: $0.1) })
+    }
+  }
+
+  /// Compares every index file with the entries the journal implies.
+  private func compareIndexes(_ expected: [CodeRef: CodeEntry]) throws(RegistryError) -> [String] {
+    var problems: [String] = []
+    var byCampaign: [CampaignID: [UInt32: CodeEntry]] = [:]
+    for (code, entry) in expected {
+      let campaign = campaigns.campaign(slot: code.slot, payload: Int(code.payload))!
+      byCampaign[campaign.id, default: [:]][code.payload] = entry
+    }
+    for campaign in campaigns.campaigns {
+      let path = "\(indexFolder)/\(campaign.id).idx"
+      let wanted = byCampaign[campaign.id] ?? [:]
+      guard files.exists(path) else {
+        if !wanted.isEmpty { problems.append("\(path) is missing; run 'voucher registry rebuild'") }
+        continue
+      }
+      let index = try self.index(for: campaign)
+      let span = campaign.span
+      let chunk = 1 << 17
+      var start = 0
+      while start < span {
+        let count = min(chunk, span - start)
+        let bytes: [UInt8]
+        do {
+          bytes = try files.read(index.file, at: CampaignIndex.headerSize + Int64(start) * 8, count: count * 8, path: path).padded(to: count * 8)
+        } catch {
+          throw .io(error)
+        }
+        for item in 0..<count {
+          let payload = UInt32(campaign.base + start + item)
+          let found = CodeEntry(Array(bytes[(item * 8)..<(item * 8 + 8)]))
+          if found != (wanted[payload] ?? CodeEntry()) {
+            problems.append("\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(start + item) * 8): the entry does not match the journal; run 'voucher registry rebuild'")
+            if problems.count >= 20 { return problems }
+          }
+        }
+        start += count
+      }
+    }
+    return problems
+  }
+
+  /// Rebuilds the index and the block list from the journal. Refuses a damaged journal; cuts a
+  /// torn tail (keeping the bytes in a side file).
+  ///
+  /// - Returns: How many records were replayed.
+  @discardableResult
+  public func rebuild() throws(RegistryError) -> Int {
+    try locked(writing: true, recovering: false) { () throws(RegistryError) -> Int in
+      // First make sure the whole journal is sound.
+      let size = try journal.size()
+      var records = 0
+      let scanEnd = try journal.scan(from: Journal.headerSize, to: size) { (_, _, _) throws(RegistryError) in records += 1 }
+      end = size
+      if case .tornTail(let at) = scanEnd {
+        let side = try journal.cutTail(at: at, end: size, folder: folder, now: Int64(Date().timeIntervalSince1970))
+        warnings.append("repaired a torn tail of the journal at byte offset \(at): \(size - at) bytes, kept in \(side)")
+        end = at
+      }
+      // Set the old index aside, start empty, replay everything.
+      dropIndexes()
+      let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"
+      do throws(SystemError) {
+        try files.rename(indexFolder, to: old)
+        try files.makeDirectory(indexFolder)
+        try files.syncDirectory(folder)
+      } catch {
+        throw .io(error)
+      }
+      blocks = BlockList(entries: [], covered: Journal.headerSize)
+      try writeBlocks()
+      state = RegistryState(journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.currentBoot)
+      try writeState(sync: true)
+      _ = try journal.scan(from: Journal.headerSize, to: end) { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) }
+      state.applied = end
+      try checkpoint()
+      removeFolder(old)
+      if files.exists(fencePath) { try? files.remove(fencePath) }
+      return records
+    }
+  }
+
+  private func removeFolder(_ path: String) {
+    for name in (try? FileSystem.list(path)) ?? [] { try? files.remove(path + "/" + name) }
+    rmdir(path)
+  }
+}

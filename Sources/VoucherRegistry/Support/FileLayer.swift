@@ -1,0 +1,102 @@
+import VoucherKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The seam through which the registry touches files: every read, write, sync, truncation and
+/// rename goes through one of these calls, so that tests can record the calls, inject faults,
+/// and build the states a crash or a power loss could leave.
+package protocol FileLayer: AnyObject {
+  /// Opens a file for reading and writing, creating it (mode 0644) if `create` is set.
+  func open(_ path: String, create: Bool) throws(SystemError) -> Int32
+  /// Closes a file.
+  func close(_ file: Int32)
+  /// The file's size in bytes.
+  func size(_ file: Int32, path: String) throws(SystemError) -> Int64
+  /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
+  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8]
+  /// Writes all of `bytes` at `offset`.
+  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError)
+  /// Flushes the file's data to disk (`fdatasync`).
+  func sync(_ file: Int32, path: String) throws(SystemError)
+  /// Cuts the file to `length` bytes.
+  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError)
+  /// Renames a file, replacing the target.
+  func rename(_ from: String, to: String) throws(SystemError)
+  /// Flushes a folder's entries to disk.
+  func syncDirectory(_ path: String) throws(SystemError)
+  /// Creates a folder.
+  func makeDirectory(_ path: String) throws(SystemError)
+  /// Removes a file.
+  func remove(_ path: String) throws(SystemError)
+  /// Whether a file or folder exists.
+  func exists(_ path: String) -> Bool
+}
+
+/// The real file system.
+package final class SystemFiles: FileLayer {
+  package init() {}
+
+  package func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
+    let fd = Glibc.open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
+    guard fd >= 0 else { throw SystemError("open", path) }
+    return fd
+  }
+
+  package func close(_ file: Int32) { _ = Glibc.close(file) }
+
+  package func size(_ file: Int32, path: String) throws(SystemError) -> Int64 {
+    var info = stat()
+    guard fstat(file, &info) == 0 else { throw SystemError("inspect", path) }
+    return Int64(info.st_size)
+  }
+
+  package func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var done = 0
+    while done < count {
+      let n = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+      if n < 0 && errno == EINTR { continue }
+      guard n >= 0 else { throw SystemError("read", path) }
+      if n == 0 { break }
+      done += n
+    }
+    if done < count { bytes.removeLast(count - done) }
+    return bytes
+  }
+
+  package func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+    var done = 0
+    while done < bytes.count {
+      let n = bytes.withUnsafeBytes { pwrite(file, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { throw SystemError("write", path, code: n == 0 ? EIO : errno) }
+      done += n
+    }
+  }
+
+  package func sync(_ file: Int32, path: String) throws(SystemError) {
+    guard fdatasync(file) == 0 else { throw SystemError("sync", path) }
+  }
+
+  package func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+    guard ftruncate(file, off_t(length)) == 0 else { throw SystemError("truncate", path) }
+  }
+
+  package func rename(_ from: String, to: String) throws(SystemError) {
+    guard Glibc.rename(from, to) == 0 else { throw SystemError("rename", from) }
+  }
+
+  package func syncDirectory(_ path: String) throws(SystemError) { try FileSystem.syncDirectory(path) }
+
+  package func makeDirectory(_ path: String) throws(SystemError) {
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw SystemError("create folder", path) }
+  }
+
+  package func remove(_ path: String) throws(SystemError) {
+    guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("remove", path) }
+  }
+
+  package func exists(_ path: String) -> Bool { FileSystem.exists(path) }
+}

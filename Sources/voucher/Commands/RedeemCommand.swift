@@ -1,0 +1,155 @@
+import FoundationEssentials
+import VoucherKit
+import VoucherRegistry
+
+/// `voucher redeem`, `void` and `claim`: the registry's writes for one code.
+enum RedeemCommand {
+  static let redeemSpec = CommandSpec(
+    name: "voucher redeem",
+    overview: """
+      Redeem a code: check it, then record one use, exactly once, durably before answering. A retry \
+      with the same --request gets the original receipt.
+      """,
+    usage: "<code> (--store <id> | --online) [--terminal <id>] [--profile <id>] [--request <id>] [--format text|json]",
+    arguments: [("<code>", "The code as typed.")],
+    options: [
+      .value("store", "id", "The store redeeming it (ids: 1 to 64 of A-Z a-z 0-9 . _ : -)."),
+      .flag("online", "Redeemed online instead of in a store."),
+      .value("terminal", "id", "The till."),
+      .value("profile", "id", "The customer's pseudonymous CRM profile id (never an e-mail address or phone number)."),
+      .value("request", "id", "An idempotency key: a retry with the same key returns the original answer."),
+      .value("format", "format", "text (default) or json."),
+    ])
+
+  static let voidSpec = CommandSpec(
+    name: "voucher void",
+    overview: "Undo a code's latest live redemption (a return, a cancelled sale).",
+    usage: "<code> [--reason <text>] [--request <id>] [--format text|json]",
+    arguments: [("<code>", "The code as typed.")],
+    options: [
+      .value("reason", "text", "Why (1 to 200 characters)."),
+      .value("request", "id", "An idempotency key: a retry with the same key returns the original answer."),
+      .value("format", "format", "text (default) or json."),
+    ])
+
+  static let claimSpec = CommandSpec(
+    name: "voucher claim",
+    overview: "Link a code to a customer profile (an online registration), before or after it is redeemed.",
+    usage: "<code> --profile <id> [--format text|json]",
+    arguments: [("<code>", "The code as typed.")],
+    options: [
+      .value("profile", "id", "The customer's pseudonymous CRM profile id."),
+      .value("format", "format", "text (default) or json."),
+    ])
+
+  static func redeem(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(redeemSpec, arguments, context) else { return ExitStatus.success }
+    let text = try options.positionals(1, "code")[0]
+    let format = try options.choice("format", OutputFormat.self) ?? .text
+    let online = options.has("online")
+    guard online != (options.value("store") != nil) else { throw CommandError.usage("give exactly one of --store <id> and --online") }
+    let store = try options.value("store").map { text in try field { () throws(InvalidField) in try StoreID(text) } }
+    let terminal = try options.value("terminal").map { text in try field { () throws(InvalidField) in try TerminalID(text) } }
+    let profile = try options.value("profile").map { text in try field { () throws(InvalidField) in try ProfileID(text) } }
+    let request = try options.value("request").map { text in try field { () throws(InvalidField) in try RequestID(text) } }
+    let ring = try KeyRing.load(from: context.home.keys)
+    let campaigns = try context.home.campaignStore.load()
+    guard let voucher = try genuineVoucher(text, venue: online ? .online : .store, format: format, context, keyRing: ring, campaigns: campaigns) else {
+      return ExitStatus.rejected
+    }
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    defer { reportWarnings(registry, context) }
+    let answer = try registry.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: context.now)
+    var outcome: Outcome
+    switch answer {
+    case .redeemed(let receipt, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "redeemed")
+      outcome.add(receipt)
+      outcome.replayed = replayed
+      outcome.message = "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
+    case .usedUp(let last):
+      outcome = Outcome(input: text, voucher: voucher, status: "used-up")
+      if let last { outcome.add(last) }
+      outcome.usesLeft = 0
+      outcome.message = last.map { "already used \(Outcome.place($0))" } ?? "every use is spent"
+    case .blocked(let block):
+      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+      outcome.reason = block.reason
+      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+    case .claimedByOther:
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+      outcome.message = "registered online by another customer"
+    }
+    try printOutcome(outcome, format: format, context)
+    if case .redeemed = answer { return ExitStatus.success }
+    return ExitStatus.rejected
+  }
+
+  static func void(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(voidSpec, arguments, context) else { return ExitStatus.success }
+    let text = try options.positionals(1, "code")[0]
+    let format = try options.choice("format", OutputFormat.self) ?? .text
+    let reason = try options.value("reason").map { text in try field { () throws(InvalidField) in try Reason(text) } }
+    let request = try options.value("request").map { text in try field { () throws(InvalidField) in try RequestID(text) } }
+    let ring = try KeyRing.load(from: context.home.keys)
+    let campaigns = try context.home.campaignStore.load()
+    guard let voucher = try genuineVoucher(text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring, campaigns: campaigns) else {
+      return ExitStatus.rejected
+    }
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    defer { reportWarnings(registry, context) }
+    var outcome: Outcome
+    switch try registry.void(voucher, reason: reason, request: request, now: context.now) {
+    case .voided(let receipt, let usesLeft, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "voided")
+      outcome.add(receipt)
+      outcome.usesLeft = usesLeft
+      outcome.replayed = replayed
+      outcome.reason = reason?.rawValue
+      outcome.message = "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
+    case .notRedeemed:
+      outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
+      outcome.message = "the code has no redemption to undo"
+      try printOutcome(outcome, format: format, context)
+      return ExitStatus.rejected
+    }
+    try printOutcome(outcome, format: format, context)
+    return ExitStatus.success
+  }
+
+  static func claim(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(claimSpec, arguments, context) else { return ExitStatus.success }
+    let text = try options.positionals(1, "code")[0]
+    let format = try options.choice("format", OutputFormat.self) ?? .text
+    let profileText = try options.required("profile")
+    let profile = try field { () throws(InvalidField) in try ProfileID(profileText) }
+    let ring = try KeyRing.load(from: context.home.keys)
+    let campaigns = try context.home.campaignStore.load()
+    guard let voucher = try genuineVoucher(text, venue: nil, format: format, context, keyRing: ring, campaigns: campaigns) else {
+      return ExitStatus.rejected
+    }
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    defer { reportWarnings(registry, context) }
+    var outcome: Outcome
+    var status = ExitStatus.success
+    switch try registry.claim(voucher, profile: profile, now: context.now) {
+    case .claimed(let profile, let time, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed")
+      outcome.profile = profile.rawValue
+      outcome.time = ISO8601.format(time)
+      outcome.replayed = replayed
+      outcome.message = "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
+    case .claimedByOther:
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+      outcome.message = "registered online by another customer"
+      status = ExitStatus.rejected
+    case .blocked(let block):
+      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+      outcome.reason = block.reason
+      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+      status = ExitStatus.rejected
+    }
+    try printOutcome(outcome, format: format, context)
+    return status
+  }
+}

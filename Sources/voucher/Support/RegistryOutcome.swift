@@ -1,0 +1,113 @@
+import FoundationEssentials
+import VoucherKit
+import VoucherRegistry
+
+/// One answer of `redeem`, `void`, `claim` or `verify` with a registry: what text and JSON show.
+struct Outcome: Encodable {
+  var input: String
+  var code: String
+  var status: String
+  var message: String?
+  var campaign: String?
+  var channel: String?
+  var serial: Int?
+  var title: String?
+  var suggestion: String?
+  var time: String?
+  var venue: String?
+  var store: String?
+  var terminal: String?
+  var profile: String?
+  var request: String?
+  var usesLeft: Int?
+  var replayed: Bool?
+  var reason: String?
+
+  /// An answer about a code that did not pass verification (or passed: `valid`).
+  init(input: String, _ verification: Verification) {
+    let answer = Answer(input: input, verification)
+    self.input = answer.input
+    code = answer.code
+    status = answer.status
+    message = answer.message
+    campaign = answer.campaign
+    channel = answer.channel
+    serial = answer.serial
+    title = answer.title
+    suggestion = answer.suggestion
+  }
+
+  /// An answer about a genuine code from the registry.
+  init(input: String, voucher: Voucher, status: String) {
+    self.init(input: input, .valid(voucher))
+    self.status = status
+  }
+
+  /// Copies a receipt's fields.
+  mutating func add(_ receipt: Receipt) {
+    time = ISO8601.format(receipt.time)
+    venue = receipt.venue.rawValue
+    store = receipt.store?.rawValue
+    terminal = receipt.terminal?.rawValue
+    profile = receipt.profile?.rawValue
+    request = receipt.request?.rawValue
+    usesLeft = receipt.usesLeft
+  }
+
+  /// Where and when, as a cashier reads it: "2026-11-22T21:50:03Z in store S12 (terminal T3)".
+  static func place(_ receipt: Receipt) -> String {
+    var text = ISO8601.format(receipt.time)
+    if let store = receipt.store { text += " in store \(store)" } else { text += " online" }
+    if let terminal = receipt.terminal { text += " (terminal \(terminal))" }
+    return text
+  }
+
+  /// One line: the code, the status, what it means.
+  var line: String {
+    var text = (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
+    var details: [String] = []
+    if let campaign, let channel, let serial {
+      details.append("campaign \(campaign), channel \(channel), serial \(serial)" + (title.map { ": \($0)" } ?? ""))
+    }
+    if let message { details.append(message) }
+    if !details.isEmpty { text += "  " + details.joined(separator: "; ") }
+    return text + "\n"
+  }
+}
+
+/// Prints one outcome as a line or as one JSON object.
+func printOutcome(_ outcome: Outcome, format: OutputFormat, _ context: Context) throws {
+  if format == .json {
+    try printJSON(outcome, context.console)
+  } else {
+    try context.console.print(outcome.line)
+  }
+}
+
+/// Reads and verifies the code of a registry command. A code that is not genuine and valid gets
+/// its answer printed here, and `nil` comes back with the exit status to use.
+func genuineVoucher(
+  _ text: String, venue: Venue?, acceptInvalidDates: Bool = false, format: OutputFormat, _ context: Context,
+  keyRing: KeyRing, campaigns: CampaignBook
+) throws -> Voucher? {
+  let verification = Verifier(keyRing: keyRing, campaigns: campaigns).verify(text, at: venue, now: context.now)
+  if case .valid(let voucher) = verification { return voucher }
+  if acceptInvalidDates, let voucher = verification.voucher { return voucher }
+  if case .malformed(let problem) = verification { context.console.error("code: \(problem)") }
+  try printOutcome(Outcome(input: text, verification), format: format, context)
+  return nil
+}
+
+/// Registry warnings (a repaired torn tail) as `warning:` lines.
+func reportWarnings(_ registry: Registry, _ context: Context) {
+  for warning in registry.warnings { context.console.warning(warning) }
+}
+
+/// Wraps an identifier check into a usage error.
+func field<T>(_ make: () throws(InvalidField) -> T) throws -> T {
+  do {
+    return try make()
+  } catch {
+    throw CommandError.usage(error.description)
+  }
+}
