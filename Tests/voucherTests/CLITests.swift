@@ -59,8 +59,9 @@ struct CLITests {
       home.run("issue", "--campaign", campaign, "--channel", "flyer", "--count", "1").stdoutLines[0]
     }
     let shop = code("shop")
+    // Swap the first two symbols: the slot and the next, a typo the check symbol must catch.
     var typo = Array(shop)
-    typo.swapAt(0, 1)
+    typo.swapAt(0, typo[0] == typo[1] ? 2 : 1)
     let answers = home.run("verify", "--at", "online", "--format", "json", shop, code("later"), code("past"), String(typo), "0000-0000-0000-0000", "U-turn")
     #expect(answers.status == 1)
     let rows = try JSONDecoder().decode([JSONValue].self, from: Data(answers.stdout.utf8))

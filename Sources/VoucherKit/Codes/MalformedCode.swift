@@ -8,8 +8,6 @@ public enum MalformedCode: Error, Sendable, Hashable, CustomStringConvertible {
   case tooLong(symbols: Int)
   /// A symbol count no code format has.
   case wrongLength(symbols: Int)
-  /// The first symbol is the reserved `Z`, meant for a later code format.
-  case unsupportedFormat
 
   public var description: String {
     let range = "\(CodeFormat.symbolCounts.lowerBound) to \(CodeFormat.symbolCounts.upperBound)"
@@ -22,8 +20,6 @@ public enum MalformedCode: Error, Sendable, Hashable, CustomStringConvertible {
       return "too long: a code has \(range) symbols"
     case .wrongLength(let symbols):
       return "\(symbols) symbols: a code has \(range)"
-    case .unsupportedFormat:
-      return "the code format is newer than this program"
     }
   }
 }

@@ -66,6 +66,14 @@ struct VerifierTests {
     }
   }
 
+  @Test("a typo that puts the reserved Z in the slot position answers mistyped, not malformed")
+  func reservedSlotTypo() throws {
+    for code in try codes(200) {
+      let typo = code.replacing(symbolAt: 0, with: 31)
+      #expect(verifier.verify(typo.description, now: now).status == .mistyped)
+    }
+  }
+
   @Test("lower case, missing dashes and O for 0 still verify")
   func forgivingInput() throws {
     for code in try codes(500) {
