@@ -36,7 +36,7 @@ enum BlockCommand {
     guard last <= campaign.capacity else {
       throw CommandError(ExitStatus.dataError, "campaign '\(id)' has serials 1 to \(campaign.capacity)")
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     let count = try registry.block(campaign: campaign, channel: channel, serials: first...last, reason: reason, unblock: unblock, now: context.now)
     try context.console.print("\(unblock ? "unblocked" : "blocked") serials \(first) to \(last) of campaign \(id), channel \(channel) (\(count) codes)\n")

@@ -34,7 +34,7 @@ enum HistoryCommand {
     }
     var events: [Event] = []
     if Registry.exists(in: context.home) {
-      let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false)
+      let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
       defer { reportWarnings(registry, context) }
       events = try registry.history(of: voucher)
     }

@@ -10,8 +10,8 @@ enum RedeemCommand {
       Redeem a code: check it, then record one use, exactly once, durably before answering. A retry \
       with the same --request gets the original receipt.
       """,
-    usage: "<code> (--store <id> | --online) [--terminal <id>] [--profile <id>] [--request <id>] [--format text|json]",
-    arguments: [("<code>", "The code as typed.")],
+    usage: "<code> | - (--store <id> | --online) [--terminal <id>] [--profile <id>] [--request <id>] [--format text|json]",
+    arguments: [("<code>", "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable.")],
     options: [
       .value("store", "id", "The store redeeming it (ids: 1 to 64 of A-Z a-z 0-9 . _ : -)."),
       .flag("online", "Redeemed online instead of in a store."),
@@ -52,14 +52,41 @@ enum RedeemCommand {
     let terminal = try options.value("terminal").map { text in try field { () throws(InvalidField) in try TerminalID(text) } }
     let profile = try options.value("profile").map { text in try field { () throws(InvalidField) in try ProfileID(text) } }
     let request = try options.value("request").map { text in try field { () throws(InvalidField) in try RequestID(text) } }
+    if text == "-" && request != nil { throw CommandError.usage("--request names one redemption; it cannot go with - (many codes)") }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    guard let voucher = try genuineVoucher(text, venue: online ? .online : .store, format: format, context, keyRing: ring, campaigns: campaigns) else {
-      return ExitStatus.rejected
-    }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    let verifier = Verifier(keyRing: ring, campaigns: campaigns)
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
-    let answer = try registry.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: context.now)
+    func redeemOne(_ text: String, source: String) throws -> Bool {
+      let verification = verifier.verify(text, at: online ? .online : .store, now: context.now)
+      guard case .valid(let voucher) = verification else {
+        if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
+        try printOutcome(Outcome(input: text, verification), format: format, context)
+        return false
+      }
+      let answer = try registry.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: context.now)
+      try printOutcome(outcome(text, voucher, answer), format: format, context)
+      if case .redeemed = answer { return true }
+      return false
+    }
+    var allRedeemed = true
+    if text == "-" {
+      var reader = LineReader(console: context.console)
+      var number = 0
+      while let (line, tooLong) = try reader.next() {
+        number += 1
+        let code = tooLong ? String(repeating: "X", count: 21) : String(decoding: line, as: UTF8.self)
+        if try !redeemOne(code, source: "line \(number)") { allRedeemed = false }
+      }
+    } else {
+      allRedeemed = try redeemOne(text, source: "code")
+    }
+    return allRedeemed ? ExitStatus.success : ExitStatus.rejected
+  }
+
+  /// The answer to a redemption, as printed.
+  static func outcome(_ text: String, _ voucher: Voucher, _ answer: RedeemAnswer) -> Outcome {
     var outcome: Outcome
     switch answer {
     case .redeemed(let receipt, let replayed):
@@ -80,9 +107,7 @@ enum RedeemCommand {
       outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
       outcome.message = "registered online by another customer"
     }
-    try printOutcome(outcome, format: format, context)
-    if case .redeemed = answer { return ExitStatus.success }
-    return ExitStatus.rejected
+    return outcome
   }
 
   static func void(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -96,7 +121,7 @@ enum RedeemCommand {
     guard let voucher = try genuineVoucher(text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring, campaigns: campaigns) else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     var outcome: Outcome
     switch try registry.void(voucher, reason: reason, request: request, now: context.now) {
@@ -128,7 +153,7 @@ enum RedeemCommand {
     guard let voucher = try genuineVoucher(text, venue: nil, format: format, context, keyRing: ring, campaigns: campaigns) else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true)
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     var outcome: Outcome
     var status = ExitStatus.success

@@ -28,7 +28,7 @@ enum RegistryCommand {
     guard let options = try parse(sub, Array(arguments.dropFirst()), context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let campaigns = try context.home.campaignStore.load()
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false)
+    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     if subcommand == "rebuild" {
       let records = try registry.rebuild()

@@ -25,7 +25,7 @@ enum VerifyCommand {
     let campaigns = try context.home.campaignStore.load()
     let verifier = Verifier(keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
     // With a registry, a valid code also reports uses left, or used-up or blocked.
-    let registry = Registry.exists(in: context.home) ? try Registry.open(home: context.home, campaigns: campaigns, create: false) : nil
+    let registry = Registry.exists(in: context.home) ? try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context)) : nil
     defer { registry.map { reportWarnings($0, context) } }
     var output = AnswerWriter(format: format, console: context.console)
     var rejected = false

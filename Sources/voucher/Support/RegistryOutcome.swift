@@ -111,3 +111,9 @@ func field<T>(_ make: () throws(InvalidField) -> T) throws -> T {
     throw CommandError.usage(error.description)
   }
 }
+
+/// Seconds to wait for the registry lock: `VOUCHER_LOCK_TIMEOUT`, else 10. A lock held longer (a
+/// stopped process) makes the command answer busy with exit status 75 instead of hanging.
+func lockTimeout(_ context: Context) -> Double {
+  context.console.environment("VOUCHER_LOCK_TIMEOUT").flatMap(Double.init).map { max(0, min($0, 3600)) } ?? 10
+}

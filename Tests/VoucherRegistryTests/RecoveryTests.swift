@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+@testable import VoucherKit
+@testable import VoucherRegistry
+
+/// A file layer that fails chosen calls, for fault tests.
+final class FaultyFiles: FileLayer {
+  let real = SystemFiles()
+  /// Paths whose next sync fails with EIO.
+  var failSync: (String) -> Bool = { _ in false }
+
+  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 { try real.open(path, create: create) }
+  func close(_ file: Int32) { real.close(file) }
+  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 { try real.size(file, path: path) }
+  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8] {
+    try real.read(file, at: offset, count: count, path: path)
+  }
+  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+    try real.write(file, bytes, at: offset, path: path)
+  }
+  func sync(_ file: Int32, path: String) throws(SystemError) {
+    if failSync(path) { throw SystemError("sync", path, code: 5) }
+    try real.sync(file, path: path)
+  }
+  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.truncate(file, to: length, path: path) }
+  func rename(_ from: String, to: String) throws(SystemError) { try real.rename(from, to: to) }
+  func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
+  func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
+  func remove(_ path: String) throws(SystemError) { try real.remove(path) }
+  func exists(_ path: String) -> Bool { real.exists(path) }
+}
+
+@Suite("Registry: crashes, torn tails, damage, faults")
+struct RecoveryTests {
+  /// Redeems serials 1...count and answers the journal's bytes.
+  func redeemSome(_ fixture: Fixture, count: Int) throws -> [UInt8] {
+    let registry = try fixture.registry()
+    for serial in 1...count { _ = try registry.redeem(try fixture.voucher(serial), store: StoreID("S\(serial)"), now: fixture.now) }
+    return try fixture.journalBytes()
+  }
+
+  @Test("torn tails (partial record, zeroed record, garbage) are cut on the next redeem, kept in a side file, and reported")
+  func tornTails() throws {
+    // A crash while appending a record that was never acknowledged (its sync had not returned).
+    let unacknowledged = Record(
+      time: 1, code: CodeRef(slot: 0, payload: 99), previous: 0,
+      body: .redeem(venue: Record.venueStore, store: "S", terminal: nil, profile: nil, request: nil, usesAfter: 1)).encoded()
+    let cases: [(String, ([UInt8]) -> [UInt8])] = [
+      ("partial record", { bytes in bytes + unacknowledged.prefix(unacknowledged.count - 5) }),
+      ("zeroed record", { bytes in bytes + [UInt8](repeating: 0, count: 40) }),
+      ("garbage appended", { bytes in bytes + Array("\u{1}garbage after a crash".utf8) }),
+      ("a lone marker byte", { bytes in bytes + [0xA5] }),
+    ]
+    for (name, damage) in cases {
+      let fixture = try Fixture()
+      defer { fixture.remove() }
+      let clean = try redeemSome(fixture, count: 3)
+      let damaged = damage(clean)
+      try fixture.writeJournal(damaged)
+      // The index says where the good records end; make the next open look at the tail.
+      let registry = try fixture.registry()
+      let check = try registry.check()
+      #expect(check.problems.isEmpty, "\(name): \(check.problems)")
+      #expect(check.tornTail != nil, "\(name)")
+      // The next write repairs it and says so.
+      let next = try registry.redeem(try fixture.voucher(50), store: StoreID("S50"), now: fixture.now)
+      #expect(next.receipt != nil, "\(name)")
+      #expect(registry.warnings.contains { $0.contains("repaired a torn tail") }, "\(name): \(registry.warnings)")
+      let sides = try FileManager.default.contentsOfDirectory(atPath: fixture.home.registry).filter { $0.hasPrefix("torn-") }
+      #expect(sides.count == 1, "\(name)")
+      let kept = try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/" + sides[0]))
+      #expect(Array(kept) == Array(damaged[clean.count...]), "\(name)")
+      // Every acknowledged redemption survived; the registry checks clean.
+      for serial in 1...3 {
+        #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "\(name) serial \(serial)")
+      }
+      let after = try registry.check()
+      #expect(after.problems.isEmpty && after.tornTail == nil, "\(name)")
+    }
+  }
+
+  @Test("a journal shorter than what was acknowledged is damage, not a torn tail")
+  func lostAcknowledgedRecord() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let bytes = try redeemSome(fixture, count: 3)
+    try fixture.writeJournal(Array(bytes.dropLast(9)))
+    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(9), store: StoreID("S1"), now: fixture.now) }
+    #expect(try fixture.registry().check().problems.count == 1)
+  }
+
+  @Test("a flipped byte in the middle of the journal is damage: named with its offset, never 'not redeemed'")
+  func flippedByte() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    var bytes = try redeemSome(fixture, count: 3)
+    // The second record starts after the first; flip a byte inside it.
+    guard case .record(_, let firstLength) = Record.decode(bytes[Int(Journal.headerSize)...]) else { throw TestFailure("no record") }
+    let second = Int(Journal.headerSize) + firstLength
+    bytes[second + 12] ^= 0x40
+    try fixture.writeJournal(bytes)
+    let registry = try fixture.registry()
+    let report = try registry.check()
+    #expect(report.problems.count == 1)
+    #expect(report.problems.first?.contains("journal is damaged at byte offset \(second)") == true, "\(report.problems)")
+    // Serial 2's record is the damaged one: its redeem must fail, not answer "redeemed".
+    #expect(throws: RegistryError.damaged(path: fixture.journalPath, offset: Int64(second), reason: "checksum mismatch")) {
+      try registry.redeem(try fixture.voucher(2), store: StoreID("S9"), now: fixture.now)
+    }
+    #expect(throws: RegistryError.self) { try registry.rebuild() }
+  }
+
+  @Test("a damaged index entry is found by check and mended by rebuild")
+  func indexDamage() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    _ = try redeemSome(fixture, count: 5)
+    let path = fixture.home.registry + "/index/summer.idx"
+    var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    index[Int(CampaignIndex.headerSize) + 8 * 2] = 0  // serial 3 loses its use
+    try Data(index).write(to: URL(fileURLWithPath: path))
+    let registry = try fixture.registry()
+    let report = try registry.check()
+    #expect(report.problems.contains { $0.contains("summer.idx is damaged at byte offset \(CampaignIndex.headerSize + 16)") }, "\(report.problems)")
+    #expect(try registry.rebuild() == 5)
+    #expect(try registry.check().problems.isEmpty)
+    #expect(try registry.redeem(try fixture.voucher(3), store: StoreID("X"), now: fixture.now).receipt == nil)
+  }
+
+  @Test("records a killed process synced but never applied are replayed, once")
+  func replayAfterKill() throws {
+    let fixture = try Fixture(uses: 2)
+    defer { fixture.remove() }
+    let registry = try fixture.registry()
+    let voucher = try fixture.voucher(1)
+    _ = try registry.redeem(voucher, store: StoreID("S1"), now: fixture.now)
+    // A second process appended and synced a redemption, then died before touching the index.
+    let record = Record(
+      time: 0, code: CodeRef(slot: fixture.campaign.slot.rawValue, payload: 0), previous: try registry.index(for: fixture.campaign).entry(payload: 0).last,
+      body: .redeem(venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil, usesAfter: 2))
+    let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
+    try journal.write(record.encoded(), at: try journal.size())
+    try journal.sync()
+    let next = try fixture.registry()
+    guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now) else { throw TestFailure("not used up") }
+    #expect(last?.store?.rawValue == "S2")
+    #expect(try next.check().problems.isEmpty)
+  }
+
+  @Test("after a restart (another boot id) only the synced checkpoint is trusted, and the index is made whole again")
+  func restart() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    _ = try redeemSome(fixture, count: 4)
+    // Simulate a power loss that lost every unsynced index write: zero the entries, and give the
+    // state another boot id.
+    let path = fixture.home.registry + "/index/summer.idx"
+    var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    for position in Int(CampaignIndex.headerSize)..<index.count { index[position] = 0 }
+    try Data(index).write(to: URL(fileURLWithPath: path))
+    var state = RegistryState.parse(Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/state"))))!
+    state.boot = [UInt8](repeating: 7, count: 16)
+    try Data(state.encoded()).write(to: URL(fileURLWithPath: fixture.home.registry + "/state"))
+    let registry = try fixture.registry()
+    for serial in 1...4 {
+      #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "serial \(serial)")
+    }
+    #expect(try registry.check().problems.isEmpty)
+  }
+
+  @Test("a failed sync is never retried into success: no answer, writes fenced until check passes")
+  func syncFailure() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let files = FaultyFiles()
+    let registry = try fixture.registry(files: files)
+    _ = try registry.redeem(try fixture.voucher(1), store: StoreID("S1"), now: fixture.now)
+    files.failSync = { $0.hasSuffix("/journal") }
+    #expect(throws: RegistryError.syncFailed(path: fixture.journalPath, code: 5)) {
+      try registry.redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now)
+    }
+    files.failSync = { _ in false }
+    #expect(FileManager.default.fileExists(atPath: fixture.home.registry + "/FENCED"))
+    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now) }
+    do {
+      _ = try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
+    } catch {
+      guard case .fenced = error as? RegistryError else { throw error }
+    }
+    // Reads still work; check passes and lifts the fence.
+    #expect(try fixture.registry().status(of: try fixture.voucher(1)).uses == 1)
+    #expect(try fixture.registry().check().problems.isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: fixture.home.registry + "/FENCED"))
+    #expect(try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now).receipt != nil)
+  }
+
+  @Test("a lock held too long gives busy after the timeout, not a hang")
+  func busy() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    _ = try redeemSome(fixture, count: 1)
+    let holder = open(fixture.home.registry + "/lock", O_RDWR)
+    defer { close(holder) }
+    #expect(flock(holder, LOCK_EX) == 0)
+    let started = Date()
+    #expect(throws: RegistryError.busy(path: fixture.home.registry + "/lock")) {
+      try fixture.registry(lockTimeout: 0.3).redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now)
+    }
+    #expect(Date().timeIntervalSince(started) < 3)
+    flock(holder, LOCK_UN)
+    #expect(try fixture.registry(lockTimeout: 0.3).redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now).receipt != nil)
+  }
+
+  @Test("a registry half-created by a crash does not count; the next write creates a complete one")
+  func creationCrash() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    // A crash between the steps leaves only a staging folder, never Registry/ itself.
+    try FileManager.default.createDirectory(atPath: fixture.home.registry + ".new-1-2", withIntermediateDirectories: true)
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.home.registry + ".new-1-2/journal"))
+    #expect(!Registry.exists(in: fixture.home))
+    #expect(throws: RegistryError.missing(path: fixture.home.registry)) {
+      try Registry.open(home: fixture.home, campaigns: fixture.book, create: false)
+    }
+    #expect(try fixture.registry().redeem(try fixture.voucher(1), store: StoreID("S1"), now: fixture.now).receipt != nil)
+    #expect(try fixture.registry().check().problems.isEmpty)
+  }
+}
