@@ -9,6 +9,8 @@ final class FaultyFiles: FileLayer {
   let real = SystemFiles()
   /// Paths whose next sync fails with EIO.
   var failSync: (String) -> Bool = { _ in false }
+  /// Syncs of the journal so far.
+  var journalSyncs = 0
 
   func open(_ path: String, create: Bool) throws(SystemError) -> Int32 { try real.open(path, create: create) }
   func close(_ file: Int32) { real.close(file) }
@@ -21,6 +23,7 @@ final class FaultyFiles: FileLayer {
   }
   func sync(_ file: Int32, path: String) throws(SystemError) {
     if failSync(path) { throw SystemError("sync", path, code: 5) }
+    if path.hasSuffix("/journal") { journalSyncs += 1 }
     try real.sync(file, path: path)
   }
   func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.truncate(file, to: length, path: path) }

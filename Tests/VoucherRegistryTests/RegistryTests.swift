@@ -106,6 +106,41 @@ struct RegistryTests {
     #expect(try reopened.redeem(voucher, store: StoreID("S2"), now: fixture.now) == .usedUp(last: original))
   }
 
+  @Test("a batch is one sync; later operations in it see the earlier ones; nothing is answered if the sync fails")
+  func batches() throws {
+    let fixture = try Fixture(uses: 1)
+    defer { fixture.remove() }
+    let files = FaultyFiles()
+    let registry = try fixture.registry(files: files)
+    let a = try fixture.voucher(1)
+    let b = try fixture.voucher(2)
+    let store = try StoreID("S1")
+    let syncsBefore = files.journalSyncs  // creating the registry synced its new journal
+    let results = try registry.perform(
+      [
+        .redeem(a, store: store, terminal: nil, profile: nil, request: RequestID("r1")),
+        .redeem(a, store: store, terminal: nil, profile: nil, request: RequestID("r1")),
+        .redeem(a, store: store, terminal: nil, profile: nil, request: nil),
+        .redeem(b, store: store, terminal: nil, profile: nil, request: nil),
+        .void(b, reason: nil, request: nil),
+        .redeem(b, store: store, terminal: nil, profile: nil, request: nil),
+        .status(b),
+      ], now: fixture.now)
+    #expect(files.journalSyncs - syncsBefore == 1)
+    guard case .redeem(.redeemed(let first, false)) = results[0] else { throw TestFailure("\(results[0])") }
+    #expect(results[1] == .redeem(.redeemed(first, replayed: true)))
+    #expect(results[2] == .redeem(.usedUp(last: first)))
+    guard case .void(.voided(_, 1, false)) = results[4], case .redeem(.redeemed(_, false)) = results[5] else { throw TestFailure("\(results)") }
+    guard case .status(let status) = results[6] else { throw TestFailure("no status") }
+    #expect(status.uses == 1)
+    #expect(try registry.check().problems.isEmpty)
+    // A failed sync answers nothing of its batch.
+    files.failSync = { $0.hasSuffix("/journal") }
+    #expect(throws: RegistryError.self) {
+      try registry.perform([.redeem(try fixture.voucher(3), store: store, terminal: nil, profile: nil, request: nil)], now: fixture.now)
+    }
+  }
+
   @Test("profile ids that look like e-mail addresses or phone numbers are refused, saying why")
   func pseudonymousProfiles() {
     for bad in ["jane@example.com", "+49 151 1234567", "015112345678", "(030) 1234-567"] {

@@ -19,78 +19,117 @@ extension Registry {
   public func redeem(
     _ voucher: Voucher, store: StoreID?, terminal: TerminalID? = nil, profile: ProfileID? = nil, request: RequestID? = nil, now: Date
   ) throws(RegistryError) -> RedeemAnswer {
-    try locked(writing: true) { () throws(RegistryError) -> RedeemAnswer in
-      let (index, payload) = try locate(voucher)
-      let entry = try index.entry(payload: payload)
-      let chain = try events(from: entry.last)
-      if let request {
-        for (offset, record) in chain {
-          if case .redeem(_, _, _, _, let seen, _) = record.body, seen == request.rawValue {
-            return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: true)
-          }
-        }
-      }
-      if let block = try blockInfo(voucher) { return .blocked(block) }
-      if Int(entry.uses) >= voucher.campaign.uses {
-        return .usedUp(last: liveRedemptions(chain).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) })
-      }
-      var profile = profile
-      if entry.isClaimed, let claimed = latestClaim(chain) {
-        if let profile, profile.rawValue != claimed { return .claimedByOther }
-        profile = try? ProfileID(claimed)
-      }
-      let record = Record(
-        time: milliseconds(now), code: CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload), previous: entry.last,
-        body: .redeem(
-          venue: store == nil ? Record.venueOnline : Record.venueStore, store: store?.rawValue, terminal: terminal?.rawValue,
-          profile: profile?.rawValue, request: request?.rawValue, usesAfter: entry.uses + 1))
-      let offset = try append(record)
-      return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: false)
+    guard case .redeem(let answer) = try perform([.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request)], now: now)[0] else {
+      preconditionFailure("one result per operation")
     }
+    return answer
   }
 
   /// Undoes the latest live redemption of a code (a return, a cancelled sale).
   public func void(_ voucher: Voucher, reason: Reason? = nil, request: RequestID? = nil, now: Date) throws(RegistryError) -> VoidAnswer {
-    try locked(writing: true) { () throws(RegistryError) -> VoidAnswer in
-      let (index, payload) = try locate(voucher)
-      let entry = try index.entry(payload: payload)
-      let chain = try events(from: entry.last)
-      if let request {
-        for (_, record) in chain {
-          if case .void(let voided, _, let seen) = record.body, seen == request.rawValue {
-            let (redemption, _) = try journal.record(at: voided)
-            return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses), replayed: true)
-          }
-        }
-      }
-      guard let (voided, redemption) = liveRedemptions(chain).first else { return .notRedeemed }
-      let record = Record(
-        time: milliseconds(now), code: CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload), previous: entry.last,
-        body: .void(voided: voided, reason: reason?.rawValue, request: request?.rawValue))
-      try append(record)
-      return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses) + 1, replayed: false)
+    guard case .void(let answer) = try perform([.void(voucher, reason: reason, request: request)], now: now)[0] else {
+      preconditionFailure("one result per operation")
     }
+    return answer
   }
 
   /// Links a code to a customer profile (an online registration of a scratch card), before or
-  /// after it is redeemed.
+  /// after it is redeemed. Claiming again with the same profile answers the original claim.
   public func claim(_ voucher: Voucher, profile: ProfileID, now: Date) throws(RegistryError) -> ClaimAnswer {
-    try locked(writing: true) { () throws(RegistryError) -> ClaimAnswer in
-      let (index, payload) = try locate(voucher)
-      let entry = try index.entry(payload: payload)
-      let chain = try events(from: entry.last)
-      if entry.isClaimed, let claimed = latestClaim(chain) {
-        guard claimed == profile.rawValue else { return .claimedByOther }
-        let time = chain.first { if case .claim = $0.1.body { return true } else { return false } }.map { date($0.1.time) } ?? now
-        return .claimed(profile, time: time, replayed: true)
-      }
-      if let block = try blockInfo(voucher) { return .blocked(block) }
-      let record = Record(
-        time: milliseconds(now), code: CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload), previous: entry.last,
-        body: .claim(profile: profile.rawValue))
-      try append(record)
-      return .claimed(profile, time: now, replayed: false)
+    guard case .claim(let answer) = try perform([.claim(voucher, profile: profile)], now: now)[0] else {
+      preconditionFailure("one result per operation")
     }
+    return answer
+  }
+
+  /// What the registry knows of a code: live uses, block, latest redemption.
+  public func status(of voucher: Voucher) throws(RegistryError) -> CodeStatus {
+    guard case .status(let status) = try perform([.status(voucher)], now: Date())[0] else { preconditionFailure("one result per operation") }
+    return status
+  }
+
+  /// Every event of a code, oldest first: redemptions, voids, claims, and blocks of its range.
+  public func history(of voucher: Voucher) throws(RegistryError) -> [Event] {
+    guard case .history(let events) = try perform([.history(voucher)], now: Date())[0] else { preconditionFailure("one result per operation") }
+    return events
+  }
+
+  // MARK: - Operations within a batch
+
+  func redeem(
+    _ voucher: Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?, now: Date, in batch: Batch
+  ) throws(RegistryError) -> RedeemAnswer {
+    let (code, entry) = try batch.entry(voucher)
+    let chain = try batch.events(from: entry.last)
+    if let request {
+      for (offset, record) in chain {
+        if case .redeem(_, _, _, _, let seen, _) = record.body, seen == request.rawValue {
+          return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: true)
+        }
+      }
+    }
+    if let block = try blockInfo(voucher) { return .blocked(block) }
+    if Int(entry.uses) >= voucher.campaign.uses {
+      return .usedUp(last: liveRedemptions(chain).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) })
+    }
+    var profile = profile
+    if entry.isClaimed, let claimed = latestClaim(chain) {
+      if let profile, profile.rawValue != claimed { return .claimedByOther }
+      profile = try? ProfileID(claimed)
+    }
+    let record = Record(
+      time: milliseconds(now), code: code, previous: entry.last,
+      body: .redeem(
+        venue: store == nil ? Record.venueOnline : Record.venueStore, store: store?.rawValue, terminal: terminal?.rawValue,
+        profile: profile?.rawValue, request: request?.rawValue, usesAfter: entry.uses + 1))
+    let offset = batch.add(record, for: voucher, entry: entry)
+    return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: false)
+  }
+
+  func void(_ voucher: Voucher, reason: Reason?, request: RequestID?, now: Date, in batch: Batch) throws(RegistryError) -> VoidAnswer {
+    let (code, entry) = try batch.entry(voucher)
+    let chain = try batch.events(from: entry.last)
+    if let request {
+      for (_, record) in chain {
+        if case .void(let voided, _, let seen) = record.body, seen == request.rawValue,
+          let (_, redemption) = try batch.events(from: voided + 1).first
+        {
+          return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses), replayed: true)
+        }
+      }
+    }
+    guard let (voided, redemption) = liveRedemptions(chain).first else { return .notRedeemed }
+    let record = Record(
+      time: milliseconds(now), code: code, previous: entry.last, body: .void(voided: voided, reason: reason?.rawValue, request: request?.rawValue))
+    _ = batch.add(record, for: voucher, entry: entry)
+    return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses) + 1, replayed: false)
+  }
+
+  func claim(_ voucher: Voucher, profile: ProfileID, now: Date, in batch: Batch) throws(RegistryError) -> ClaimAnswer {
+    let (code, entry) = try batch.entry(voucher)
+    let chain = try batch.events(from: entry.last)
+    if entry.isClaimed, let claimed = latestClaim(chain) {
+      guard claimed == profile.rawValue else { return .claimedByOther }
+      let time = chain.first { if case .claim = $0.1.body { return true } else { return false } }.map { date($0.1.time) } ?? now
+      return .claimed(profile, time: time, replayed: true)
+    }
+    if let block = try blockInfo(voucher) { return .blocked(block) }
+    _ = batch.add(Record(time: milliseconds(now), code: code, previous: entry.last, body: .claim(profile: profile.rawValue)), for: voucher, entry: entry)
+    return .claimed(profile, time: now, replayed: false)
+  }
+
+  func status(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> CodeStatus {
+    let (_, entry) = try batch.entry(voucher)
+    let last = try liveRedemptions(batch.events(from: entry.last)).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
+    return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
+  }
+
+  func history(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> [Event] {
+    var records = try batch.events(from: try batch.entry(voucher).1.last)
+    for offset in blocks.records(campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial) where offset < end {
+      records.append((offset, try journal.record(at: offset).record))
+    }
+    return records.sorted { $0.0 < $1.0 }.map { offset, record in event(record, at: offset) }
   }
 
   /// Blocks (or unblocks) a range of serials of a campaign channel: a lost or stolen batch.
@@ -108,54 +147,7 @@ extension Registry {
     }
   }
 
-  /// What the registry knows of a code: live uses, block, latest redemption.
-  public func status(of voucher: Voucher) throws(RegistryError) -> CodeStatus {
-    try locked(writing: false) { () throws(RegistryError) -> CodeStatus in
-      let (index, payload) = try locate(voucher)
-      let entry = try index.entry(payload: payload)
-      let last = try liveRedemptions(events(from: entry.last)).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
-      return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
-    }
-  }
-
-  /// Every event of a code, oldest first: redemptions, voids, claims, and blocks of its range.
-  public func history(of voucher: Voucher) throws(RegistryError) -> [Event] {
-    try locked(writing: false) { () throws(RegistryError) -> [Event] in
-      let (index, payload) = try locate(voucher)
-      var records = try events(from: try index.entry(payload: payload).last)
-      for offset in blocks.records(campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial) where offset < end {
-        records.append((offset, try journal.record(at: offset).record))
-      }
-      return records.sorted { $0.0 < $1.0 }.map { offset, record in event(record, at: offset) }
-    }
-  }
-
   // MARK: - Helpers
-
-  /// The index and payload of a code.
-  private func locate(_ voucher: Voucher) throws(RegistryError) -> (CampaignIndex, UInt32) {
-    (try index(for: voucher.campaign), voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial))
-  }
-
-  /// A code's events, newest first, by walking its chain back through the journal. Every record
-  /// read is checked: damage is reported, never skipped.
-  func events(from last: Int64) throws(RegistryError) -> [(Int64, Record)] {
-    var chain: [(Int64, Record)] = []
-    var next = last
-    while next > 0 {
-      let offset = next - 1
-      guard offset >= Journal.headerSize, offset < end else {
-        throw .damaged(path: journalPath, offset: offset, reason: "an index entry points outside the journal")
-      }
-      let record = try journal.record(at: offset).record
-      guard record.previous < next else {
-        throw .damaged(path: journalPath, offset: offset, reason: "a record's chain does not lead backwards")
-      }
-      chain.append((offset, record))
-      next = record.previous
-    }
-    return chain
-  }
 
   /// Redemptions not undone by a void, newest first.
   func liveRedemptions(_ chain: [(Int64, Record)]) -> [(Int64, Record)] {

@@ -1,0 +1,154 @@
+import FoundationEssentials
+import VoucherKit
+
+/// One operation of a batch.
+public enum RegistryOperation: Sendable {
+  /// Record one use (see ``Registry/redeem(_:store:terminal:profile:request:now:)``).
+  case redeem(Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?)
+  /// Undo the latest live redemption.
+  case void(Voucher, reason: Reason?, request: RequestID?)
+  /// Link to a customer profile.
+  case claim(Voucher, profile: ProfileID)
+  /// Read a code's state.
+  case status(Voucher)
+  /// Read a code's events.
+  case history(Voucher)
+
+  var writes: Bool {
+    switch self {
+    case .redeem, .void, .claim: return true
+    case .status, .history: return false
+    }
+  }
+}
+
+/// The result of one operation of a batch.
+public enum RegistryResult: Sendable, Hashable {
+  case redeem(RedeemAnswer)
+  case void(VoidAnswer)
+  case claim(ClaimAnswer)
+  case status(CodeStatus)
+  case history([Event])
+}
+
+/// The records of one batch before they are durable: later operations of the batch see the
+/// earlier ones (a code redeemed twice in one batch is used up the second time), and nothing is
+/// answered until the one sync that makes them all durable.
+final class Batch {
+  unowned let registry: Registry
+  /// The bytes to append, in order.
+  var bytes: [UInt8] = []
+  /// Records not yet written, by offset.
+  var records: [Int64: Record] = [:]
+  /// Index entries changed by the batch.
+  var entries: [CodeRef: (campaign: Campaign, entry: CodeEntry)] = [:]
+  /// The offset of each pending record, in order, for the state update.
+  var order: [Int64] = []
+
+  init(registry: Registry) {
+    self.registry = registry
+  }
+
+  /// A code's index entry as the batch sees it.
+  func entry(_ voucher: Voucher) throws(RegistryError) -> (CodeRef, CodeEntry) {
+    let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
+    let code = CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload)
+    if let pending = entries[code] { return (code, pending.entry) }
+    return (code, try registry.index(for: voucher.campaign).entry(payload: payload))
+  }
+
+  /// A code's events, newest first, pending ones included.
+  func events(from last: Int64) throws(RegistryError) -> [(Int64, Record)] {
+    var chain: [(Int64, Record)] = []
+    var next = last
+    while next > 0 {
+      let offset = next - 1
+      let record: Record
+      if let pending = records[offset] {
+        record = pending
+      } else {
+        guard offset >= Journal.headerSize, offset < registry.end else {
+          throw .damaged(path: registry.journalPath, offset: offset, reason: "an index entry points outside the journal")
+        }
+        record = try registry.journal.record(at: offset).record
+      }
+      guard record.previous < next else {
+        throw .damaged(path: registry.journalPath, offset: offset, reason: "a record's chain does not lead backwards")
+      }
+      chain.append((offset, record))
+      next = record.previous
+    }
+    return chain
+  }
+
+  /// Adds a code event; answers its offset.
+  func add(_ record: Record, for voucher: Voucher, entry: CodeEntry) -> Int64 {
+    let offset = registry.end + Int64(bytes.count)
+    bytes += record.encoded()
+    records[offset] = record
+    order.append(offset)
+    var updated = entry
+    switch record.body {
+    case .redeem(_, _, _, _, _, let usesAfter): updated.uses = usesAfter
+    case .void: updated.uses = entry.uses > 0 ? entry.uses - 1 : 0
+    case .claim: updated.flags |= CodeEntry.claimed
+    case .block, .unblock: break
+    }
+    updated.last = offset + 1
+    entries[record.code!] = (voucher.campaign, updated)
+    return offset
+  }
+}
+
+extension Registry {
+  /// Performs several operations under one lock with one sync: group commit. Nothing is
+  /// answered until every record of the batch is durable; if the sync fails, no operation of the
+  /// batch is answered (the error is thrown) and the registry is fenced.
+  ///
+  /// - Returns: One result per operation, in order.
+  public func perform(_ operations: [RegistryOperation], now: Date) throws(RegistryError) -> [RegistryResult] {
+    let writing = operations.contains { $0.writes }
+    return try locked(writing: writing) { () throws(RegistryError) -> [RegistryResult] in
+      let batch = Batch(registry: self)
+      var results: [RegistryResult] = []
+      results.reserveCapacity(operations.count)
+      for operation in operations {
+        switch operation {
+        case .redeem(let voucher, let store, let terminal, let profile, let request):
+          results.append(.redeem(try redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: now, in: batch)))
+        case .void(let voucher, let reason, let request):
+          results.append(.void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
+        case .claim(let voucher, let profile):
+          results.append(.claim(try claim(voucher, profile: profile, now: now, in: batch)))
+        case .status(let voucher):
+          results.append(.status(try status(of: voucher, in: batch)))
+        case .history(let voucher):
+          results.append(.history(try history(of: voucher, in: batch)))
+        }
+      }
+      try commit(batch)
+      return results
+    }
+  }
+
+  /// Makes a batch durable and applies it: one write, one sync, then the index.
+  func commit(_ batch: Batch) throws(RegistryError) {
+    guard !batch.bytes.isEmpty else { return }
+    let offset = end
+    try journal.write(batch.bytes, at: offset)
+    do {
+      try journal.sync()
+    } catch {
+      fence("a sync of the journal failed at \(ISO8601.format(Date())) (byte offset \(offset))")
+      throw error
+    }
+    end = offset + Int64(batch.bytes.count)
+    for (code, pending) in batch.entries {
+      try index(for: pending.campaign).write(pending.entry, payload: code.payload)
+    }
+    state.applied = end
+    state.boot = RegistryState.currentBoot
+    if end - state.checkpoint >= Self.checkpointInterval { try checkpoint() }
+    try writeState()
+  }
+}
