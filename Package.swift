@@ -21,8 +21,9 @@ let package = Package(
     // The file-backed redemption registry: journal, index, locking, recovery.
     .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto"]),
     .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry"]),
-    // The benchmark and its Foundation-only baseline process.
-    .executableTarget(name: "voucher-bench", dependencies: ["VoucherKit"]),
+    // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .executableTarget(name: "voucher-bench", dependencies: ["VoucherKit", "VoucherRegistry", "CSQLite"]),
     .executableTarget(name: "foundation-baseline"),
     // Fixtures shared by the test targets (hostile strings, a seeded generator, a JSON reader).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),

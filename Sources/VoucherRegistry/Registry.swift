@@ -32,6 +32,11 @@ public final class Registry {
   var end: Int64 = 0
   var state: RegistryState
   var blocks = BlockList()
+  /// The block file's identity when `blocks` was read: it is read again only when it changed.
+  private var blocksStamp: (inode: UInt64, size: Int64, modified: Int64)?
+  /// Whether this process has brought the index up to the journal since the machine booted;
+  /// after that, lock-free reads see every acknowledged write.
+  private var recovered = false
   /// Things worth telling the user that are not errors (a repaired torn tail).
   public internal(set) var warnings: [String] = []
 
@@ -44,13 +49,56 @@ public final class Registry {
   var indexFolder: String { folder + "/index" }
   var fencePath: String { folder + "/FENCED" }
 
-  private init(folder: String, files: any FileLayer, campaigns: CampaignBook, journal: Journal, lockTimeout: Double) {
+  /// The lock file, open for the registry object's life; `flock` on it per operation.
+  private let lockFile: Int32
+  /// The state file, mapped: reading and writing it costs no system call.
+  private let stateFile: Int32
+  private let stateMapping: UnsafeMutableRawPointer
+
+  private init(folder: String, files: any FileLayer, campaigns: CampaignBook, journal: Journal, lockTimeout: Double) throws(RegistryError) {
     self.folder = folder
     self.files = files
     self.campaigns = campaigns
     self.journal = journal
     self.lockTimeout = lockTimeout
     state = RegistryState(journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.unknownBoot)
+    let statePath = folder + "/state"
+    do {
+      lockFile = try files.open(folder + "/lock", create: true)
+    } catch {
+      throw .io(error)
+    }
+    do {
+      stateFile = try files.open(statePath, create: false)
+    } catch {
+      files.close(lockFile)
+      throw .io(error)
+    }
+    do {
+      guard try files.size(stateFile, path: statePath) == Int64(RegistryState.size) else {
+        throw RegistryError.damaged(path: statePath, offset: 0, reason: "the state file has the wrong size; run 'voucher registry rebuild'")
+      }
+      stateMapping = try files.map(stateFile, length: RegistryState.size, path: statePath)
+    } catch let error as RegistryError {
+      files.close(lockFile)
+      files.close(stateFile)
+      throw error
+    } catch {
+      files.close(lockFile)
+      files.close(stateFile)
+      throw .io(error as? SystemError ?? SystemError("map", statePath, code: 5))
+    }
+  }
+
+  deinit {
+    files.unmap(stateMapping, length: RegistryState.size)
+    files.close(stateFile)
+    files.close(lockFile)
+  }
+
+  /// The state file's bytes.
+  private func readStateBytes() -> [UInt8] {
+    [UInt8](UnsafeRawBufferPointer(start: stateMapping, count: RegistryState.size))
   }
 
   /// Whether a home has a registry.
@@ -74,7 +122,7 @@ public final class Registry {
       try createRegistry(at: folder, files: files)
     }
     let journal = try Journal(path: folder + "/journal", files: files)
-    return Registry(folder: folder, files: files, campaigns: campaigns, journal: journal, lockTimeout: lockTimeout)
+    return try Registry(folder: folder, files: files, campaigns: campaigns, journal: journal, lockTimeout: lockTimeout)
   }
 
   /// Creates a complete registry in a temporary folder and renames it into place, so that a
@@ -125,16 +173,8 @@ public final class Registry {
 
   /// Runs `body` under the registry lock, after recovery.
   func locked<T>(writing: Bool, recovering: Bool = true, _ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
-    let lock: FileLock
-    do {
-      lock = try FileLock(folder + "/lock", timeout: lockTimeout)
-    } catch {
-      switch error {
-      case .busy(let path): throw .busy(path: path)
-      case .io(let error): throw .io(error)
-      }
-    }
-    defer { lock.unlock() }
+    try lock()
+    defer { flock(lockFile, LOCK_UN) }
     if writing, recovering, files.exists(fencePath) {
       let reason = (try? FileSystem.read(fencePath, limit: 4096).bytes).map { String(decoding: $0, as: UTF8.self) }
       throw .fenced(reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
@@ -143,63 +183,98 @@ public final class Registry {
     return try body()
   }
 
+  /// Takes the lock, waiting up to the timeout. The kernel drops an `flock` when its holder dies,
+  /// so a killed holder never blocks anyone; a stopped one makes this answer busy.
+  private func lock() throws(RegistryError) {
+    if flock(lockFile, LOCK_EX | LOCK_NB) == 0 { return }
+    let deadline = Date().addingTimeInterval(lockTimeout)
+    var pause: UInt32 = 100
+    while true {
+      if flock(lockFile, LOCK_EX | LOCK_NB) == 0 { return }
+      guard errno == EWOULDBLOCK || errno == EINTR else { throw .io(SystemError("lock", folder + "/lock")) }
+      if Date() >= deadline { throw .busy(path: folder + "/lock") }
+      usleep(pause)
+      pause = min(pause * 2, 20_000)
+    }
+  }
+
   /// Recovery as `registry check` needs it: replays what a killed writer left unapplied, but
   /// leaves a torn tail for the report.
   func recoverForCheck() throws(RegistryError) { try recover(writing: false) }
 
   /// Reads the state and block list without replaying anything.
   func loadState() throws(RegistryError) {
-    end = try journal.size()
-    let bytes: [UInt8]
-    do {
-      let file = try files.open(statePath, create: false)
-      defer { files.close(file) }
-      bytes = try files.read(file, at: 0, count: RegistryState.size, path: statePath)
-    } catch {
-      throw .io(error)
-    }
+    let bytes = readStateBytes()
     if let stored = RegistryState.parse(bytes), stored.journalID == journal.id { state = stored }
+    end = state.applied
     if let list = try? loadBlocks() { blocks = list }
   }
 
   /// Brings the index up to the journal's end.
   private func recover(writing: Bool) throws(RegistryError) {
-    let size = try journal.size()
-    let bytes: [UInt8]
-    do {
-      let file = try files.open(statePath, create: false)
-      defer { files.close(file) }
-      bytes = try files.read(file, at: 0, count: RegistryState.size, path: statePath)
-    } catch {
-      throw .io(error)
-    }
+    let bytes = readStateBytes()
     guard let stored = RegistryState.parse(bytes), stored.journalID == journal.id else {
       throw .damaged(path: statePath, offset: 0, reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
     }
     state = stored
-    if state.boot != RegistryState.currentBoot { state.applied = state.checkpoint }
-    blocks = try loadBlocks()
-    guard state.applied <= size else {
-      throw .damaged(path: journalPath, offset: size, reason: "the journal is shorter than its recorded length \(state.applied)")
+    let restarted = state.boot != RegistryState.currentBoot
+    if restarted { state.applied = state.checkpoint }
+    try reloadBlocksIfChanged()
+    let known = state.applied
+    var unrepaired = false
+    switch try journal.scan(from: known, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) }) {
+    case .clean(let dataEnd):
+      end = dataEnd
+    case .tornTail(let at):
+      end = at
+      try handleTail(at: at, writing: writing)
+      unrepaired = !writing
     }
-    end = size
-    if state.applied < size {
-      let scanEnd = try journal.scan(from: state.applied, to: size) { (offset, record, _) throws(RegistryError) in
-        try apply(record, at: offset)
-      }
-      if case .tornTail(let at) = scanEnd {
-        if writing {
-          let side = try journal.cutTail(at: at, end: size, folder: folder, now: Int64(Date().timeIntervalSince1970))
-          warnings.append("repaired a torn tail of the journal at byte offset \(at): \(size - at) bytes, kept in \(side)")
-        } else {
-          warnings.append("the journal has a torn tail at byte offset \(at) (\(size - at) bytes); the next write repairs it")
-        }
-        end = at
-      }
+    // After a restart, a write that was never acknowledged may have reached the disk in part,
+    // and not only at its start: clear whatever stray bytes follow the data.
+    if restarted, try journal.endOfNonZero(after: end) > end {
+      try handleTail(at: end, writing: writing)
+      unrepaired = !writing
+    }
+    if end != known || restarted {
       state.applied = end
-      state.boot = RegistryState.currentBoot
+      // A reader leaves a tail for the next writer: keeping the old boot id makes it look again.
+      if !unrepaired { state.boot = RegistryState.currentBoot }
       try writeState()
     }
+    recovered = true
+  }
+
+  /// Clears (when writing) or reports a torn tail.
+  private func handleTail(at offset: Int64, writing: Bool) throws(RegistryError) {
+    if writing {
+      let (side, count) = try journal.clearTail(at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
+      warnings.append("repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)")
+    } else {
+      warnings.append("the journal has a torn tail at byte offset \(offset); the next write repairs it")
+    }
+  }
+
+  /// Reads the block list again if its file was replaced since it was read.
+  private func reloadBlocksIfChanged() throws(RegistryError) {
+    var info = stat()
+    guard stat(blocksPath, &info) == 0 else { throw .io(SystemError("inspect", blocksPath)) }
+    let stamp = (inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    if let known = blocksStamp, known == stamp { return }
+    blocks = try loadBlocks()
+    blocksStamp = stamp
+  }
+
+  /// Live uses of a code, read without the lock: one `pread` of its index entry, whatever the
+  /// registry's size.
+  ///
+  /// A redemption is acknowledged only after its index entry is written, so a lock-free read sees
+  /// every acknowledged redemption, once this process has brought the index up to the journal
+  /// (done here on first use, under the lock). It may miss one still in flight.
+  public func uses(of voucher: Voucher) throws(RegistryError) -> Int {
+    if !recovered { try locked(writing: false) {} }
+    let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
+    return Int(try index(for: voucher.campaign).entry(payload: payload).uses)
   }
 
   /// Applies one journal record to the index; applying a record twice changes nothing.
@@ -217,7 +292,7 @@ public final class Registry {
         throw .damaged(path: journalPath, offset: offset, reason: "the record names a code of no campaign in this home")
       }
       let index = try index(for: campaign)
-      var entry = try index.entry(payload: code.payload)
+      var entry = index.entry(payload: code.payload)
       guard entry.last < offset + 1 else { return }
       switch record.body {
       case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
@@ -226,7 +301,7 @@ public final class Registry {
       case .block, .unblock: break
       }
       entry.last = offset + 1
-      try index.write(entry, payload: code.payload)
+      index.write(entry, payload: code.payload)
     }
   }
 
@@ -286,13 +361,12 @@ public final class Registry {
   }
 
   func writeState(sync: Bool = false) throws(RegistryError) {
+    state.encoded().withUnsafeBytes { stateMapping.copyMemory(from: $0.baseAddress!, byteCount: RegistryState.size) }
+    guard sync else { return }
     do {
-      let file = try files.open(statePath, create: false)
-      defer { files.close(file) }
-      try files.write(file, state.encoded(), at: 0, path: statePath)
-      if sync { try files.sync(file, path: statePath) }
+      try files.sync(stateFile, path: statePath)
     } catch {
-      throw .io(error)
+      throw .syncFailed(path: statePath, code: error.code)
     }
   }
 
@@ -308,6 +382,7 @@ public final class Registry {
 
   /// Rewrites the block list atomically and durably (blocks are rare).
   func writeBlocks() throws(RegistryError) {
+    blocksStamp = nil
     do {
       let temporary = blocksPath + ".new"
       let file = try files.open(temporary, create: true)

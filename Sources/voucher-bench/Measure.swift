@@ -32,7 +32,7 @@ func peakMemory(_ path: String, _ arguments: [String], scratch: String) -> Int? 
   guard FileManager.default.isExecutableFile(atPath: time) else { return nil }
   let report = scratch + "/peak.txt"
   let run = runProcess(time, ["-f", "%M", "-o", report, path] + arguments)
-  guard run.status == 0, let text = try? String(contentsOfFile: report, encoding: .utf8),
+  guard run.status >= 0, let text = try? String(contentsOfFile: report, encoding: .utf8),
     let kilobytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last ?? "")
   else { return nil }
   return kilobytes * 1024

@@ -14,7 +14,8 @@ struct VoucherBench {
     let quick = arguments.contains("--quick")
     let json = arguments.contains("json") || arguments.contains("--format=json")
     let scale = quick ? 1 : 5
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-bench-\(getpid())").path
+    // On the disk the project lives on, so that syncs cost what they cost there.
+    let scratch = FileManager.default.currentDirectoryPath + "/.build/voucher-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     log("scratch folder \(scratch)")
@@ -107,6 +108,8 @@ struct VoucherBench {
     } else {
       log("voucher or foundation-baseline not built beside voucher-bench; skipping the process row")
     }
+
+    rows += try RegistryBench(scratch: scratch, quick: quick, log: log).rows()
 
     if json {
       let encoder = JSONEncoder()

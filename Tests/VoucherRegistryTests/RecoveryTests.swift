@@ -27,6 +27,9 @@ final class FaultyFiles: FileLayer {
     try real.sync(file, path: path)
   }
   func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.truncate(file, to: length, path: path) }
+  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.allocate(file, to: length, path: path) }
+  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer { try real.map(file, length: length, path: path) }
+  func unmap(_ address: UnsafeMutableRawPointer, length: Int) { real.unmap(address, length: length) }
   func rename(_ from: String, to: String) throws(SystemError) { try real.rename(from, to: to) }
   func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
   func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
@@ -43,54 +46,93 @@ struct RecoveryTests {
     return try fixture.journalBytes()
   }
 
-  @Test("torn tails (partial record, zeroed record, garbage) are cut on the next redeem, kept in a side file, and reported")
+  /// Where the journal's data ends: the first offset where a record header would be all zeros.
+  func dataEnd(_ bytes: [UInt8]) -> Int {
+    var offset = Int(Journal.headerSize)
+    while offset + Record.headerSize <= bytes.count, case .record(_, let length) = Record.decode(bytes[offset...]) { offset += length }
+    return offset
+  }
+
+  /// `bytes` with `patch` written at `offset` (growing the array if needed).
+  func overwrite(_ bytes: [UInt8], at offset: Int, with patch: [UInt8]) -> [UInt8] {
+    var out = bytes
+    if out.count < offset + patch.count { out += [UInt8](repeating: 0, count: offset + patch.count - out.count) }
+    out.replaceSubrange(offset..<(offset + patch.count), with: patch)
+    return out
+  }
+
+  @Test("torn tails (partial record, garbage, a lone marker, stray bytes after a restart) are cleared on the next redeem, kept in a side file, and reported")
   func tornTails() throws {
     // A crash while appending a record that was never acknowledged (its sync had not returned).
     let unacknowledged = Record(
       time: 1, code: CodeRef(slot: 0, payload: 99), previous: 0,
       body: .redeem(venue: Record.venueStore, store: "S", terminal: nil, profile: nil, request: nil, usesAfter: 1)).encoded()
-    let cases: [(String, ([UInt8]) -> [UInt8])] = [
-      ("partial record", { bytes in bytes + unacknowledged.prefix(unacknowledged.count - 5) }),
-      ("zeroed record", { bytes in bytes + [UInt8](repeating: 0, count: 40) }),
-      ("garbage appended", { bytes in bytes + Array("\u{1}garbage after a crash".utf8) }),
-      ("a lone marker byte", { bytes in bytes + [0xA5] }),
+    let cases: [(name: String, offset: Int, bytes: [UInt8], restart: Bool)] = [
+      ("partial record", 0, Array(unacknowledged.prefix(unacknowledged.count - 5)), false),
+      ("garbage", 0, Array("\u{1}garbage after a crash".utf8), false),
+      ("a lone marker byte", 0, [0xA5], false),
+      ("a marker with zeros after it", 0, [0xA5, 0, 0, 0, 0, 0, 0, 0, 0], false),
+      ("sectors of a torn write that landed past its start", 1024, Array(unacknowledged), true),
     ]
-    for (name, damage) in cases {
+    for torn in cases {
       let fixture = try Fixture()
       defer { fixture.remove() }
       let clean = try redeemSome(fixture, count: 3)
-      let damaged = damage(clean)
+      let start = dataEnd(clean)
+      let damaged = overwrite(clean, at: start + torn.offset, with: torn.bytes)
       try fixture.writeJournal(damaged)
-      // The index says where the good records end; make the next open look at the tail.
+      if torn.restart {
+        let statePath = fixture.home.registry + "/state"
+        var state = RegistryState.parse(Array(try Data(contentsOf: URL(fileURLWithPath: statePath))))!
+        state.boot = [UInt8](repeating: 7, count: 16)
+        try Data(state.encoded()).write(to: URL(fileURLWithPath: statePath))
+      }
       let registry = try fixture.registry()
       let check = try registry.check()
-      #expect(check.problems.isEmpty, "\(name): \(check.problems)")
-      #expect(check.tornTail != nil, "\(name)")
+      #expect(check.problems.isEmpty, "\(torn.name): \(check.problems)")
+      #expect(check.tornTail?.offset == Int64(start), "\(torn.name)")
       // The next write repairs it and says so.
       let next = try registry.redeem(try fixture.voucher(50), store: StoreID("S50"), now: fixture.now)
-      #expect(next.receipt != nil, "\(name)")
-      #expect(registry.warnings.contains { $0.contains("repaired a torn tail") }, "\(name): \(registry.warnings)")
+      #expect(next.receipt != nil, "\(torn.name)")
+      #expect(registry.warnings.contains { $0.contains("repaired a torn tail of the journal at byte offset \(start)") }, "\(torn.name): \(registry.warnings)")
       let sides = try FileManager.default.contentsOfDirectory(atPath: fixture.home.registry).filter { $0.hasPrefix("torn-") }
-      #expect(sides.count == 1, "\(name)")
-      let kept = try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/" + sides[0]))
-      #expect(Array(kept) == Array(damaged[clean.count...]), "\(name)")
+      #expect(sides.count == 1, "\(torn.name)")
+      let kept = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/" + sides[0])))
+      let keptEnd = damaged.lastIndex { $0 != 0 }! + 1
+      #expect(kept == Array(damaged[start..<keptEnd]), "\(torn.name)")
       // Every acknowledged redemption survived; the registry checks clean.
       for serial in 1...3 {
-        #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "\(name) serial \(serial)")
+        #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "\(torn.name) serial \(serial)")
       }
       let after = try registry.check()
-      #expect(after.problems.isEmpty && after.tornTail == nil, "\(name)")
+      #expect(after.problems.isEmpty && after.tornTail == nil, "\(torn.name): \(after.problems)")
     }
   }
 
-  @Test("a journal shorter than what was acknowledged is damage, not a torn tail")
+  @Test("a zero-filled record at the end is unused space: nothing to repair, nothing lost")
+  func zeroedRecord() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let clean = try redeemSome(fixture, count: 3)
+    try fixture.writeJournal(overwrite(clean, at: dataEnd(clean), with: [UInt8](repeating: 0, count: 64)))
+    let registry = try fixture.registry()
+    let check = try registry.check()
+    #expect(check.problems.isEmpty && check.tornTail == nil)
+    #expect(try registry.redeem(try fixture.voucher(9), store: StoreID("S1"), now: fixture.now).receipt != nil)
+    #expect(try registry.redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now).receipt == nil)
+  }
+
+  @Test("an acknowledged record that vanished is damage, never 'not redeemed'")
   func lostAcknowledgedRecord() throws {
     let fixture = try Fixture()
     defer { fixture.remove() }
     let bytes = try redeemSome(fixture, count: 3)
-    try fixture.writeJournal(Array(bytes.dropLast(9)))
-    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(9), store: StoreID("S1"), now: fixture.now) }
-    #expect(try fixture.registry().check().problems.count == 1)
+    let end = dataEnd(bytes)
+    var lastStart = Int(Journal.headerSize)
+    while case .record(_, let length) = Record.decode(bytes[lastStart...]), lastStart + length < end { lastStart += length }
+    try fixture.writeJournal(overwrite(bytes, at: lastStart, with: [UInt8](repeating: 0, count: end - lastStart)))
+    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now) }
+    #expect(!(try fixture.registry().check().problems.isEmpty))
   }
 
   @Test("a flipped byte in the middle of the journal is damage: named with its offset, never 'not redeemed'")
@@ -143,7 +185,7 @@ struct RecoveryTests {
       time: 0, code: CodeRef(slot: fixture.campaign.slot.rawValue, payload: 0), previous: try registry.index(for: fixture.campaign).entry(payload: 0).last,
       body: .redeem(venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil, usesAfter: 2))
     let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
-    try journal.write(record.encoded(), at: try journal.size())
+    try journal.write(record.encoded(), at: registry.end)
     try journal.sync()
     let next = try fixture.registry()
     guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now) else { throw TestFailure("not used up") }

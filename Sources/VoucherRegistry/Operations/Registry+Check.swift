@@ -21,9 +21,8 @@ extension Registry {
       var expectedBlocks = BlockList(entries: [], covered: Journal.headerSize)
       var records = 0
       var torn: (Int64, Int64)?
-      let size = try journal.size()
       do throws(RegistryError) {
-        let scanEnd = try journal.scan(from: Journal.headerSize, to: size) { (offset, record, _) throws(RegistryError) in
+        let scanEnd = try journal.scan(from: Journal.headerSize) { (offset, record, _) throws(RegistryError) in
           records += 1
           switch record.body {
           case .block(let range, _), .unblock(let range, _):
@@ -53,7 +52,16 @@ extension Registry {
             expected[code] = entry
           }
         }
-        if case .tornTail(let at) = scanEnd { torn = (at, size - at) }
+        let dataEnd: Int64
+        switch scanEnd {
+        case .clean(let at): dataEnd = at
+        case .tornTail(let at): dataEnd = at
+        }
+        let stray = try journal.endOfNonZero(after: dataEnd)
+        if stray > dataEnd { torn = (dataEnd, stray - dataEnd) }
+        if dataEnd < state.applied {
+          throw .damaged(path: journalPath, offset: dataEnd, reason: "the journal's data ends before its recorded length \(state.applied)")
+        }
       } catch {
         if case .damaged = error { problems.append(error.description) } else { throw error }
       }
@@ -124,14 +132,14 @@ extension Registry {
   public func rebuild() throws(RegistryError) -> Int {
     try locked(writing: true, recovering: false) { () throws(RegistryError) -> Int in
       // First make sure the whole journal is sound.
-      let size = try journal.size()
       var records = 0
-      let scanEnd = try journal.scan(from: Journal.headerSize, to: size) { (_, _, _) throws(RegistryError) in records += 1 }
-      end = size
-      if case .tornTail(let at) = scanEnd {
-        let side = try journal.cutTail(at: at, end: size, folder: folder, now: Int64(Date().timeIntervalSince1970))
-        warnings.append("repaired a torn tail of the journal at byte offset \(at): \(size - at) bytes, kept in \(side)")
-        end = at
+      switch try journal.scan(from: Journal.headerSize, { (_, _, _) throws(RegistryError) in records += 1 }) {
+      case .clean(let at): end = at
+      case .tornTail(let at): end = at
+      }
+      if try journal.endOfNonZero(after: end) > end {
+        let (side, count) = try journal.clearTail(at: end, folder: folder, now: Int64(Date().timeIntervalSince1970))
+        warnings.append("repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)")
       }
       // Set the old index aside, start empty, replay everything.
       dropIndexes()
@@ -147,7 +155,7 @@ extension Registry {
       try writeBlocks()
       state = RegistryState(journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.currentBoot)
       try writeState(sync: true)
-      _ = try journal.scan(from: Journal.headerSize, to: end) { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) }
+      _ = try journal.scan(from: Journal.headerSize, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
       state.applied = end
       try checkpoint()
       removeFolder(old)

@@ -20,6 +20,13 @@ package protocol FileLayer: AnyObject {
   func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError)
   /// Flushes the file's data to disk (`fdatasync`).
   func sync(_ file: Int32, path: String) throws(SystemError)
+  /// Makes the file at least `length` bytes long, the new bytes zero and allocated on disk.
+  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError)
+  /// Maps `length` bytes of a file into memory, shared: stores reach the page cache at once (and
+  /// survive the process), and reach the disk at the file's next sync.
+  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
+  /// Unmaps a mapping.
+  func unmap(_ address: UnsafeMutableRawPointer, length: Int)
   /// Cuts the file to `length` bytes.
   func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError)
   /// Renames a file, replacing the target.
@@ -79,6 +86,23 @@ package final class SystemFiles: FileLayer {
   package func sync(_ file: Int32, path: String) throws(SystemError) {
     guard fdatasync(file) == 0 else { throw SystemError("sync", path) }
   }
+
+  package func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+    let size = try self.size(file, path: path)
+    guard length > size else { return }
+    // glibc falls back to writing zeros on a file system without fallocate.
+    let result = posix_fallocate(file, off_t(size), off_t(length - size))
+    guard result == 0 else { throw SystemError("allocate space for", path, code: result) }
+  }
+
+  package func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer {
+    guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0), address != MAP_FAILED else {
+      throw SystemError("map", path)
+    }
+    return address
+  }
+
+  package func unmap(_ address: UnsafeMutableRawPointer, length: Int) { munmap(address, length) }
 
   package func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
     guard ftruncate(file, off_t(length)) == 0 else { throw SystemError("truncate", path) }
