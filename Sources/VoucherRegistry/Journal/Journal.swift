@@ -19,6 +19,11 @@ final class Journal {
   let files: any FileLayer
   /// The random id written at creation.
   let id: [UInt8]
+  /// The file's size when last asked: a lower bound, refreshed only when the data reaches it.
+  /// Asking on every operation would cost more than the system call: on kernels with multigrain
+  /// timestamps, a `stat` makes the next write set a fine-grained mtime, which dirties the inode,
+  /// which on an ext4 without a journal makes every `fdatasync` write the inode block too.
+  private var knownSize: Int64 = 0
 
   /// Opens an existing journal and checks its header.
   init(path: String, files: any FileLayer) throws(RegistryError) {
@@ -41,6 +46,7 @@ final class Journal {
       throw .damaged(path: path, offset: 0, reason: "the journal header is not valid")
     }
     self.id = id
+    knownSize = try fileSize()
   }
 
   deinit { files.close(file) }
@@ -65,10 +71,11 @@ final class Journal {
     return id
   }
 
-  /// The file's length in bytes, allocated space included.
+  /// The file's length in bytes, allocated space included, asked of the file system.
   func fileSize() throws(RegistryError) -> Int64 {
     do {
-      return try files.size(file, path: path)
+      knownSize = try files.size(file, path: path)
+      return knownSize
     } catch {
       throw .io(error)
     }
@@ -77,12 +84,16 @@ final class Journal {
   /// Writes records at `offset` (the end of the data) without syncing, allocating space ahead
   /// when the file is full.
   func write(_ bytes: [UInt8], at offset: Int64) throws(RegistryError) {
-    do {
-      let needed = offset + Int64(bytes.count)
-      let size = try files.size(file, path: path)
-      if needed > size {
+    let needed = offset + Int64(bytes.count)
+    if needed > knownSize, needed > (try fileSize()) {
+      do {
         try files.allocate(file, to: needed + Self.allocationChunk, path: path)
+      } catch {
+        throw .io(error)
       }
+      knownSize = needed + Self.allocationChunk
+    }
+    do {
       try files.write(file, bytes, at: offset, path: path)
     } catch {
       throw .io(error)
@@ -133,7 +144,8 @@ final class Journal {
   /// - Throws: ``RegistryError/damaged(path:offset:reason:)`` when invalid bytes are followed by
   ///   a valid record: damage, never a torn tail.
   func scan(from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void) throws(RegistryError) -> ScanEnd {
-    let size = try fileSize()
+    // Another process may have grown the file: the known size is refreshed when data reaches it.
+    var size = knownSize > start + Int64(Record.headerSize) ? knownSize : try fileSize()
     var offset = start
     var buffer: [UInt8] = []
     var bufferStart = start
@@ -153,6 +165,13 @@ final class Journal {
         chunk = min(chunk * 4, 1 << 20)
       }
       let local = Int(offset - bufferStart)
+      if bufferStart + Int64(buffer.count) >= size && size == knownSize && offset + Int64(Record.headerSize) + 65_535 > size {
+        let fresh = try fileSize()
+        if fresh > size {
+          size = fresh
+          continue
+        }
+      }
       let header = buffer[local..<min(buffer.count, local + Record.headerSize)]
       if header.allSatisfy({ $0 == 0 }) && (header.count == Record.headerSize || bufferStart + Int64(buffer.count) >= size) {
         return .clean(end: offset)
@@ -170,6 +189,8 @@ final class Journal {
         return .tornTail(at: offset)
       }
     }
+    // The records filled the file as known: it may have grown since.
+    if try fileSize() > size { return try scan(from: offset, visit) }
     return .clean(end: offset)
   }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import VoucherKit
+import VoucherRegistry
 
 /// `voucher demo`: the quick start. Issues a few codes of a demo campaign with the home's key
 /// ring (the repository's demo key) and shows each kind of answer a cashier can get.
@@ -8,7 +9,7 @@ enum DemoCommand {
     name: "voucher demo",
     overview: """
       Walk through the product with the home's key ring: add the campaign 'demo' if missing, issue \
-      five codes, and check a genuine, a mistyped and a forged one.
+      five codes, check a genuine, a mistyped and a forged one, and redeem one twice.
       """,
     usage: "")
 
@@ -50,7 +51,17 @@ enum DemoCommand {
       let answer = Answer(input: text, verifier.verify(text, at: .store, now: context.now))
       try console.print("     \(label):\n       \(answer.line)")
     }
-    try console.print("Next: 'voucher campaign show demo', 'voucher issue --campaign demo --channel receipt --count 10'.\n")
+    let registry = try Registry.open(home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
+    defer { reportWarnings(registry, context) }
+    guard case .valid(let voucher) = verifier.verify(genuine, at: .store, now: context.now) else {
+      throw CommandError(ExitStatus.software, "the demo's own code does not verify")
+    }
+    try console.print("4. Redeeming it twice at the till (voucher redeem CODE --store S12 --terminal T3):\n")
+    for attempt in 0..<2 {
+      let answer = try registry.redeem(voucher, store: StoreID("S12"), terminal: TerminalID("T\(3 + attempt)"), now: context.now)
+      try console.print("       " + RedeemCommand.outcome(genuine, voucher, answer).line)
+    }
+    try console.print("Next: 'voucher history \(genuine)', 'voucher registry check', 'voucher campaign show demo'.\n")
     return ExitStatus.success
   }
 
