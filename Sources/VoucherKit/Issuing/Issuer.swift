@@ -63,35 +63,42 @@ public struct Issuer: Sendable {
     precondition(campaign.channels.indices.contains(channel), "no such channel")
     precondition(serials.lowerBound >= 1 && serials.upperBound <= campaign.capacity, "serial out of range")
     try Array(format.header.utf8).withUnsafeBytes(sink)
-    let blockSize = 8192
+    let blockSize = threads > 1 ? 4096 : 8192
     let recordLength = format.maximumRecordLength(printedCode: VoucherCode.printedLength(symbols: campaign.codeLength))
     let threads = max(1, threads)
     let blockBytes = blockSize * recordLength
-    // One reused block for the single-threaded path; with threads, each block is its own array.
-    var single = [UInt8](repeating: 0, count: blockBytes)
+    // With threads, a round has four blocks per thread, handed out as threads free up, so that a
+    // thread slowed by the machine's other work does not hold the round back. The blocks of a
+    // round live in one buffer allocated once; each block owns its own slice of it.
+    let blocksPerRound = threads == 1 ? 1 : threads * 4
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blocksPerRound * blockBytes, alignment: 64)
+    defer { buffer.deallocate() }
+    // The concurrent closure may only capture sendable values: the buffer goes as its address.
+    let address = Int(bitPattern: buffer.baseAddress!)
+    let lengths = Mutex([Int](repeating: 0, count: blocksPerRound))
     var next = serials.lowerBound
     var written = 0
     while next <= serials.upperBound {
-      let blocks = (0..<threads).compactMap { index -> ClosedRange<Int>? in
+      let blocks = (0..<blocksPerRound).compactMap { index -> ClosedRange<Int>? in
         let first = next + index * blockSize
         return first <= serials.upperBound ? first...min(serials.upperBound, first + blockSize - 1) : nil
       }
-      if blocks.count == 1 {
-        let length = single.withUnsafeMutableBytes {
-          fill($0, channel: channel, serials: blocks[0], runFirst: serials.lowerBound, format: format)
-        }
-        try single.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[..<length])) }
-      } else {
-        let filled = Mutex([[UInt8]](repeating: [], count: blocks.count))
-        DispatchQueue.concurrentPerform(iterations: blocks.count) { index in
-          let block = [UInt8](unsafeUninitializedCapacity: blockBytes) { buffer, count in
-            count = fill(UnsafeMutableRawBufferPointer(buffer), channel: channel, serials: blocks[index], runFirst: serials.lowerBound, format: format)
-          }
-          filled.withLock { $0[index] = block }
-        }
-        for block in filled.withLock({ $0 }) { try block.withUnsafeBytes(sink) }
+      let runFirst = serials.lowerBound
+      let fillBlock: @Sendable (Int) -> Void = { [self] index in
+        let slice = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: address)! + index * blockBytes, count: blockBytes)
+        let length = fill(slice, channel: channel, serials: blocks[index], runFirst: runFirst, format: format)
+        lengths.withLock { $0[index] = length }
       }
-      written += blocks.reduce(0) { $0 + $1.count }
+      if blocks.count == 1 {
+        fillBlock(0)
+      } else {
+        DispatchQueue.concurrentPerform(iterations: blocks.count, execute: fillBlock)
+      }
+      let filled = lengths.withLock { $0 }
+      for index in blocks.indices {
+        try sink(UnsafeRawBufferPointer(start: buffer.baseAddress! + index * blockBytes, count: filled[index]))
+        written += blocks[index].count
+      }
       progress?(written)
       next = blocks[blocks.count - 1].upperBound + 1
     }

@@ -1,0 +1,231 @@
+/// A scalar JSON value, as a serve request's fields are.
+enum JSONScalar: Sendable, Hashable {
+  case string(String)
+  case number(String)
+  case bool(Bool)
+  case null
+
+  var string: String? {
+    if case .string(let text) = self { return text }
+    return nil
+  }
+
+  /// The value as JSON text.
+  var json: String {
+    switch self {
+    case .string(let text): return JSONWriter.quoted(text)
+    case .number(let text): return text
+    case .bool(let value): return value ? "true" : "false"
+    case .null: return "null"
+    }
+  }
+}
+
+/// Why a request line is not a request.
+struct JSONLineError: Error, Sendable, CustomStringConvertible {
+  let description: String
+}
+
+/// Parses one line as a flat JSON object: keys to strings, numbers, booleans or null. Nested
+/// objects and arrays are refused, so that no request can make the parser recurse or allocate
+/// beyond its line.
+enum JSONLine {
+  static func parse(_ bytes: [UInt8]) throws(JSONLineError) -> [String: JSONScalar] {
+    var parser = Parser(bytes: bytes)
+    return try parser.object()
+  }
+
+  private struct Parser {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func fail(_ text: String) -> JSONLineError { JSONLineError(description: "\(text) at byte \(position + 1)") }
+
+    mutating func skipSpace() {
+      while position < bytes.count, [0x20, 0x09, 0x0D, 0x0A].contains(bytes[position]) { position += 1 }
+    }
+
+    mutating func expect(_ byte: UInt8) throws(JSONLineError) {
+      skipSpace()
+      guard position < bytes.count, bytes[position] == byte else { throw fail("expected '\(Character(Unicode.Scalar(byte)))'") }
+      position += 1
+    }
+
+    mutating func object() throws(JSONLineError) -> [String: JSONScalar] {
+      try expect(0x7B)
+      var fields: [String: JSONScalar] = [:]
+      skipSpace()
+      if position < bytes.count, bytes[position] == 0x7D {
+        position += 1
+      } else {
+        while true {
+          skipSpace()
+          let key = try string()
+          try expect(0x3A)
+          let value = try scalar()
+          guard fields[key] == nil else { throw fail("the key '\(key.prefix(32))' appears twice") }
+          fields[key] = value
+          skipSpace()
+          guard position < bytes.count else { throw fail("the object is not closed") }
+          if bytes[position] == 0x2C {
+            position += 1
+            continue
+          }
+          guard bytes[position] == 0x7D else { throw fail("expected ',' or '}'") }
+          position += 1
+          break
+        }
+      }
+      skipSpace()
+      guard position == bytes.count else { throw fail("text after the object") }
+      return fields
+    }
+
+    mutating func scalar() throws(JSONLineError) -> JSONScalar {
+      skipSpace()
+      guard position < bytes.count else { throw fail("a value is missing") }
+      switch bytes[position] {
+      case 0x22: return .string(try string())
+      case 0x7B, 0x5B: throw fail("nested objects and arrays are not accepted")
+      case 0x74: return try literal("true", .bool(true))
+      case 0x66: return try literal("false", .bool(false))
+      case 0x6E: return try literal("null", .null)
+      default: return .number(try number())
+      }
+    }
+
+    mutating func literal(_ text: StaticString, _ value: JSONScalar) throws(JSONLineError) -> JSONScalar {
+      let expected = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+      guard bytes.count - position >= expected.count, bytes[position..<(position + expected.count)].elementsEqual(expected) else {
+        throw fail("not a JSON value")
+      }
+      position += expected.count
+      return value
+    }
+
+    mutating func number() throws(JSONLineError) -> String {
+      let start = position
+      if position < bytes.count, bytes[position] == 0x2D { position += 1 }
+      let digits = position
+      while position < bytes.count, (0x30...0x39).contains(bytes[position]) || [0x2E, 0x65, 0x45, 0x2B, 0x2D].contains(bytes[position]) {
+        position += 1
+      }
+      guard position > digits, position - start <= 32, (0x30...0x39).contains(bytes[digits]) else { throw fail("not a JSON value") }
+      let text = String(decoding: bytes[start..<position], as: UTF8.self)
+      guard Double(text) != nil else { throw fail("not a JSON number") }
+      return text
+    }
+
+    mutating func string() throws(JSONLineError) -> String {
+      guard position < bytes.count, bytes[position] == 0x22 else { throw fail("expected a string") }
+      position += 1
+      var out: [UInt8] = []
+      while true {
+        guard position < bytes.count else { throw fail("the string is not closed") }
+        let byte = bytes[position]
+        position += 1
+        switch byte {
+        case 0x22:
+          guard let text = String(validating: out, as: UTF8.self) else { throw fail("the string is not valid UTF-8") }
+          return text
+        case 0x5C:
+          guard position < bytes.count else { throw fail("the string is not closed") }
+          let escape = bytes[position]
+          position += 1
+          switch escape {
+          case 0x22, 0x5C, 0x2F: out.append(escape)
+          case 0x62: out.append(0x08)
+          case 0x66: out.append(0x0C)
+          case 0x6E: out.append(0x0A)
+          case 0x72: out.append(0x0D)
+          case 0x74: out.append(0x09)
+          case 0x75:
+            var scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+              guard bytes.count - position >= 6, bytes[position] == 0x5C, bytes[position + 1] == 0x75 else {
+                throw fail("a lone surrogate in \\u escape")
+              }
+              position += 2
+              let low = try hex4()
+              guard (0xDC00...0xDFFF).contains(low) else { throw fail("a lone surrogate in \\u escape") }
+              scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let character = Unicode.Scalar(scalar) else { throw fail("a lone surrogate in \\u escape") }
+            out += Array(String(character).utf8)
+          default:
+            throw fail("an unknown escape")
+          }
+        default:
+          guard byte >= 0x20 else { throw fail("a control character in a string") }
+          out.append(byte)
+        }
+      }
+    }
+
+    mutating func hex4() throws(JSONLineError) -> UInt32 {
+      guard bytes.count - position >= 4 else { throw fail("a short \\u escape") }
+      var value: UInt32 = 0
+      for _ in 0..<4 {
+        let byte = bytes[position]
+        position += 1
+        let digit: UInt32
+        switch byte {
+        case 0x30...0x39: digit = UInt32(byte - 0x30)
+        case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+        case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+        default: throw fail("a bad \\u escape")
+        }
+        value = value << 4 | digit
+      }
+      return value
+    }
+  }
+}
+
+/// Writes one JSON object per line, keys sorted, as the CLI's `--format json` does.
+struct JSONWriter {
+  private var fields: [(String, String)] = []
+
+  mutating func add(_ key: String, _ value: String?) {
+    if let value { fields.append((key, Self.quoted(value))) }
+  }
+
+  mutating func add(_ key: String, _ value: Int?) {
+    if let value { fields.append((key, String(value))) }
+  }
+
+  mutating func add(_ key: String, _ value: Bool?) {
+    if let value { fields.append((key, value ? "true" : "false")) }
+  }
+
+  mutating func add(raw key: String, _ json: String) { fields.append((key, json)) }
+
+  /// The object as one line of JSON.
+  var line: String {
+    "{" + fields.sorted { $0.0 < $1.0 }.map { Self.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+  }
+
+  /// A JSON string literal.
+  static func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
