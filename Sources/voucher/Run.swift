@@ -26,6 +26,7 @@ let mainSpec = CommandSpec(
     ("unblock", "Unblock a range of serials."),
     ("history", "Show every event of a code."),
     ("registry", "Check the registry, or rebuild its index."),
+    ("serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit."),
     ("campaign", "Add, list and show campaigns."),
     ("keys", "Make, list, retire and revoke signing keys."),
     ("demo", "Walk through issuing and checking codes with the demo key."),
@@ -85,6 +86,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     case "unblock": return try BlockCommand.run(rest, context, unblock: true)
     case "history": return try HistoryCommand.run(rest, context)
     case "registry": return try RegistryCommand.run(rest, context)
+    case "serve": return try ServeCommand.run(rest, context)
     case "demo": return try DemoCommand.run(rest, context)
     case "help":
       try console.print(mainSpec.help)

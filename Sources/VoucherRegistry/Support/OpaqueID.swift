@@ -5,6 +5,12 @@ public struct InvalidField: Error, Sendable, Hashable, CustomStringConvertible {
   /// Why.
   public let reason: String
 
+  /// A refusal of `field`, saying why.
+  public init(field: String, reason: String) {
+    self.field = field
+    self.reason = reason
+  }
+
   public var description: String { "\(field) \(reason)" }
 }
 

@@ -123,23 +123,50 @@ enum RedeemCommand {
     }
     let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
+    let answer = try registry.void(voucher, reason: reason, request: request, now: context.now)
+    var outcome = outcome(text, voucher, answer)
+    outcome.reason = reason?.rawValue ?? outcome.reason
+    try printOutcome(outcome, format: format, context)
+    if case .voided = answer { return ExitStatus.success }
+    return ExitStatus.rejected
+  }
+
+  /// The answer to a void, as printed.
+  static func outcome(_ text: String, _ voucher: Voucher, _ answer: VoidAnswer) -> Outcome {
     var outcome: Outcome
-    switch try registry.void(voucher, reason: reason, request: request, now: context.now) {
+    switch answer {
     case .voided(let receipt, let usesLeft, let replayed):
       outcome = Outcome(input: text, voucher: voucher, status: "voided")
       outcome.add(receipt)
       outcome.usesLeft = usesLeft
       outcome.replayed = replayed
-      outcome.reason = reason?.rawValue
       outcome.message = "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
     case .notRedeemed:
       outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
       outcome.message = "the code has no redemption to undo"
-      try printOutcome(outcome, format: format, context)
-      return ExitStatus.rejected
     }
-    try printOutcome(outcome, format: format, context)
-    return ExitStatus.success
+    return outcome
+  }
+
+  /// The answer to a claim, as printed.
+  static func outcome(_ text: String, _ voucher: Voucher, _ answer: ClaimAnswer) -> Outcome {
+    var outcome: Outcome
+    switch answer {
+    case .claimed(let profile, let time, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed")
+      outcome.profile = profile.rawValue
+      outcome.time = ISO8601.format(time)
+      outcome.replayed = replayed
+      outcome.message = "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
+    case .claimedByOther:
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+      outcome.message = "registered online by another customer"
+    case .blocked(let block):
+      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+      outcome.reason = block.reason
+      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+    }
+    return outcome
   }
 
   static func claim(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -155,25 +182,10 @@ enum RedeemCommand {
     }
     let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
-    var outcome: Outcome
-    var status = ExitStatus.success
-    switch try registry.claim(voucher, profile: profile, now: context.now) {
-    case .claimed(let profile, let time, let replayed):
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed")
-      outcome.profile = profile.rawValue
-      outcome.time = ISO8601.format(time)
-      outcome.replayed = replayed
-      outcome.message = "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
-    case .claimedByOther:
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
-      outcome.message = "registered online by another customer"
-      status = ExitStatus.rejected
-    case .blocked(let block):
-      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
-      outcome.reason = block.reason
-      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
-      status = ExitStatus.rejected
-    }
+    let answer = try registry.claim(voucher, profile: profile, now: context.now)
+    let outcome = outcome(text, voucher, answer)
+    var status = ExitStatus.rejected
+    if case .claimed = answer { status = ExitStatus.success }
     try printOutcome(outcome, format: format, context)
     return status
   }

@@ -35,22 +35,7 @@ enum VerifyCommand {
       if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
       var outcome = Outcome(input: text, verification)
       if let registry, case .valid(let voucher) = verification {
-        let status = try registry.status(of: voucher)
-        outcome.usesLeft = max(0, voucher.campaign.uses - status.uses)
-        if let block = status.block {
-          outcome.status = "blocked"
-          outcome.reason = block.reason
-          outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
-        } else if status.uses >= voucher.campaign.uses {
-          outcome.status = "used-up"
-          if let last = status.lastRedemption {
-            outcome.add(last)
-            outcome.usesLeft = 0
-            outcome.message = "already used \(Outcome.place(last))"
-          }
-        } else {
-          outcome.message = "\(outcome.usesLeft!) use\(outcome.usesLeft == 1 ? "" : "s") left"
-        }
+        outcome = Outcome.verified(text, voucher, try registry.status(of: voucher))
       }
       if outcome.status != VerificationStatus.valid.rawValue { rejected = true }
       try output.write(outcome)

@@ -22,6 +22,13 @@ struct Outcome: Encodable {
   var usesLeft: Int?
   var replayed: Bool?
   var reason: String?
+  /// The events of `history`.
+  var events: [Event]?
+
+  private enum CodingKeys: String, CodingKey {
+    case input, code, status, message, campaign, channel, serial, title, suggestion, time, venue, store, terminal, profile
+    case request, usesLeft, replayed, reason
+  }
 
   /// An answer about a code that did not pass verification (or passed: `valid`).
   init(input: String, _ verification: Verification) {
@@ -41,6 +48,67 @@ struct Outcome: Encodable {
   init(input: String, voucher: Voucher, status: String) {
     self.init(input: input, .valid(voucher))
     self.status = status
+  }
+
+  /// A valid code's answer with what the registry knows: uses left, or used up, or blocked.
+  static func verified(_ input: String, _ voucher: Voucher, _ status: CodeStatus) -> Outcome {
+    var outcome = Outcome(input: input, .valid(voucher))
+    outcome.usesLeft = max(0, voucher.campaign.uses - status.uses)
+    if let block = status.block {
+      outcome.status = "blocked"
+      outcome.reason = block.reason
+      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+    } else if status.uses >= voucher.campaign.uses {
+      outcome.status = "used-up"
+      outcome.usesLeft = 0
+      if let last = status.lastRedemption {
+        outcome.add(last)
+        outcome.usesLeft = 0
+        outcome.message = "already used \(Outcome.place(last))"
+      }
+    } else {
+      outcome.message = "\(outcome.usesLeft!) use\(outcome.usesLeft == 1 ? "" : "s") left"
+    }
+    return outcome
+  }
+
+  /// The answer as one JSON line, keys sorted, with the request's id (for `serve`).
+  func jsonLine(id: JSONScalar) -> String {
+    var writer = JSONWriter()
+    writer.add(raw: "id", id.json)
+    writer.add("input", input)
+    writer.add("code", code)
+    writer.add("status", status)
+    writer.add("message", message)
+    writer.add("campaign", campaign)
+    writer.add("channel", channel)
+    writer.add("serial", serial)
+    writer.add("title", title)
+    writer.add("suggestion", suggestion)
+    writer.add("time", time)
+    writer.add("venue", venue)
+    writer.add("store", store)
+    writer.add("terminal", terminal)
+    writer.add("profile", profile)
+    writer.add("request", request)
+    writer.add("usesLeft", usesLeft)
+    writer.add("replayed", replayed)
+    writer.add("reason", reason)
+    if let events {
+      writer.add(raw: "events", "[" + events.map { event in
+        var item = JSONWriter()
+        item.add("event", event.kind.rawValue)
+        item.add("time", ISO8601.format(event.time))
+        item.add("venue", event.venue?.rawValue)
+        item.add("store", event.store)
+        item.add("terminal", event.terminal)
+        item.add("profile", event.profile)
+        item.add("request", event.request)
+        item.add("reason", event.reason)
+        return item.line
+      }.joined(separator: ",") + "]")
+    }
+    return writer.line
   }
 
   /// Copies a receipt's fields.

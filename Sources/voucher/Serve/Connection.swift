@@ -1,0 +1,132 @@
+import Dispatch
+import Synchronization
+import VoucherKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client: a socket, or standard input and output. Readers read it; only the committer
+/// writes to it.
+final class Connection: Sendable {
+  let input: Int32
+  let output: Int32
+  private let closed = Mutex(false)
+
+  init(input: Int32, output: Int32) {
+    self.input = input
+    self.output = output
+  }
+
+  /// Writes answers; a client that went away is marked closed and ignored from then on.
+  func send(_ text: String) {
+    guard !closed.withLock({ $0 }) else { return }
+    var copy = text
+    let ok = copy.withUTF8 { bytes -> Bool in
+      var done = 0
+      while done < bytes.count {
+        let n = write(output, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return false }
+        done += n
+      }
+      return true
+    }
+    if !ok { closed.withLock { $0 = true } }
+  }
+
+  /// Stops reading (a shutdown): a blocked read returns at once.
+  func stopReading() {
+    if input == output { shutdown(input, Int32(SHUT_RD)) }
+  }
+
+  func close() {
+    if input == output { Glibc.close(input) }
+  }
+}
+
+/// A line read from a client, parsed, waiting for the committer.
+struct Pending: Sendable {
+  let connection: Connection
+  let fields: [String: JSONScalar]?
+  let error: String?
+}
+
+/// Requests waiting to be committed together.
+final class Inbox: Sendable {
+  private let queue = Mutex<[Pending]>([])
+  private let ready = DispatchSemaphore(value: 0)
+  private let readers = Mutex(0)
+
+  func push(_ items: [Pending]) {
+    guard !items.isEmpty else { return }
+    queue.withLock { $0 += items }
+    ready.signal()
+  }
+
+  /// Takes everything waiting, waiting up to `timeout` seconds for something to arrive.
+  func take(timeout: Double) -> [Pending] {
+    if let items = drain() { return items }
+    _ = ready.wait(timeout: .now() + timeout)
+    return drain() ?? []
+  }
+
+  private func drain() -> [Pending]? {
+    queue.withLock { items in
+      guard !items.isEmpty else { return nil }
+      defer { items = [] }
+      return items
+    }
+  }
+
+  func readerStarted() { readers.withLock { $0 += 1 } }
+  func readerEnded() {
+    readers.withLock { $0 -= 1 }
+    ready.signal()
+  }
+  var activeReaders: Int { readers.withLock { $0 } }
+}
+
+/// Reads a client's lines and hands them to the inbox until the client closes or reading stops.
+func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int) {
+  var pending: [UInt8] = []
+  var discarding = false
+  var buffer = [UInt8](repeating: 0, count: 64 << 10)
+  while true {
+    let n = buffer.withUnsafeMutableBytes { read(connection.input, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { break }
+    var batch: [Pending] = []
+    var start = 0
+    for index in 0..<n where buffer[index] == 0x0A {
+      if discarding {
+        discarding = false
+      } else {
+        pending += buffer[start..<index]
+        batch.append(parseRequest(pending, connection))
+      }
+      pending = []
+      start = index + 1
+    }
+    if start < n && !discarding {
+      pending += buffer[start..<n]
+      if pending.count > lineLimit {
+        batch.append(Pending(connection: connection, fields: nil, error: "the line is longer than \(lineLimit) bytes"))
+        pending = []
+        discarding = true
+      }
+    }
+    inbox.push(batch)
+  }
+  // A line without its end when the client stopped is not a request.
+}
+
+private func parseRequest(_ line: [UInt8], _ connection: Connection) -> Pending {
+  var bytes = line
+  if bytes.last == 0x0D { bytes.removeLast() }
+  do {
+    return Pending(connection: connection, fields: try JSONLine.parse(bytes), error: nil)
+  } catch {
+    return Pending(connection: connection, fields: nil, error: "not a JSON object: \(error.description)")
+  }
+}
