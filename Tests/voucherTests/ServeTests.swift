@@ -1,0 +1,284 @@
+import Foundation
+import Synchronization
+import Testing
+import VoucherTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A client of `voucher serve --socket`.
+final class SocketClient {
+  let fd: Int32
+  private var buffer: [UInt8] = []
+
+  init(path: String) throws {
+    fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      let bytes = Array(path.utf8)
+      raw.copyBytes(from: bytes)
+      raw[bytes.count] = 0
+    }
+    let deadline = Date().addingTimeInterval(10)
+    while true {
+      let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+      }
+      if result == 0 { return }
+      guard Date() < deadline else { throw TestFailure("cannot connect to \(path)") }
+      usleep(20_000)
+    }
+  }
+
+  deinit { Glibc.close(fd) }
+
+  func send(_ text: String) {
+    var bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+      let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
+      if n <= 0 { return }
+      done += n
+    }
+  }
+
+  /// Reads up to `count` lines; fewer if the server closes the connection.
+  func lines(_ count: Int) -> [String] {
+    var out: [String] = []
+    while out.count < count {
+      if let newline = buffer.firstIndex(of: 0x0A) {
+        out.append(String(decoding: buffer[..<newline], as: UTF8.self))
+        buffer.removeSubrange(...newline)
+        continue
+      }
+      var chunk = [UInt8](repeating: 0, count: 65_536)
+      let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n <= 0 { break }
+      buffer += chunk[..<n]
+    }
+    return out
+  }
+
+  func close() { shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// A JSON request line.
+func request(_ fields: [String: Any]) -> String {
+  String(decoding: try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self) + "\n"
+}
+
+func decode(_ line: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) }
+
+/// Starts `voucher serve --socket` in a home; answers the process.
+func startServer(_ home: Home, socket: String) throws -> Process {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: voucherBinary)
+  process.arguments = ["--home", home.path, "serve", "--socket", socket]
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  let deadline = Date().addingTimeInterval(10)
+  while !FileManager.default.fileExists(atPath: socket) {
+    guard Date() < deadline else { throw TestFailure("the server did not start") }
+    usleep(10_000)
+  }
+  return process
+}
+
+/// Redemptions counted from several threads.
+final class Tally: Sendable {
+  let counts = Mutex<[String: Int]>([:])
+  func add(_ code: String) { counts.withLock { $0[code, default: 0] += 1 } }
+}
+
+@Suite("voucher serve, end to end")
+struct ServeTests {
+  @Test("stdio: every op, malformed lines, a 10 MB line, every naughty string raw and as each field; end of input ends cleanly")
+  func stdio() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "10").stdoutLines
+    var lines = [
+      request(["id": 1, "op": "verify", "code": codes[0], "at": "store"]),
+      request(["id": 2, "op": "redeem", "code": codes[0], "store": "S12", "terminal": "T3", "request": "r-1"]),
+      request(["id": 3, "op": "redeem", "code": codes[0], "store": "S12", "request": "r-1"]),
+      request(["id": 4, "op": "redeem", "code": codes[0], "store": "S13"]),
+      request(["id": 5, "op": "void", "code": codes[0], "reason": "return"]),
+      request(["id": 6, "op": "claim", "code": codes[1], "profile": "crm:1"]),
+      request(["id": 7, "op": "claim", "code": codes[1], "profile": "crm:2"]),
+      request(["id": 8, "op": "history", "code": codes[0]]),
+      request(["id": 9, "op": "redeem", "code": codes[2], "online": true]),
+      "this is not json\n",
+      "{\"id\": 10, \"op\": \"verify\", \"code\": [1, 2]}\n",
+      "{\"id\": 11}\n",
+      "{\"id\": 12, \"op\": \"redeem\", \"code\": \"\(codes[3])\", \"store\": \"S1\", \"profile\": \"jane@example.com\"}\n",
+      "{\"id\": 13, \"op\": \"verify\", \"code\": \"\(codes[3])\"} trailing\n",
+      "{\"id\": \"14\", \"op\": \"verify\", \"code\": \"" + String(repeating: "A", count: 10 << 20) + "\"}\n",
+      request(["id": "fifteen", "op": "verify", "code": codes[3]]),
+    ]
+    let naughty = try TestData.naughtyStrings()
+    for text in naughty {
+      lines.append(text + "\n")
+      for field in ["code", "store", "terminal", "profile", "request", "reason", "op", "at"] {
+        var fields: [String: Any] = ["id": "n", "op": "redeem", "code": codes[4], "store": "S1"]
+        if field == "reason" { fields["op"] = "void" }
+        fields[field] = text
+        lines.append(request(fields))
+      }
+    }
+    let outcome = home.run("serve", "--stdio", stdin: Data(lines.joined().utf8))
+    #expect(outcome.status == 0, "\(outcome.stderr.prefix(500))")
+    let answers = outcome.stdoutLines.map(decode)
+    #expect(answers.count == lines.count)
+    #expect(answers.allSatisfy { $0 != nil })
+    let statuses = answers.prefix(16).map { $0?["status"]?.string }
+    #expect(statuses == ["valid", "redeemed", "redeemed", "used-up", "voided", "claimed", "claimed-by-other", "history", "redeemed",
+                         "error", "error", "error", "error", "error", "error", "valid"])
+    #expect(answers[2]?["replayed"] == .bool(true), "\(String(describing: answers[2]))")
+    #expect(answers[1]?["id"] == .number(2) && answers[15]?["id"] == .string("fifteen"), "\(String(describing: answers[1]))")
+    #expect(answers[11]?["error"]?.string?.contains("op") == true)
+    #expect(answers[12]?["error"]?.string?.contains("e-mail") == true)
+    #expect(answers[14]?["error"]?.string?.contains("longer than") == true)
+    #expect(home.run("registry", "check").status == 0)
+    // Whatever a naughty field did, codes[4] has at most one live use: every redemption after the
+    // first followed a void (naughty reasons that are valid text void it).
+    let history = try JSONDecoder().decode([JSONValue].self, from: Data(home.run("history", codes[4], "--format", "json").stdout.utf8))
+    let live = history.filter { $0["event"]?.string == "redeemed" }.count - history.filter { $0["event"]?.string == "voided" }.count
+    #expect(live == 0 || live == 1)
+  }
+
+  @Test("socket: requests over many connections; a client that disconnects mid-request does not disturb the others")
+  func socket() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "100").stdoutLines
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber
+    #expect(mode.intValue == 0o660)
+    let rude = try SocketClient(path: path)
+    rude.send("{\"id\": 1, \"op\": \"redeem\", \"code\": \"\(codes[0])\", \"sto")
+    rude.close()
+    let client = try SocketClient(path: path)
+    client.send(codes[1...20].enumerated().map { request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"]) }.joined())
+    let answers = client.lines(20).compactMap(decode)
+    #expect(answers.count == 20 && answers.allSatisfy { $0["status"]?.string == "redeemed" })
+    #expect(answers.map { $0["id"] } == (0..<20).map { .number(Double($0)) })
+    client.send(request(["id": "v", "op": "verify", "code": codes[0]]))
+    #expect(client.lines(1).first.flatMap(decode)?["status"]?.string == "valid", "the half-sent request was not applied")
+    kill(server.processIdentifier, SIGTERM)
+    server.waitUntilExit()
+    #expect(server.terminationStatus == 0)
+    #expect(!FileManager.default.fileExists(atPath: path))
+  }
+
+  @Test("SIGTERM with requests in flight: each is either answered and durable, or not answered and not applied")
+  func sigterm() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "3000").stdoutLines
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    let client = try SocketClient(path: path)
+    client.send(codes.enumerated().map { request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"]) }.joined())
+    usleep(20_000)
+    kill(server.processIdentifier, SIGTERM)
+    let answers = client.lines(codes.count).compactMap(decode)
+    server.waitUntilExit()
+    #expect(server.terminationStatus == 0)
+    let answered = Set(answers.filter { $0["status"]?.string == "redeemed" }.compactMap { $0["code"]?.string })
+    #expect(answered.count == answers.count)
+    let verified = try JSONDecoder().decode([JSONValue].self, from: Data(home.run(arguments: ["verify", "--format", "json"] + codes).stdout.utf8))
+    let applied = Set(verified.filter { $0["status"]?.string == "used-up" }.compactMap { $0["code"]?.string })
+    #expect(applied == answered, "answered \(answered.count), applied \(applied.count)")
+    #expect(home.run("registry", "check").status == 0)
+  }
+
+  @Test("8 socket clients and 8 CLI processes redeem overlapping codes: each exactly once")
+  func mixed() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "400").stdoutLines
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    defer {
+      kill(server.processIdentifier, SIGTERM)
+      server.waitUntilExit()
+    }
+    let tally = Tally()
+    let group = DispatchGroup()
+    for worker in 0..<8 {
+      group.enter()
+      DispatchQueue(label: "client-\(worker)").async {
+        defer { group.leave() }
+        var random = SeededGenerator(seed: UInt64(100 + worker))
+        guard let client = try? SocketClient(path: path) else { return }
+        let mine = codes.shuffled(using: &random)
+        client.send(mine.map { request(["id": $0, "op": "redeem", "code": $0, "store": "W\(worker)"]) }.joined())
+        for answer in client.lines(mine.count).compactMap(decode) where answer["status"]?.string == "redeemed" {
+          tally.add(answer["code"]!.string!)
+        }
+      }
+    }
+    var processes: [(Process, URL)] = []
+    for worker in 0..<8 {
+      var random = SeededGenerator(seed: UInt64(200 + worker))
+      let output = FileManager.default.temporaryDirectory.appendingPathComponent("mixed-\(UUID().uuidString)")
+      _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: voucherBinary)
+      process.arguments = ["--home", home.path, "redeem", "-", "--store", "C\(worker)"]
+      let stdin = Pipe()
+      process.standardInput = stdin
+      process.standardOutput = try FileHandle(forWritingTo: output)
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      stdin.fileHandleForWriting.write(Data((codes.shuffled(using: &random).joined(separator: "\n") + "\n").utf8))
+      try? stdin.fileHandleForWriting.close()
+      processes.append((process, output))
+    }
+    for (process, output) in processes {
+      process.waitUntilExit()
+      for line in try String(contentsOf: output, encoding: .utf8).split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        if fields.count > 1 && fields[1] == "redeemed" { tally.add(String(fields[0])) }
+      }
+    }
+    group.wait()
+    let counts = tally.counts.withLock { $0 }
+    #expect(counts.count == codes.count && counts.values.allSatisfy { $0 == 1 }, "\(counts.values.filter { $0 != 1 }.count) codes not redeemed exactly once")
+    #expect(home.run("registry", "check").status == 0)
+  }
+
+  @Test("kill -9 of the server under load loses no acknowledged redemption")
+  func killedServer() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "5000").stdoutLines
+    var acknowledged = Set<String>()
+    for round in 0..<5 {
+      let path = home.path + "/till-\(round).sock"
+      let server = try startServer(home, socket: path)
+      let client = try SocketClient(path: path)
+      let batch = Array(codes[(round * 1000)..<((round + 1) * 1000)])
+      client.send(batch.map { request(["id": $0, "op": "redeem", "code": $0, "store": "S\(round)"]) }.joined())
+      usleep(UInt32(30_000 + round * 15_000))
+      kill(server.processIdentifier, SIGKILL)
+      server.waitUntilExit()
+      for answer in client.lines(batch.count).compactMap(decode) where answer["status"]?.string == "redeemed" {
+        acknowledged.insert(answer["code"]!.string!)
+      }
+    }
+    #expect(home.run("registry", "check").status == 0)
+    #expect(!acknowledged.isEmpty, "no redemption was acknowledged before the kills")
+    let verified = try JSONDecoder().decode([JSONValue].self, from: Data(home.run(arguments: ["verify", "--format", "json", "--"] + Array(acknowledged)).stdout.utf8))
+    #expect(verified.count == acknowledged.count && verified.allSatisfy { $0["status"]?.string == "used-up" })
+  }
+}
