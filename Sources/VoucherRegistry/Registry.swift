@@ -255,6 +255,12 @@ public final class Registry {
     }
   }
 
+  /// Whether this process has recovered the registry since the machine booted.
+  var isRecovered: Bool { recovered }
+
+  /// Reads the block list again if it changed (for lock-free readers).
+  func refreshBlocks() throws(RegistryError) { try reloadBlocksIfChanged() }
+
   /// Reads the block list again if its file was replaced since it was read.
   private func reloadBlocksIfChanged() throws(RegistryError) {
     var info = stat()

@@ -144,6 +144,7 @@ struct RegistryBench {
         }
       }
     }
+    rows += try ServeBench(scratch: scratch, quick: quick, log: log).rows(loopRate: oursRate)
     return rows
   }
 

@@ -173,6 +173,14 @@ struct ServeTests {
     #expect(answers.map { $0["id"] } == (0..<20).map { .number(Double($0)) })
     client.send(request(["id": "v", "op": "verify", "code": codes[0]]))
     #expect(client.lines(1).first.flatMap(decode)?["status"]?.string == "valid", "the half-sent request was not applied")
+    // Another client's verify (answered on its reader's thread) sees every acknowledged redemption,
+    // and a verify pipelined behind a redeem on one connection is answered after it, in order.
+    let other = try SocketClient(path: path)
+    other.send(request(["id": "w", "op": "verify", "code": codes[1]]))
+    #expect(other.lines(1).first.flatMap(decode)?["status"]?.string == "used-up")
+    other.send(request(["id": "r", "op": "redeem", "code": codes[30], "store": "S2"]) + request(["id": "x", "op": "verify", "code": codes[30]]))
+    let pair = other.lines(2).compactMap(decode)
+    #expect(pair.map { $0["id"]?.string } == ["r", "x"] && pair.map { $0["status"]?.string } == ["redeemed", "used-up"])
     kill(server.processIdentifier, SIGTERM)
     server.waitUntilExit()
     #expect(server.terminationStatus == 0)

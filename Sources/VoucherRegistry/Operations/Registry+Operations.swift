@@ -54,6 +54,30 @@ extension Registry {
     return events
   }
 
+  /// What the registry knows of a code, read without the lock (for a long-running reader).
+  ///
+  /// Index entries are written after their records are durable, and records never change once
+  /// acknowledged, so following an entry's chain needs no lock. The answer reflects every
+  /// acknowledged write, and may miss one still in flight.
+  public func peek(_ voucher: Voucher) throws(RegistryError) -> CodeStatus {
+    if !isRecovered { try locked(writing: false) {} }
+    try refreshBlocks()
+    let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
+    let entry = try index(for: voucher.campaign).entry(payload: payload)
+    var chain: [(Int64, Record)] = []
+    var next = entry.last
+    while next > 0 {
+      let record = try journal.record(at: next - 1).record
+      guard record.previous < next else {
+        throw .damaged(path: journalPath, offset: next - 1, reason: "a record's chain does not lead backwards")
+      }
+      chain.append((next - 1, record))
+      next = record.previous
+    }
+    let last = liveRedemptions(chain).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
+    return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
+  }
+
   // MARK: - Operations within a batch
 
   func redeem(

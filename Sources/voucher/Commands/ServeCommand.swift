@@ -37,6 +37,14 @@ enum ServeCommand {
     let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     let server = Server(keyRing: ring, campaigns: campaigns, registry: registry, console: context.console)
     signal(SIGPIPE, SIG_IGN)
+    // Each reader answers verifies itself, through its own read-only view of the registry.
+    let home = context.home
+    let timeout = lockTimeout(context)
+    let read: @Sendable (Connection, Inbox) -> Void = { connection, inbox in
+      let view = try? Registry.open(home: home, campaigns: campaigns, create: false, lockTimeout: timeout)
+      let verifier = Verifier(keyRing: ring, campaigns: campaigns)
+      readLines(connection, into: inbox, lineLimit: lineLimit) { Server.answerVerify($0, view: view, verifier: verifier) }
+    }
 
     if let socketPath {
       let listener = try listen(on: socketPath)
@@ -76,7 +84,7 @@ enum ServeCommand {
           number += 1
           inbox.readerStarted()
           DispatchQueue(label: "voucher.client.\(number)").async {
-            readLines(connection, into: inbox, lineLimit: lineLimit)
+            read(connection, inbox)
             inbox.readerEnded()
           }
         }
@@ -92,7 +100,7 @@ enum ServeCommand {
       let connection = Connection(input: 0, output: 1)
       inbox.readerStarted()
       DispatchQueue(label: "voucher.stdin").async {
-        readLines(connection, into: inbox, lineLimit: lineLimit)
+        read(connection, inbox)
         control.stop()
         inbox.readerEnded()
       }

@@ -12,6 +12,9 @@ final class Connection: Sendable {
   let input: Int32
   let output: Int32
   private let closed = Mutex(false)
+  /// Requests handed to the committer and not answered yet: while there are any, the reader
+  /// answers nothing itself, so that answers keep the order of the requests.
+  let outstanding = Mutex(0)
 
   init(input: Int32, output: Int32) {
     self.input = input
@@ -88,7 +91,9 @@ final class Inbox: Sendable {
 }
 
 /// Reads a client's lines and hands them to the inbox until the client closes or reading stops.
-func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int) {
+/// `answerDirectly` may answer a request on the reader's thread (a verify, when nothing of this
+/// client is waiting for the committer); it answers `false` to pass the request on.
+func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int, answerDirectly: (Pending) -> Bool = { _ in false }) {
   var pending: [UInt8] = []
   var discarding = false
   var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -116,7 +121,15 @@ func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int) {
         discarding = true
       }
     }
-    inbox.push(batch)
+    var queued: [Pending] = []
+    for item in batch {
+      if queued.isEmpty && connection.outstanding.withLock({ $0 }) == 0 && answerDirectly(item) { continue }
+      queued.append(item)
+    }
+    if !queued.isEmpty {
+      connection.outstanding.withLock { $0 += queued.count }
+      inbox.push(queued)
+    }
   }
   // A line without its end when the client stopped is not a request.
 }

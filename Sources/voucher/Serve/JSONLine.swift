@@ -184,48 +184,84 @@ enum JSONLine {
   }
 }
 
-/// Writes one JSON object per line, keys sorted, as the CLI's `--format json` does.
+/// Writes one JSON object per line. Keys are written in the order added, which callers keep
+/// sorted, as the CLI's `--format json` is.
 struct JSONWriter {
-  private var fields: [(String, String)] = []
+  private var text = "{"
 
-  mutating func add(_ key: String, _ value: String?) {
-    if let value { fields.append((key, Self.quoted(value))) }
+  init() {
+    text.reserveCapacity(512)
   }
 
-  mutating func add(_ key: String, _ value: Int?) {
-    if let value { fields.append((key, String(value))) }
+  private mutating func key(_ key: StaticString) {
+    if text.utf8.count > 1 { text += "," }
+    text += "\""
+    text += key.description
+    text += "\":"
   }
 
-  mutating func add(_ key: String, _ value: Bool?) {
-    if let value { fields.append((key, value ? "true" : "false")) }
+  mutating func add(_ name: StaticString, _ value: String?) {
+    guard let value else { return }
+    key(name)
+    Self.appendQuoted(value, to: &text)
   }
 
-  mutating func add(raw key: String, _ json: String) { fields.append((key, json)) }
+  mutating func add(_ name: StaticString, _ value: Int?) {
+    guard let value else { return }
+    key(name)
+    text += String(value)
+  }
+
+  mutating func add(_ name: StaticString, _ value: Bool?) {
+    guard let value else { return }
+    key(name)
+    text += value ? "true" : "false"
+  }
+
+  mutating func add(raw name: StaticString, _ json: String) {
+    key(name)
+    text += json
+  }
 
   /// The object as one line of JSON.
-  var line: String {
-    "{" + fields.sorted { $0.0 < $1.0 }.map { Self.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-  }
+  var line: String { text + "}" }
 
   /// A JSON string literal.
   static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
+    var out = ""
+    appendQuoted(text, to: &out)
+    return out
+  }
+
+  /// Appends a JSON string literal: the text as it is when nothing in it needs escaping (the
+  /// common case), else escaped scalar by scalar.
+  static func appendQuoted(_ value: String, to out: inout String) {
+    out += "\""
+    var plain = true
+    for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
+      plain = false
+      break
+    }
+    if plain {
+      out += value
+    } else {
+      for scalar in value.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+          if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+          } else {
+            out.unicodeScalars.append(scalar)
+          }
         }
       }
     }
-    return out + "\""
+    out += "\""
   }
 }

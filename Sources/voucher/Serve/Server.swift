@@ -99,27 +99,47 @@ final class Server {
     }
     for warning in registry.warnings where !warning.isEmpty { console.warning(warning) }
     // One write per client per batch, in request order.
-    var byConnection: [ObjectIdentifier: (Connection, String)] = [:]
+    var byConnection: [ObjectIdentifier: (Connection, String, Int)] = [:]
     var order: [ObjectIdentifier] = []
     for (offset, item) in items.enumerated() {
       let key = ObjectIdentifier(item.connection)
       if byConnection[key] == nil {
-        byConnection[key] = (item.connection, "")
+        byConnection[key] = (item.connection, "", 0)
         order.append(key)
       }
       byConnection[key]!.1 += (lines[offset] ?? errorLine(id: .null, "internal error")) + "\n"
+      byConnection[key]!.2 += 1
     }
     for key in order {
-      let (connection, text) = byConnection[key]!
+      let (connection, text, count) = byConnection[key]!
       connection.send(text)
+      connection.outstanding.withLock { $0 -= count }
+    }
+  }
+
+  /// Answers a verify on the reader's thread, with the reader's own registry view, when it can:
+  /// a request that is a well-formed verify. Everything else goes to the committer.
+  static func answerVerify(_ item: Pending, view: Registry?, verifier: Verifier) -> Bool {
+    guard let fields = item.fields, fields["op"]?.string == "verify", let view else { return false }
+    let id = fields["id"] ?? .null
+    switch ServeRequest.make(fields, verifier: verifier, now: Date()) {
+    case .answer(let outcome):
+      item.connection.send(outcome.jsonLine(id: id) + "\n")
+      return true
+    case .operation(let request):
+      guard let status = try? view.peek(request.voucher) else { return false }
+      item.connection.send(Outcome.verified(request.input, request.voucher, status).jsonLine(id: id) + "\n")
+      return true
+    case .failure:
+      return false
     }
   }
 
   private func errorLine(id: JSONScalar, _ message: String) -> String {
     var writer = JSONWriter()
+    writer.add("error", message)
     writer.add(raw: "id", id.json)
     writer.add("status", "error")
-    writer.add("error", message)
     return writer.line
   }
 }
