@@ -1,20 +1,28 @@
-
-
 /// Turns typed text into a ``VoucherCode``: the narrow, closed domain of normalisation.
 enum CodeParser {
   /// Parses `text`, normalising it first (NFKC only when it is not plain ASCII).
   static func parse(_ text: some StringProtocol) throws(MalformedCode) -> VoucherCode {
+    try parseChecked(text).code
+  }
+
+  /// Parses `text` and tells whether its check symbol matches, in one pass over plain ASCII.
+  static func parseChecked(_ text: some StringProtocol) throws(MalformedCode) -> (
+    code: VoucherCode, checkFolds: Bool
+  ) {
     var string = String(text)
     switch string.withUTF8(parseASCII) {
-    case .code(let code): return code
+    case .code(let code, let interim): return (code, interim == 0)
     case .malformed(let problem): throw problem
-    case .needsUnicode: return try parseUnicode(string)
+    case .needsUnicode:
+      let code = try parseUnicode(string)
+      return (code, code.hasValidCheck)
     }
   }
 
   /// What a pass over plain ASCII found.
   enum ASCIIOutcome {
-    case code(VoucherCode)
+    /// A code, with the Damm fold of all its symbols (0 when the check symbol matches).
+    case code(VoucherCode, interim: UInt8)
     case malformed(MalformedCode)
     case needsUnicode
   }
@@ -25,26 +33,31 @@ enum CodeParser {
   static func parseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> ASCIIOutcome {
     var packed: UInt128 = 0
     var count = 0
+    var interim: UInt8 = 0
     let maximum = CodeFormat.symbolCounts.upperBound
-    return Crockford.decodeTable.withUnsafeBufferPointer { table in
-      for offset in bytes.indices {
-        let byte = bytes[offset]
-        if byte >= 0x80 { return .needsUnicode }
-        let value = table[Int(byte)]
-        if value == Crockford.separator { continue }
-        if value == Crockford.invalid {
-          return .malformed(.invalidCharacter(position: offset + 1, character: Unicode.Scalar(byte)))
+    return DammCheck.table.withUnsafeBufferPointer { damm in
+      Crockford.decodeTable.withUnsafeBufferPointer { table in
+        for offset in bytes.indices {
+          let byte = bytes[offset]
+          if byte >= 0x80 { return .needsUnicode }
+          let value = table[Int(byte)]
+          if value == Crockford.separator { continue }
+          if value == Crockford.invalid {
+            return .malformed(
+              .invalidCharacter(position: offset + 1, character: Unicode.Scalar(byte)))
+          }
+          count += 1
+          if count > maximum {
+            return .malformed(.tooLong(symbols: count))
+          }
+          packed = packed << 5 | UInt128(value)
+          interim = damm[Int(interim) << 5 | Int(value)]
         }
-        count += 1
-        if count > maximum {
-          return .malformed(.tooLong(symbols: count))
+        do throws(MalformedCode) {
+          return .code(try finish(packed: packed, count: count), interim: interim)
+        } catch {
+          return .malformed(error)
         }
-        packed = packed << 5 | UInt128(value)
-      }
-      do throws(MalformedCode) {
-        return .code(try finish(packed: packed, count: count))
-      } catch {
-        return .malformed(error)
       }
     }
   }
@@ -68,7 +81,9 @@ enum CodeParser {
         let value = Crockford.decodeTable[Int(bytes & 0xFF)]
         bytes >>= 8
         if value == Crockford.separator { continue }
-        if value == Crockford.invalid { throw .invalidCharacter(position: offset + 1, character: scalar) }
+        if value == Crockford.invalid {
+          throw .invalidCharacter(position: offset + 1, character: scalar)
+        }
         count += 1
         if count > CodeFormat.symbolCounts.upperBound { throw .tooLong(symbols: count) }
         packed = packed << 5 | UInt128(value)

@@ -40,13 +40,16 @@ public struct Verifier: Sendable {
   ///   - now: The moment to check the campaign's dates against.
   /// - Returns: The answer.
   public func verify(_ text: some StringProtocol, at venue: Venue? = nil, now: Date) -> Verification {
-    let code: VoucherCode
+    let parsed: (code: VoucherCode, checkFolds: Bool)
     do {
-      code = try VoucherCode(parsing: text)
+      parsed = try CodeParser.parseChecked(text)
     } catch {
       return .malformed(error)
     }
-    return verify(code, at: venue, now: now)
+    guard parsed.checkFolds else {
+      return .mistyped(parsed.code, suggestion: suggestion(for: parsed.code, at: venue, now: now))
+    }
+    return verifySigned(parsed.code, at: venue, now: now)
   }
 
   /// Verifies a parsed code.
@@ -58,11 +61,14 @@ public struct Verifier: Sendable {
   /// Everything after the check symbol.
   private func verifySigned(_ code: VoucherCode, at venue: Venue?, now: Date) -> Verification {
     let slot = code.slotSymbol
-    guard slot <= KeySlot.maximum, let tagBits = CodeFormat.tagBits(symbolCount: code.count), let state = states[Int(slot)],
-      let sealer = keyRing.sealers[Int(slot)]
-    else { return .forged(code) }
+    guard slot <= KeySlot.maximum, let tagBits = CodeFormat.tagBits(symbolCount: code.count), let state = states[Int(slot)] else {
+      return .forged(code)
+    }
     if state == .revoked { return .revokedKey(code, slot: KeySlot(Int(slot))!) }
-    guard let payload = sealer.open(body: code.body, tagBits: tagBits) else { return .forged(code) }
+    let opened = keyRing.sealers.withUnsafeBufferPointer { sealers in
+      sealers[Int(slot)].flatMap { $0.open(body: code.body, tagBits: tagBits) }
+    }
+    guard let payload = opened else { return .forged(code) }
     guard let campaign = campaigns.campaign(slot: slot, payload: Int(payload)) else { return .unknownCampaign(code) }
     // A genuine payload in a campaign with another tag length was signed for a campaign this
     // home does not have.
