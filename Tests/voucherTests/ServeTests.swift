@@ -154,6 +154,20 @@ struct ServeTests {
     #expect(live == 0 || live == 1)
   }
 
+  @Test("a request id makes a retry safe across server restarts")
+  func retryAcrossRestarts() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1").stdoutLines[0]
+    let line = request(["id": 1, "op": "redeem", "code": code, "store": "S12", "request": "r-991"])
+    let first = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(decode)
+    let again = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(decode)
+    #expect(first?["status"]?.string == "redeemed" && first?["replayed"] == .bool(false))
+    #expect(again?["status"]?.string == "redeemed" && again?["replayed"] == .bool(true) && again?["time"] == first?["time"])
+    let other = request(["id": 2, "op": "redeem", "code": code, "store": "S12", "request": "r-992"])
+    #expect(home.run("serve", "--stdio", stdin: Data(other.utf8)).stdoutLines.first.flatMap(decode)?["status"]?.string == "used-up")
+  }
+
   @Test("socket: requests over many connections; a client that disconnects mid-request does not disturb the others")
   func socket() throws {
     let home = try Home()

@@ -11,8 +11,33 @@ public enum ISO8601 {
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let time = seconds - days * 86_400
     let (year, month, day) = civil(fromDays: days)
-    func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    return "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
+    guard (0...9999).contains(year) else {
+      func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+      return "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
+    }
+    // Answers carry timestamps by the thousand: write the 20 bytes directly.
+    return String(unsafeUninitializedCapacity: 20) { out in
+      func put(_ value: Int64, _ digits: Int, at position: Int) {
+        var rest = value
+        for index in stride(from: position + digits - 1, through: position, by: -1) {
+          out[index] = UInt8(0x30 + rest % 10)
+          rest /= 10
+        }
+      }
+      put(year, 4, at: 0)
+      out[4] = 0x2D
+      put(month, 2, at: 5)
+      out[7] = 0x2D
+      put(day, 2, at: 8)
+      out[10] = 0x54
+      put(time / 3600, 2, at: 11)
+      out[13] = 0x3A
+      put(time / 60 % 60, 2, at: 14)
+      out[16] = 0x3A
+      put(time % 60, 2, at: 17)
+      out[19] = 0x5A
+      return 20
+    }
   }
 
   /// The day (`YYYY-MM-DD`, UTC) that contains `date`.

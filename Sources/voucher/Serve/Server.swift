@@ -99,21 +99,23 @@ final class Server {
     }
     for warning in registry.warnings where !warning.isEmpty { console.warning(warning) }
     // One write per client per batch, in request order.
-    var byConnection: [ObjectIdentifier: (Connection, String, Int)] = [:]
-    var order: [ObjectIdentifier] = []
+    var groups: [ObjectIdentifier: [Int]] = [:]
+    var order: [(ObjectIdentifier, Connection)] = []
     for (offset, item) in items.enumerated() {
       let key = ObjectIdentifier(item.connection)
-      if byConnection[key] == nil {
-        byConnection[key] = (item.connection, "", 0)
-        order.append(key)
-      }
-      byConnection[key]!.1 += (lines[offset] ?? errorLine(id: .null, "internal error")) + "\n"
-      byConnection[key]!.2 += 1
+      if groups[key] == nil { order.append((key, item.connection)) }
+      groups[key, default: []].append(offset)
     }
-    for key in order {
-      let (connection, text, count) = byConnection[key]!
+    for (key, connection) in order {
+      let offsets = groups[key]!
+      var text = ""
+      text.reserveCapacity(offsets.count * 512)
+      for offset in offsets {
+        text += lines[offset] ?? errorLine(id: .null, "internal error")
+        text += "\n"
+      }
       connection.send(text)
-      connection.outstanding.withLock { $0 -= count }
+      connection.outstanding.withLock { $0 -= offsets.count }
     }
   }
 
