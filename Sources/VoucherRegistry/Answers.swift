@@ -108,7 +108,8 @@ public struct CheckReport: Sendable, Hashable {
   public let tornTail: (offset: Int64, bytes: Int64)?
 
   public static func == (a: CheckReport, b: CheckReport) -> Bool {
-    a.records == b.records && a.codes == b.codes && a.problems == b.problems && a.tornTail?.offset == b.tornTail?.offset && a.tornTail?.bytes == b.tornTail?.bytes
+    a.records == b.records && a.codes == b.codes && a.problems == b.problems
+      && a.tornTail?.offset == b.tornTail?.offset && a.tornTail?.bytes == b.tornTail?.bytes
   }
   public func hash(into hasher: inout Hasher) {
     hasher.combine(records)

@@ -2,7 +2,7 @@ import FoundationEssentials
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The redemption registry of a home: `HOME/Registry/`.
@@ -55,13 +55,18 @@ public final class Registry {
   private let stateFile: Int32
   private let stateMapping: UnsafeMutableRawPointer
 
-  private init(folder: String, files: any FileLayer, campaigns: CampaignBook, journal: Journal, lockTimeout: Double) throws(RegistryError) {
+  private init(
+    folder: String, files: any FileLayer, campaigns: CampaignBook, journal: Journal,
+    lockTimeout: Double
+  ) throws(RegistryError) {
     self.folder = folder
     self.files = files
     self.campaigns = campaigns
     self.journal = journal
     self.lockTimeout = lockTimeout
-    state = RegistryState(journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.unknownBoot)
+    state = RegistryState(
+      journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
+      boot: RegistryState.unknownBoot)
     let statePath = folder + "/state"
     do {
       lockFile = try files.open(folder + "/lock", create: true)
@@ -76,7 +81,9 @@ public final class Registry {
     }
     do {
       guard try files.size(stateFile, path: statePath) == Int64(RegistryState.size) else {
-        throw RegistryError.damaged(path: statePath, offset: 0, reason: "the state file has the wrong size; run 'voucher registry rebuild'")
+        throw RegistryError.damaged(
+          path: statePath, offset: 0,
+          reason: "the state file has the wrong size; run 'voucher registry rebuild'")
       }
       stateMapping = try files.map(stateFile, length: RegistryState.size, path: statePath)
     } catch let error as RegistryError {
@@ -102,7 +109,9 @@ public final class Registry {
   }
 
   /// Whether a home has a registry.
-  public static func exists(in home: VoucherHome) -> Bool { FileSystem.exists(home.registry + "/journal") }
+  public static func exists(in home: VoucherHome) -> Bool {
+    FileSystem.exists(home.registry + "/journal")
+  }
 
   /// Opens a home's registry.
   ///
@@ -112,22 +121,31 @@ public final class Registry {
   ///   - create: Whether to create the registry when it is missing (write commands do).
   ///   - lockTimeout: Seconds to wait for another process's lock before answering busy.
   /// - Throws: ``RegistryError/missing(path:)`` without a registry and without `create`.
-  public static func open(home: VoucherHome, campaigns: CampaignBook, create: Bool, lockTimeout: Double = 10) throws(RegistryError) -> Registry {
-    try open(folder: home.registry, campaigns: campaigns, create: create, lockTimeout: lockTimeout, files: SystemFiles())
+  public static func open(
+    home: VoucherHome, campaigns: CampaignBook, create: Bool, lockTimeout: Double = 10
+  ) throws(RegistryError) -> Registry {
+    try open(
+      folder: home.registry, campaigns: campaigns, create: create, lockTimeout: lockTimeout,
+      files: SystemFiles())
   }
 
-  package static func open(folder: String, campaigns: CampaignBook, create: Bool, lockTimeout: Double, files: any FileLayer) throws(RegistryError) -> Registry {
+  package static func open(
+    folder: String, campaigns: CampaignBook, create: Bool, lockTimeout: Double, files: any FileLayer
+  ) throws(RegistryError) -> Registry {
     if !files.exists(folder + "/journal") {
       guard create else { throw .missing(path: folder) }
       try createRegistry(at: folder, files: files)
     }
     let journal = try Journal(path: folder + "/journal", files: files)
-    return try Registry(folder: folder, files: files, campaigns: campaigns, journal: journal, lockTimeout: lockTimeout)
+    return try Registry(
+      folder: folder, files: files, campaigns: campaigns, journal: journal, lockTimeout: lockTimeout
+    )
   }
 
   /// Creates a complete registry in a temporary folder and renames it into place, so that a
   /// crash at any step leaves either no registry or a complete one.
-  private static func createRegistry(at folder: String, files: any FileLayer) throws(RegistryError) {
+  private static func createRegistry(at folder: String, files: any FileLayer) throws(RegistryError)
+  {
     let parent = FileSystem.parentDirectory(of: folder)
     let staging = "\(folder).new-\(getpid())-\(UInt32.random(in: 0 ... .max))"
     do throws(SystemError) {
@@ -142,7 +160,9 @@ public final class Registry {
         try files.sync(file, path: path)
       }
       try write("journal", Journal.header(id: id))
-      let state = RegistryState(journalID: id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.unknownBoot)
+      let state = RegistryState(
+        journalID: id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
+        boot: RegistryState.unknownBoot)
       try write("state", state.encoded())
       try write("blocks", BlockList(entries: [], covered: Journal.headerSize).render(journalID: id))
       try write("lock", [])
@@ -172,12 +192,17 @@ public final class Registry {
   // MARK: - Operations under the lock
 
   /// Runs `body` under the registry lock, after recovery.
-  func locked<T>(writing: Bool, recovering: Bool = true, _ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
+  func locked<T>(writing: Bool, recovering: Bool = true, _ body: () throws(RegistryError) -> T)
+    throws(RegistryError) -> T
+  {
     try lock()
     defer { flock(lockFile, LOCK_UN) }
     if writing, recovering, files.exists(fencePath) {
-      let reason = (try? FileSystem.read(fencePath, limit: 4096).bytes).map { String(decoding: $0, as: UTF8.self) }
-      throw .fenced(reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
+      let reason = (try? FileSystem.read(fencePath, limit: 4096).bytes).map {
+        String(decoding: $0, as: UTF8.self)
+      }
+      throw .fenced(
+        reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
     }
     if recovering { try recover(writing: writing) } else { try loadState() }
     return try body()
@@ -191,7 +216,9 @@ public final class Registry {
     var pause: UInt32 = 100
     while true {
       if flock(lockFile, LOCK_EX | LOCK_NB) == 0 { return }
-      guard errno == EWOULDBLOCK || errno == EINTR else { throw .io(SystemError("lock", folder + "/lock")) }
+      guard errno == EWOULDBLOCK || errno == EINTR else {
+        throw .io(SystemError("lock", folder + "/lock"))
+      }
       if Date() >= deadline { throw .busy(path: folder + "/lock") }
       usleep(pause)
       pause = min(pause * 2, 20_000)
@@ -214,7 +241,9 @@ public final class Registry {
   private func recover(writing: Bool) throws(RegistryError) {
     let bytes = readStateBytes()
     guard let stored = RegistryState.parse(bytes), stored.journalID == journal.id else {
-      throw .damaged(path: statePath, offset: 0, reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
+      throw .damaged(
+        path: statePath, offset: 0,
+        reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
     }
     state = stored
     let restarted = state.boot != RegistryState.currentBoot
@@ -222,7 +251,9 @@ public final class Registry {
     try reloadBlocksIfChanged()
     let known = state.applied
     var unrepaired = false
-    switch try journal.scan(from: known, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) }) {
+    switch try journal.scan(
+      from: known, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
+    {
     case .clean(let dataEnd):
       end = dataEnd
     case .tornTail(let at):
@@ -248,10 +279,14 @@ public final class Registry {
   /// Clears (when writing) or reports a torn tail.
   private func handleTail(at offset: Int64, writing: Bool) throws(RegistryError) {
     if writing {
-      let (side, count) = try journal.clearTail(at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
-      warnings.append("repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)")
+      let (side, count) = try journal.clearTail(
+        at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
+      warnings.append(
+        "repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)"
+      )
     } else {
-      warnings.append("the journal has a torn tail at byte offset \(offset); the next write repairs it")
+      warnings.append(
+        "the journal has a torn tail at byte offset \(offset); the next write repairs it")
     }
   }
 
@@ -265,7 +300,10 @@ public final class Registry {
   private func reloadBlocksIfChanged() throws(RegistryError) {
     var info = stat()
     guard stat(blocksPath, &info) == 0 else { throw .io(SystemError("inspect", blocksPath)) }
-    let stamp = (inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    let stamp = (
+      inode: UInt64(info.st_ino), size: Int64(info.st_size),
+      modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    )
     if let known = blocksStamp, known == stamp { return }
     blocks = try loadBlocks()
     blocksStamp = stamp
@@ -294,8 +332,12 @@ public final class Registry {
       blocks.covered = offset + 1
       try writeBlocks()
     default:
-      guard let code = record.code, let campaign = campaigns.campaign(slot: code.slot, payload: Int(code.payload)) else {
-        throw .damaged(path: journalPath, offset: offset, reason: "the record names a code of no campaign in this home")
+      guard let code = record.code,
+        let campaign = campaigns.campaign(slot: code.slot, payload: Int(code.payload))
+      else {
+        throw .damaged(
+          path: journalPath, offset: offset,
+          reason: "the record names a code of no campaign in this home")
       }
       let index = try index(for: campaign)
       var entry = index.entry(payload: code.payload)
@@ -367,7 +409,9 @@ public final class Registry {
   }
 
   func writeState(sync: Bool = false) throws(RegistryError) {
-    state.encoded().withUnsafeBytes { stateMapping.copyMemory(from: $0.baseAddress!, byteCount: RegistryState.size) }
+    state.encoded().withUnsafeBytes {
+      stateMapping.copyMemory(from: $0.baseAddress!, byteCount: RegistryState.size)
+    }
     guard sync else { return }
     do {
       try files.sync(stateFile, path: statePath)
@@ -406,7 +450,8 @@ public final class Registry {
   /// The index of a campaign, opened (or created) once per registry object.
   func index(for campaign: Campaign) throws(RegistryError) -> CampaignIndex {
     if let index = indexes[campaign.id] { return index }
-    let index = try CampaignIndex.open(folder: indexFolder, campaign: campaign, journalID: journal.id, files: files)
+    let index = try CampaignIndex.open(
+      folder: indexFolder, campaign: campaign, journalID: journal.id, files: files)
     indexes[campaign.id] = index
     return index
   }

@@ -24,7 +24,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     case .damaged(let path, let offset, let reason):
       return "\(path) is damaged at byte offset \(offset): \(reason); run 'voucher registry check'"
     case .syncFailed(let path, let code):
-      return "cannot sync \(path) to disk (\(SystemError("sync", path, code: code).description.split(separator: ":").last.map { $0.trimmingCharacters() } ?? "")): nothing was recorded as done; writes are refused until 'voucher registry check' passes"
+      return
+        "cannot sync \(path) to disk (\(SystemError("sync", path, code: code).description.split(separator: ":").last.map { $0.trimmingCharacters() } ?? "")): nothing was recorded as done; writes are refused until 'voucher registry check' passes"
     case .fenced(let reason):
       return "the registry refuses writes: \(reason); run 'voucher registry check'"
     case .io(let error):

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// Seconds on a monotonic clock.
@@ -21,7 +21,8 @@ func time(_ body: () throws -> Void) rethrows -> Double {
 /// The median of some samples.
 func median(_ samples: [Double]) -> Double {
   let sorted = samples.sorted()
-  return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+  return sorted.count % 2 == 1
+    ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 /// The peak resident memory of a program run, in bytes, measured by GNU time (a forked child of
@@ -33,13 +34,16 @@ func peakMemory(_ path: String, _ arguments: [String], scratch: String) -> Int? 
   let report = scratch + "/peak.txt"
   let run = runProcess(time, ["-f", "%M", "-o", report, path] + arguments)
   guard run.status >= 0, let text = try? String(contentsOfFile: report, encoding: .utf8),
-    let kilobytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last ?? "")
+    let kilobytes = Int(
+      text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last ?? "")
   else { return nil }
   return kilobytes * 1024
 }
 
 /// Runs a program to completion; answers its wall time.
-func runProcess(_ path: String, _ arguments: [String]) -> (seconds: Double, peakBytes: Int, status: Int32) {
+func runProcess(_ path: String, _ arguments: [String]) -> (
+  seconds: Double, peakBytes: Int, status: Int32
+) {
   var pid: pid_t = 0
   var actions = posix_spawn_file_actions_t()
   posix_spawn_file_actions_init(&actions)
@@ -47,7 +51,7 @@ func runProcess(_ path: String, _ arguments: [String]) -> (seconds: Double, peak
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
   defer { posix_spawn_file_actions_destroy(&actions) }
   let argv = ([path] + arguments).map { strdup($0) } + [nil]
-  defer { argv.forEach { free($0) } }
+  defer { for pointer in argv { free(pointer) } }
   let start = now()
   guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return (0, 0, -1) }
   var status: Int32 = 0
@@ -60,7 +64,9 @@ func runProcess(_ path: String, _ arguments: [String]) -> (seconds: Double, peak
 func opensslSHA256Speed(seconds: Int) -> Double? {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["openssl", "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "\(seconds)"]
+  process.arguments = [
+    "openssl", "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "\(seconds)",
+  ]
   let pipe = Pipe()
   process.standardOutput = pipe
   process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -69,7 +75,8 @@ func opensslSHA256Speed(seconds: Int) -> Double? {
   process.waitUntilExit()
   let text = String(decoding: data, as: UTF8.self)
   guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("sha256") }),
-    let field = line.split(separator: " ").last, field.hasSuffix("k"), let kilobytes = Double(field.dropLast())
+    let field = line.split(separator: " ").last, field.hasSuffix("k"),
+    let kilobytes = Double(field.dropLast())
   else { return nil }
   return kilobytes * 1000
 }

@@ -23,12 +23,15 @@ func printTable(_ rows: [Row]) {
   var lines = [["metric", "ours", "baseline", "ratio", "target", "met"]]
   for row in rows {
     lines.append([
-      row.metric, "\(number(row.ours)) \(row.oursUnit)", "\(number(row.baseline)) (\(row.baselineName))",
+      row.metric, "\(number(row.ours)) \(row.oursUnit)",
+      "\(number(row.baseline)) (\(row.baselineName))",
       String(format: "%.2f", row.ratio), row.target, row.met ? "yes" : "NO",
     ])
   }
   let widths = (0..<6).map { column in lines.map { $0[column].count }.max()! }
   for line in lines {
-    print(line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: " | "))
+    print(
+      line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+        .joined(separator: " | "))
   }
 }

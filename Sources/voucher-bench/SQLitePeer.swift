@@ -12,9 +12,13 @@ final class SQLitePeer {
     precondition(sqlite3_open(path, &db) == SQLITE_OK, "cannot open \(path)")
     execute("PRAGMA journal_mode=WAL")
     execute("PRAGMA synchronous=FULL")
-    execute("CREATE TABLE IF NOT EXISTS redemptions (code INTEGER PRIMARY KEY, uses INTEGER NOT NULL, store TEXT, time INTEGER NOT NULL)")
+    execute(
+      "CREATE TABLE IF NOT EXISTS redemptions (code INTEGER PRIMARY KEY, uses INTEGER NOT NULL, store TEXT, time INTEGER NOT NULL)"
+    )
     select = prepare("SELECT uses, store, time FROM redemptions WHERE code = ?")
-    upsert = prepare("INSERT INTO redemptions (code, uses, store, time) VALUES (?, 1, ?, ?) ON CONFLICT(code) DO UPDATE SET uses = uses + 1")
+    upsert = prepare(
+      "INSERT INTO redemptions (code, uses, store, time) VALUES (?, 1, ?, ?) ON CONFLICT(code) DO UPDATE SET uses = uses + 1"
+    )
   }
 
   deinit {
@@ -24,12 +28,16 @@ final class SQLitePeer {
   }
 
   func execute(_ sql: String) {
-    precondition(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql): \(String(cString: sqlite3_errmsg(db)))")
+    precondition(
+      sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK,
+      "\(sql): \(String(cString: sqlite3_errmsg(db)))")
   }
 
   private func prepare(_ sql: String) -> OpaquePointer? {
     var statement: OpaquePointer?
-    precondition(sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
+    precondition(
+      sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK,
+      String(cString: sqlite3_errmsg(db)))
     return statement
   }
 

@@ -4,7 +4,7 @@ import Synchronization
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The server's rows: durable redemptions per second with 8 clients, and a verify round trip.
@@ -52,7 +52,8 @@ struct ServeBench {
     for client in 0..<clients {
       let lines = (0..<perClient).map { index -> String in
         let serial = client * perClient + index + 1
-        return "{\"id\":\(serial),\"op\":\"redeem\",\"code\":\"\(issuer.code(channel: 0, serial: serial))\",\"store\":\"S\(client)\"}\n"
+        return
+          "{\"id\":\(serial),\"op\":\"redeem\",\"code\":\"\(issuer.code(channel: 0, serial: serial))\",\"store\":\"S\(client)\"}\n"
       }
       group.enter()
       DispatchQueue(label: "bench.client.\(client)").async {
@@ -63,7 +64,8 @@ struct ServeBench {
         while sent < lines.count {
           let chunk = lines[sent..<min(lines.count, sent + window)]
           connection.send(chunk.joined())
-          for answer in connection.lines(chunk.count) where answer.contains("\"status\":\"redeemed\"") { count += 1 }
+          for answer in connection.lines(chunk.count)
+          where answer.contains("\"status\":\"redeemed\"") { count += 1 }
           sent += chunk.count
         }
         redeemed.withLock { $0 += count }
@@ -75,9 +77,12 @@ struct ServeBench {
     precondition(total == clients * perClient, "serve redeemed \(total) of \(clients * perClient)")
     let rate = Double(total) / seconds
     var rows = [
-      Row(metric: "serve: 8 clients, durable redemptions/s", ours: rate, oursUnit: "redeems/s", baseline: loopRate,
-          baselineName: "one-process redeem loop, /s", ratio: rate / loopRate, target: ">= 10 and >= 50,000/s",
-          met: rate / loopRate >= 10 && rate >= 50_000)
+      Row(
+        metric: "serve: 8 clients, durable redemptions/s", ours: rate, oursUnit: "redeems/s",
+        baseline: loopRate,
+        baselineName: "one-process redeem loop, /s", ratio: rate / loopRate,
+        target: ">= 10 and >= 50,000/s",
+        met: rate / loopRate >= 10 && rate >= 50_000)
     ]
 
     // One client, one request at a time: the verify round trip a till sees.
@@ -92,8 +97,12 @@ struct ServeBench {
       samples.append(now() - start)
     }
     let roundTrip = median(samples)
-    rows.append(Row(metric: "serve: verify round trip, median", ours: roundTrip * 1e6, oursUnit: "us", baseline: 100,
-                    baselineName: "target, us", ratio: roundTrip * 1e6 / 100, target: "< 100 us", met: roundTrip * 1e6 < 100))
+    rows.append(
+      Row(
+        metric: "serve: verify round trip, median", ours: roundTrip * 1e6, oursUnit: "us",
+        baseline: 100,
+        baselineName: "target, us", ratio: roundTrip * 1e6 / 100, target: "< 100 us",
+        met: roundTrip * 1e6 < 100))
     return rows
   }
 }
@@ -113,7 +122,9 @@ final class BenchClient {
       raw[bytes.count] = 0
     }
     let result = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
     }
     guard result == 0 else { throw SystemError("connect to", path) }
   }

@@ -2,7 +2,7 @@ import Foundation
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// `swift run -c release voucher-bench [--quick] [--format json]`: every figure next to a
@@ -45,9 +45,11 @@ struct VoucherBench {
         unlink(path)
       }
       let seconds = try time {
-        try issuer.write(channel: 0, serials: 1...count, format: .text, threads: threads, to: { bytes in
-          try FileSystem.writeAll(fd, bytes, path: path)
-        })
+        try issuer.write(
+          channel: 0, serials: 1...count, format: .text, threads: threads,
+          to: { bytes in
+            try FileSystem.writeAll(fd, bytes, path: path)
+          })
       }
       return Double(count) / seconds
     }
@@ -56,10 +58,18 @@ struct VoucherBench {
     let oneCore = try (0..<3).map { _ in try issueRate(threads: 1) }.max()!
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let allCores = try (0..<3).map { _ in try issueRate(threads: cores) }.max()!
-    rows.append(Row(metric: "issue: codes/s, one core, to a file", ours: oneCore, oursUnit: "codes/s", baseline: limit,
-                    baselineName: "HMAC-SHA256 limit, codes/s", ratio: oneCore / limit, target: ">= 0.35", met: oneCore / limit >= 0.35))
-    rows.append(Row(metric: "issue: \(cores) cores vs one", ours: allCores, oursUnit: "codes/s", baseline: oneCore,
-                    baselineName: "one core", ratio: allCores / oneCore, target: ">= 1.8", met: allCores / oneCore >= 1.8))
+    rows.append(
+      Row(
+        metric: "issue: codes/s, one core, to a file", ours: oneCore, oursUnit: "codes/s",
+        baseline: limit,
+        baselineName: "HMAC-SHA256 limit, codes/s", ratio: oneCore / limit, target: ">= 0.35",
+        met: oneCore / limit >= 0.35))
+    rows.append(
+      Row(
+        metric: "issue: \(cores) cores vs one", ours: allCores, oursUnit: "codes/s",
+        baseline: oneCore,
+        baselineName: "one core", ratio: allCores / oneCore, target: ">= 1.8",
+        met: allCores / oneCore >= 1.8))
 
     // Verify from text, in process.
     let verifier = Verifier(keyRing: ring, campaigns: try home.campaignStore.load())
@@ -71,19 +81,27 @@ struct VoucherBench {
     for _ in 0..<rounds {
       var valid = 0
       let seconds = time {
-        for text in texts where verifier.verify(text, at: .store, now: when).status == .valid { valid += 1 }
+        for text in texts where verifier.verify(text, at: .store, now: when).status == .valid {
+          valid += 1
+        }
       }
       precondition(valid == texts.count, "benchmark codes must verify")
       verifyRate = max(verifyRate, Double(valid) / seconds)
     }
-    rows.append(Row(metric: "verify: codes/s in process", ours: verifyRate, oursUnit: "codes/s", baseline: limit,
-                    baselineName: "HMAC-SHA256 limit, codes/s", ratio: verifyRate / limit, target: ">= 0.25", met: verifyRate / limit >= 0.25))
+    rows.append(
+      Row(
+        metric: "verify: codes/s in process", ours: verifyRate, oursUnit: "codes/s",
+        baseline: limit,
+        baselineName: "HMAC-SHA256 limit, codes/s", ratio: verifyRate / limit, target: ">= 0.25",
+        met: verifyRate / limit >= 0.25))
 
     // `voucher verify CODE` as a process against a process that only starts Foundation.
     let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let voucher = products + "/voucher"
     let baseline = products + "/foundation-baseline"
-    if FileManager.default.isExecutableFile(atPath: voucher) && FileManager.default.isExecutableFile(atPath: baseline) {
+    if FileManager.default.isExecutableFile(atPath: voucher)
+      && FileManager.default.isExecutableFile(atPath: baseline)
+    {
       log("timing voucher verify as a process")
       var ours: [Double] = []
       var theirs: [Double] = []
@@ -95,13 +113,23 @@ struct VoucherBench {
         theirs.append(b.seconds)
       }
       let ratio = median(ours) / median(theirs)
-      rows.append(Row(metric: "voucher verify CODE: median wall time", ours: median(ours) * 1000, oursUnit: "ms", baseline: median(theirs) * 1000,
-                      baselineName: "Foundation-only process, ms", ratio: ratio, target: "<= 2.0", met: ratio <= 2))
+      rows.append(
+        Row(
+          metric: "voucher verify CODE: median wall time", ours: median(ours) * 1000,
+          oursUnit: "ms", baseline: median(theirs) * 1000,
+          baselineName: "Foundation-only process, ms", ratio: ratio, target: "<= 2.0",
+          met: ratio <= 2))
       let arguments = ["--home", home.path, "verify", "--at", "store", texts[0]]
-      if let oursPeak = peakMemory(voucher, arguments, scratch: scratch), let theirPeak = peakMemory(baseline, [], scratch: scratch) {
-        rows.append(Row(metric: "voucher verify CODE: peak memory", ours: Double(oursPeak) / 1_048_576, oursUnit: "MiB",
-                        baseline: Double(theirPeak) / 1_048_576, baselineName: "Foundation-only process, MiB",
-                        ratio: Double(oursPeak) / Double(theirPeak), target: "< 20 MiB", met: oursPeak < 20 << 20))
+      if let oursPeak = peakMemory(voucher, arguments, scratch: scratch),
+        let theirPeak = peakMemory(baseline, [], scratch: scratch)
+      {
+        rows.append(
+          Row(
+            metric: "voucher verify CODE: peak memory", ours: Double(oursPeak) / 1_048_576,
+            oursUnit: "MiB",
+            baseline: Double(theirPeak) / 1_048_576, baselineName: "Foundation-only process, MiB",
+            ratio: Double(oursPeak) / Double(theirPeak), target: "< 20 MiB",
+            met: oursPeak < 20 << 20))
       } else {
         log("no /usr/bin/time (Debian package 'time'): peak memory not measured")
       }

@@ -13,7 +13,10 @@ let mainSpec = CommandSpec(
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
   usage: "[--home <dir>] <subcommand> [<options>]",
   options: [
-    .value("home", "dir", "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."),
+    .value(
+      "home", "dir",
+      "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."
+    ),
     .flag("version", "Show the version."),
   ],
   subcommands: [
@@ -56,7 +59,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
         try console.print("voucher \(voucherVersion)\n")
         return ExitStatus.success
       } else if argument == "--home" {
-        guard index + 1 < arguments.count else { throw CommandError.usage("--home needs a value <dir>") }
+        guard index + 1 < arguments.count else {
+          throw CommandError.usage("--home needs a value <dir>")
+        }
         homePath = arguments[index + 1]
         index += 2
       } else if argument.hasPrefix("--home=") {
@@ -92,7 +97,8 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
       try console.print(mainSpec.help)
       return ExitStatus.success
     default:
-      throw CommandError.usage("unknown subcommand '\(printable(arguments[index]))'; see 'voucher --help'")
+      throw CommandError.usage(
+        "unknown subcommand '\(printable(arguments[index]))'; see 'voucher --help'")
     }
   } catch {
     let failure = CommandError(error)
@@ -102,7 +108,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
 }
 
 /// Parses a command's arguments, printing help and answering `nil` when help was asked for.
-func parse(_ spec: CommandSpec, _ arguments: [String], _ context: Context) throws -> ParsedArguments? {
+func parse(_ spec: CommandSpec, _ arguments: [String], _ context: Context) throws
+  -> ParsedArguments?
+{
   guard let parsed = try spec.parse(arguments) else {
     try context.console.print(spec.help)
     return nil

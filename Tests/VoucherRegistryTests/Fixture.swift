@@ -12,11 +12,14 @@ struct Fixture {
   let now = Date(timeIntervalSince1970: 1_790_000_000)
 
   init(uses: Int = 1, capacity: Int = 10_000) throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-registry-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "voucher-registry-\(UUID().uuidString)"
+    ).path
     home = VoucherHome(path)
     try KeyRing.generate(in: home.keys, now: Date())
     ring = try KeyRing.load(from: home.keys)
-    var spec = CampaignSpec(id: CampaignID("summer")!, channels: [ChannelID("flyer")!, ChannelID("receipt")!])
+    var spec = CampaignSpec(
+      id: CampaignID("summer")!, channels: [ChannelID("flyer")!, ChannelID("receipt")!])
     spec.uses = uses
     spec.capacity = capacity
     _ = try home.campaignStore.add(spec, keyRing: ring, now: Date())
@@ -34,21 +37,27 @@ struct Fixture {
   func voucher(_ serial: Int, channel: Int = 0, campaign: String = "summer") throws -> Voucher {
     let campaign = book.campaign(CampaignID(campaign)!)!
     let code = try Issuer(campaign: campaign, keyRing: ring).code(channel: channel, serial: serial)
-    guard case .valid(let voucher) = Verifier(keyRing: ring, campaigns: book).verify(code, now: now) else {
+    guard case .valid(let voucher) = Verifier(keyRing: ring, campaigns: book).verify(code, now: now)
+    else {
       throw TestFailure("the fixture's code does not verify")
     }
     return voucher
   }
 
   func registry(files: any FileLayer = SystemFiles(), lockTimeout: Double = 5) throws -> Registry {
-    try Registry.open(folder: home.registry, campaigns: book, create: true, lockTimeout: lockTimeout, files: files)
+    try Registry.open(
+      folder: home.registry, campaigns: book, create: true, lockTimeout: lockTimeout, files: files)
   }
 
   var journalPath: String { home.registry + "/journal" }
 
-  func journalBytes() throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: journalPath))) }
+  func journalBytes() throws -> [UInt8] {
+    Array(try Data(contentsOf: URL(fileURLWithPath: journalPath)))
+  }
 
-  func writeJournal(_ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: journalPath)) }
+  func writeJournal(_ bytes: [UInt8]) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: journalPath))
+  }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

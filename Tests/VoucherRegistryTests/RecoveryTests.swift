@@ -12,10 +12,16 @@ final class FaultyFiles: FileLayer {
   /// Syncs of the journal so far.
   var journalSyncs = 0
 
-  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 { try real.open(path, create: create) }
+  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
+    try real.open(path, create: create)
+  }
   func close(_ file: Int32) { real.close(file) }
-  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 { try real.size(file, path: path) }
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8] {
+  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 {
+    try real.size(file, path: path)
+  }
+  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+    -> [UInt8]
+  {
     try real.read(file, at: offset, count: count, path: path)
   }
   func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
@@ -26,10 +32,17 @@ final class FaultyFiles: FileLayer {
     if path.hasSuffix("/journal") { journalSyncs += 1 }
     try real.sync(file, path: path)
   }
-  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.truncate(file, to: length, path: path) }
-  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) { try real.allocate(file, to: length, path: path) }
-  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer { try real.map(file, length: length, path: path) }
-  func unmap(_ address: UnsafeMutableRawPointer, length: Int) { real.unmap(address, length: length) }
+  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+    try real.truncate(file, to: length, path: path)
+  }
+  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+    try real.allocate(file, to: length, path: path)
+  }
+  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
+  { try real.map(file, length: length, path: path) }
+  func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
+    real.unmap(address, length: length)
+  }
   func rename(_ from: String, to: String) throws(SystemError) { try real.rename(from, to: to) }
   func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
   func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
@@ -42,31 +55,43 @@ struct RecoveryTests {
   /// Redeems serials 1...count and answers the journal's bytes.
   func redeemSome(_ fixture: Fixture, count: Int) throws -> [UInt8] {
     let registry = try fixture.registry()
-    for serial in 1...count { _ = try registry.redeem(try fixture.voucher(serial), store: StoreID("S\(serial)"), now: fixture.now) }
+    for serial in 1...count {
+      _ = try registry.redeem(
+        try fixture.voucher(serial), store: StoreID("S\(serial)"), now: fixture.now)
+    }
     return try fixture.journalBytes()
   }
 
   /// Where the journal's data ends: the first offset where a record header would be all zeros.
   func dataEnd(_ bytes: [UInt8]) -> Int {
     var offset = Int(Journal.headerSize)
-    while offset + Record.headerSize <= bytes.count, case .record(_, let length) = Record.decode(bytes[offset...]) { offset += length }
+    while offset + Record.headerSize <= bytes.count,
+      case .record(_, let length) = Record.decode(bytes[offset...])
+    { offset += length }
     return offset
   }
 
   /// `bytes` with `patch` written at `offset` (growing the array if needed).
   func overwrite(_ bytes: [UInt8], at offset: Int, with patch: [UInt8]) -> [UInt8] {
     var out = bytes
-    if out.count < offset + patch.count { out += [UInt8](repeating: 0, count: offset + patch.count - out.count) }
+    if out.count < offset + patch.count {
+      out += [UInt8](repeating: 0, count: offset + patch.count - out.count)
+    }
     out.replaceSubrange(offset..<(offset + patch.count), with: patch)
     return out
   }
 
-  @Test("torn tails (partial record, garbage, a lone marker, stray bytes after a restart) are cleared on the next redeem, kept in a side file, and reported")
+  @Test(
+    "torn tails (partial record, garbage, a lone marker, stray bytes after a restart) are cleared on the next redeem, kept in a side file, and reported"
+  )
   func tornTails() throws {
     // A crash while appending a record that was never acknowledged (its sync had not returned).
     let unacknowledged = Record(
       time: 1, code: CodeRef(slot: 0, payload: 99), previous: 0,
-      body: .redeem(venue: Record.venueStore, store: "S", terminal: nil, profile: nil, request: nil, usesAfter: 1)).encoded()
+      body: .redeem(
+        venue: Record.venueStore, store: "S", terminal: nil, profile: nil, request: nil,
+        usesAfter: 1)
+    ).encoded()
     let cases: [(name: String, offset: Int, bytes: [UInt8], restart: Bool)] = [
       ("partial record", 0, Array(unacknowledged.prefix(unacknowledged.count - 5)), false),
       ("garbage", 0, Array("\u{1}garbage after a crash".utf8), false),
@@ -83,7 +108,8 @@ struct RecoveryTests {
       try fixture.writeJournal(damaged)
       if torn.restart {
         let statePath = fixture.home.registry + "/state"
-        var state = RegistryState.parse(Array(try Data(contentsOf: URL(fileURLWithPath: statePath))))!
+        var state = RegistryState.parse(
+          Array(try Data(contentsOf: URL(fileURLWithPath: statePath))))!
         state.boot = [UInt8](repeating: 7, count: 16)
         try Data(state.encoded()).write(to: URL(fileURLWithPath: statePath))
       }
@@ -92,17 +118,25 @@ struct RecoveryTests {
       #expect(check.problems.isEmpty, "\(torn.name): \(check.problems)")
       #expect(check.tornTail?.offset == Int64(start), "\(torn.name)")
       // The next write repairs it and says so.
-      let next = try registry.redeem(try fixture.voucher(50), store: StoreID("S50"), now: fixture.now)
+      let next = try registry.redeem(
+        try fixture.voucher(50), store: StoreID("S50"), now: fixture.now)
       #expect(next.receipt != nil, "\(torn.name)")
-      #expect(registry.warnings.contains { $0.contains("repaired a torn tail of the journal at byte offset \(start)") }, "\(torn.name): \(registry.warnings)")
-      let sides = try FileManager.default.contentsOfDirectory(atPath: fixture.home.registry).filter { $0.hasPrefix("torn-") }
+      #expect(
+        registry.warnings.contains {
+          $0.contains("repaired a torn tail of the journal at byte offset \(start)")
+        }, "\(torn.name): \(registry.warnings)")
+      let sides = try FileManager.default.contentsOfDirectory(atPath: fixture.home.registry).filter
+      { $0.hasPrefix("torn-") }
       #expect(sides.count == 1, "\(torn.name)")
-      let kept = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/" + sides[0])))
+      let kept = Array(
+        try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/" + sides[0])))
       let keptEnd = damaged.lastIndex { $0 != 0 }! + 1
       #expect(kept == Array(damaged[start..<keptEnd]), "\(torn.name)")
       // Every acknowledged redemption survived; the registry checks clean.
       for serial in 1...3 {
-        #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "\(torn.name) serial \(serial)")
+        #expect(
+          try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now)
+            .receipt == nil, "\(torn.name) serial \(serial)")
       }
       let after = try registry.check()
       #expect(after.problems.isEmpty && after.tornTail == nil, "\(torn.name): \(after.problems)")
@@ -114,12 +148,17 @@ struct RecoveryTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     let clean = try redeemSome(fixture, count: 3)
-    try fixture.writeJournal(overwrite(clean, at: dataEnd(clean), with: [UInt8](repeating: 0, count: 64)))
+    try fixture.writeJournal(
+      overwrite(clean, at: dataEnd(clean), with: [UInt8](repeating: 0, count: 64)))
     let registry = try fixture.registry()
     let check = try registry.check()
     #expect(check.problems.isEmpty && check.tornTail == nil)
-    #expect(try registry.redeem(try fixture.voucher(9), store: StoreID("S1"), now: fixture.now).receipt != nil)
-    #expect(try registry.redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now).receipt == nil)
+    #expect(
+      try registry.redeem(try fixture.voucher(9), store: StoreID("S1"), now: fixture.now).receipt
+        != nil)
+    #expect(
+      try registry.redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now).receipt
+        == nil)
   }
 
   @Test("an acknowledged record that vanished is damage, never 'not redeemed'")
@@ -129,28 +168,41 @@ struct RecoveryTests {
     let bytes = try redeemSome(fixture, count: 3)
     let end = dataEnd(bytes)
     var lastStart = Int(Journal.headerSize)
-    while case .record(_, let length) = Record.decode(bytes[lastStart...]), lastStart + length < end { lastStart += length }
-    try fixture.writeJournal(overwrite(bytes, at: lastStart, with: [UInt8](repeating: 0, count: end - lastStart)))
-    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now) }
+    while case .record(_, let length) = Record.decode(bytes[lastStart...]), lastStart + length < end
+    { lastStart += length }
+    try fixture.writeJournal(
+      overwrite(bytes, at: lastStart, with: [UInt8](repeating: 0, count: end - lastStart)))
+    #expect(throws: RegistryError.self) {
+      try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
+    }
     #expect(!(try fixture.registry().check().problems.isEmpty))
   }
 
-  @Test("a flipped byte in the middle of the journal is damage: named with its offset, never 'not redeemed'")
+  @Test(
+    "a flipped byte in the middle of the journal is damage: named with its offset, never 'not redeemed'"
+  )
   func flippedByte() throws {
     let fixture = try Fixture()
     defer { fixture.remove() }
     var bytes = try redeemSome(fixture, count: 3)
     // The second record starts after the first; flip a byte inside it.
-    guard case .record(_, let firstLength) = Record.decode(bytes[Int(Journal.headerSize)...]) else { throw TestFailure("no record") }
+    guard case .record(_, let firstLength) = Record.decode(bytes[Int(Journal.headerSize)...]) else {
+      throw TestFailure("no record")
+    }
     let second = Int(Journal.headerSize) + firstLength
     bytes[second + 12] ^= 0x40
     try fixture.writeJournal(bytes)
     let registry = try fixture.registry()
     let report = try registry.check()
     #expect(report.problems.count == 1)
-    #expect(report.problems.first?.contains("journal is damaged at byte offset \(second)") == true, "\(report.problems)")
+    #expect(
+      report.problems.first?.contains("journal is damaged at byte offset \(second)") == true,
+      "\(report.problems)")
     // Serial 2's record is the damaged one: its redeem must fail, not answer "redeemed".
-    #expect(throws: RegistryError.damaged(path: fixture.journalPath, offset: Int64(second), reason: "checksum mismatch")) {
+    #expect(
+      throws: RegistryError.damaged(
+        path: fixture.journalPath, offset: Int64(second), reason: "checksum mismatch")
+    ) {
       try registry.redeem(try fixture.voucher(2), store: StoreID("S9"), now: fixture.now)
     }
     #expect(throws: RegistryError.self) { try registry.rebuild() }
@@ -167,10 +219,15 @@ struct RecoveryTests {
     try Data(index).write(to: URL(fileURLWithPath: path))
     let registry = try fixture.registry()
     let report = try registry.check()
-    #expect(report.problems.contains { $0.contains("summer.idx is damaged at byte offset \(CampaignIndex.headerSize + 16)") }, "\(report.problems)")
+    #expect(
+      report.problems.contains {
+        $0.contains("summer.idx is damaged at byte offset \(CampaignIndex.headerSize + 16)")
+      }, "\(report.problems)")
     #expect(try registry.rebuild() == 5)
     #expect(try registry.check().problems.isEmpty)
-    #expect(try registry.redeem(try fixture.voucher(3), store: StoreID("X"), now: fixture.now).receipt == nil)
+    #expect(
+      try registry.redeem(try fixture.voucher(3), store: StoreID("X"), now: fixture.now).receipt
+        == nil)
   }
 
   @Test("records a killed process synced but never applied are replayed, once")
@@ -182,18 +239,24 @@ struct RecoveryTests {
     _ = try registry.redeem(voucher, store: StoreID("S1"), now: fixture.now)
     // A second process appended and synced a redemption, then died before touching the index.
     let record = Record(
-      time: 0, code: CodeRef(slot: fixture.campaign.slot.rawValue, payload: 0), previous: try registry.index(for: fixture.campaign).entry(payload: 0).last,
-      body: .redeem(venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil, usesAfter: 2))
+      time: 0, code: CodeRef(slot: fixture.campaign.slot.rawValue, payload: 0),
+      previous: try registry.index(for: fixture.campaign).entry(payload: 0).last,
+      body: .redeem(
+        venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil,
+        usesAfter: 2))
     let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
     try journal.write(record.encoded(), at: registry.end)
     try journal.sync()
     let next = try fixture.registry()
-    guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now) else { throw TestFailure("not used up") }
+    guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now)
+    else { throw TestFailure("not used up") }
     #expect(last?.store?.rawValue == "S2")
     #expect(try next.check().problems.isEmpty)
   }
 
-  @Test("after a restart (another boot id) only the synced checkpoint is trusted, and the index is made whole again")
+  @Test(
+    "after a restart (another boot id) only the synced checkpoint is trusted, and the index is made whole again"
+  )
   func restart() throws {
     let fixture = try Fixture()
     defer { fixture.remove() }
@@ -204,12 +267,15 @@ struct RecoveryTests {
     var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     for position in Int(CampaignIndex.headerSize)..<index.count { index[position] = 0 }
     try Data(index).write(to: URL(fileURLWithPath: path))
-    var state = RegistryState.parse(Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/state"))))!
+    var state = RegistryState.parse(
+      Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/state"))))!
     state.boot = [UInt8](repeating: 7, count: 16)
     try Data(state.encoded()).write(to: URL(fileURLWithPath: fixture.home.registry + "/state"))
     let registry = try fixture.registry()
     for serial in 1...4 {
-      #expect(try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now).receipt == nil, "serial \(serial)")
+      #expect(
+        try registry.redeem(try fixture.voucher(serial), store: StoreID("X"), now: fixture.now)
+          .receipt == nil, "serial \(serial)")
     }
     #expect(try registry.check().problems.isEmpty)
   }
@@ -227,9 +293,12 @@ struct RecoveryTests {
     }
     files.failSync = { _ in false }
     #expect(FileManager.default.fileExists(atPath: fixture.home.registry + "/FENCED"))
-    #expect(throws: RegistryError.self) { try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now) }
+    #expect(throws: RegistryError.self) {
+      try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
+    }
     do {
-      _ = try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
+      _ = try fixture.registry().redeem(
+        try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
     } catch {
       guard case .fenced = error as? RegistryError else { throw error }
     }
@@ -237,7 +306,9 @@ struct RecoveryTests {
     #expect(try fixture.registry().status(of: try fixture.voucher(1)).uses == 1)
     #expect(try fixture.registry().check().problems.isEmpty)
     #expect(!FileManager.default.fileExists(atPath: fixture.home.registry + "/FENCED"))
-    #expect(try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now).receipt != nil)
+    #expect(
+      try fixture.registry().redeem(try fixture.voucher(3), store: StoreID("S1"), now: fixture.now)
+        .receipt != nil)
   }
 
   @Test("a lock held too long gives busy after the timeout, not a hang")
@@ -250,11 +321,15 @@ struct RecoveryTests {
     #expect(flock(holder, LOCK_EX) == 0)
     let started = Date()
     #expect(throws: RegistryError.busy(path: fixture.home.registry + "/lock")) {
-      try fixture.registry(lockTimeout: 0.3).redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now)
+      try fixture.registry(lockTimeout: 0.3).redeem(
+        try fixture.voucher(2), store: StoreID("S1"), now: fixture.now)
     }
     #expect(Date().timeIntervalSince(started) < 3)
     flock(holder, LOCK_UN)
-    #expect(try fixture.registry(lockTimeout: 0.3).redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now).receipt != nil)
+    #expect(
+      try fixture.registry(lockTimeout: 0.3).redeem(
+        try fixture.voucher(2), store: StoreID("S1"), now: fixture.now
+      ).receipt != nil)
   }
 
   @Test("a registry half-created by a crash does not count; the next write creates a complete one")
@@ -262,13 +337,16 @@ struct RecoveryTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     // A crash between the steps leaves only a staging folder, never Registry/ itself.
-    try FileManager.default.createDirectory(atPath: fixture.home.registry + ".new-1-2", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: fixture.home.registry + ".new-1-2", withIntermediateDirectories: true)
     try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.home.registry + ".new-1-2/journal"))
     #expect(!Registry.exists(in: fixture.home))
     #expect(throws: RegistryError.missing(path: fixture.home.registry)) {
       try Registry.open(home: fixture.home, campaigns: fixture.book, create: false)
     }
-    #expect(try fixture.registry().redeem(try fixture.voucher(1), store: StoreID("S1"), now: fixture.now).receipt != nil)
+    #expect(
+      try fixture.registry().redeem(try fixture.voucher(1), store: StoreID("S1"), now: fixture.now)
+        .receipt != nil)
     #expect(try fixture.registry().check().problems.isEmpty)
   }
 }

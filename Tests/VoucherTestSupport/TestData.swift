@@ -16,10 +16,12 @@ public enum TestData {
       let candidate = url.appendingPathComponent("shared/data/naughty-strings.txt")
       if FileManager.default.fileExists(atPath: candidate.path) {
         let text = try String(contentsOf: candidate, encoding: .utf8)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.hasPrefix("#") }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter
+        { !$0.hasPrefix("#") }
       }
     }
-    throw Missing(description: "../shared/data/naughty-strings.txt is missing: the hostile-input tests need it")
+    throw Missing(
+      description: "../shared/data/naughty-strings.txt is missing: the hostile-input tests need it")
   }
 }
 

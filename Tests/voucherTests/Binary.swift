@@ -6,8 +6,12 @@ struct Outcome {
   let status: Int32
   let stdout: String
   let stderr: String
-  var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
-  var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+  var stdoutLines: [String] {
+    stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+  }
+  var stderrLines: [String] {
+    stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+  }
 }
 
 /// A temporary home folder driven through the real binary.
@@ -16,11 +20,18 @@ struct Home {
 
   /// An empty home; `keyed` adds a key and a campaign `summer` (channels flyer, receipt).
   init(keyed: Bool = true) throws {
-    path = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-e2e-\(UUID().uuidString)").path
+    path =
+      FileManager.default.temporaryDirectory.appendingPathComponent(
+        "voucher-e2e-\(UUID().uuidString)"
+      ).path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     if keyed {
       try #require(run("keys", "new").status == 0)
-      try #require(run("campaign", "add", "summer", "--channels", "flyer,receipt", "--capacity", "100000", "--title", "Summer coffee").status == 0)
+      try #require(
+        run(
+          "campaign", "add", "summer", "--channels", "flyer,receipt", "--capacity", "100000",
+          "--title", "Summer coffee"
+        ).status == 0)
     }
   }
 
@@ -28,8 +39,11 @@ struct Home {
 
   /// Runs `voucher --home HOME arguments...`.
   @discardableResult
-  func run(_ arguments: String..., stdin: Data? = nil, environment: [String: String] = [:]) -> Outcome {
-    runBinary(["--home", path] + arguments, stdin: stdin, environment: environment, directory: path)
+  func run(_ arguments: String..., stdin: Data? = nil, environment: [String: String] = [:])
+    -> Outcome
+  {
+    runBinary(
+      ["--home", path] + arguments, stdin: stdin, environment: environment, directory: path)
   }
 
   @discardableResult
@@ -45,7 +59,9 @@ struct Home {
       let full = path + "/" + relative
       let attributes = (try? FileManager.default.attributesOfItem(atPath: full)) ?? [:]
       let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
-      let contents = FileManager.default.contents(atPath: full).map { String(decoding: $0, as: UTF8.self) } ?? "<folder>"
+      let contents =
+        FileManager.default.contents(atPath: full).map { String(decoding: $0, as: UTF8.self) }
+        ?? "<folder>"
       result[relative] = "\(mode):\(contents)"
     }
     return result
@@ -56,15 +72,23 @@ struct Home {
 let voucherBinary: String = {
   var url = Bundle.main.bundleURL
   if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-  for candidate in [url.appendingPathComponent("voucher"), URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("voucher")] {
+  for candidate in [
+    url.appendingPathComponent("voucher"),
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("voucher"),
+  ] {
     if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
   }
   return url.appendingPathComponent("voucher").path
 }()
 
 /// Runs the binary with stdin, stdout and stderr in files (no pipe can fill up and block).
-func runBinary(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], directory: String? = nil) -> Outcome {
-  let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("voucher-io-\(UUID().uuidString)")
+func runBinary(
+  _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+  directory: String? = nil
+) -> Outcome {
+  let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "voucher-io-\(UUID().uuidString)")
   try! FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: scratch) }
   let input = scratch.appendingPathComponent("in")

@@ -8,22 +8,34 @@ struct CLITests {
   func issueAndVerify() throws {
     let home = try Home()
     defer { home.remove() }
-    let mode = try FileManager.default.attributesOfItem(atPath: home.path + "/Keys/slot-00.key")[.posixPermissions] as! NSNumber
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: home.path + "/Keys/slot-00.key")[
+        .posixPermissions] as! NSNumber
     #expect(mode.intValue == 0o600)
-    let issued = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1000", "--output", "codes.txt")
+    let issued = home.run(
+      "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1000", "--output",
+      "codes.txt")
     #expect(issued.status == 0)
     #expect(issued.stdout.contains("serials 1 to 1000"))
-    let codes = try String(contentsOfFile: home.path + "/codes.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+    let codes = try String(contentsOfFile: home.path + "/codes.txt", encoding: .utf8).split(
+      separator: "\n"
+    ).map(String.init)
     #expect(codes.count == 1000 && Set(codes).count == 1000)
     let verified = home.run("verify", "-", stdin: Data((codes.joined(separator: "\n") + "\n").utf8))
     #expect(verified.status == 0)
     #expect(verified.stdoutLines.count == 1000)
-    #expect(verified.stdoutLines.allSatisfy { $0.contains("  valid  campaign summer, channel flyer, serial") })
+    #expect(
+      verified.stdoutLines.allSatisfy {
+        $0.contains("  valid  campaign summer, channel flyer, serial")
+      })
     #expect(verified.stderr.isEmpty)
 
     let secret = try String(contentsOfFile: home.path + "/Keys/slot-00.key", encoding: .utf8)
       .split(separator: "\n").first { $0.hasPrefix("secret: ") }!.dropFirst(8)
-    for outcome in [issued, verified, home.run("keys", "list"), home.run("keys", "list", "--format", "json"), home.run("campaign", "show", "summer")] {
+    for outcome in [
+      issued, verified, home.run("keys", "list"), home.run("keys", "list", "--format", "json"),
+      home.run("campaign", "show", "summer"),
+    ] {
       #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
     }
   }
@@ -34,13 +46,20 @@ struct CLITests {
     defer { home.remove() }
     let first = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "500")
     let second = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "500")
-    let reprint = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "500", "--first", "1")
+    let reprint = home.run(
+      "issue", "--campaign", "summer", "--channel", "receipt", "--count", "500", "--first", "1")
     #expect(first.status == 0 && second.status == 0 && reprint.status == 0)
     #expect(Set(first.stdoutLines).isDisjoint(with: second.stdoutLines))
     #expect(reprint.stdout == first.stdout)
-    let csv = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "2", "--first", "501", "--format", "csv")
-    #expect(csv.stdout == "serial,code\r\n501,\(second.stdoutLines[0])\r\n502,\(second.stdoutLines[1])\r\n")
-    let json = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "3", "--first", "1", "--format", "json")
+    let csv = home.run(
+      "issue", "--campaign", "summer", "--channel", "receipt", "--count", "2", "--first", "501",
+      "--format", "csv")
+    #expect(
+      csv.stdout
+        == "serial,code\r\n501,\(second.stdoutLines[0])\r\n502,\(second.stdoutLines[1])\r\n")
+    let json = home.run(
+      "issue", "--campaign", "summer", "--channel", "receipt", "--count", "3", "--first", "1",
+      "--format", "json")
     let rows = try JSONDecoder().decode([JSONValue].self, from: Data(json.stdout.utf8))
     #expect(rows.map { $0["code"]?.string } == first.stdoutLines.prefix(3).map { $0 })
     let shown = home.run("campaign", "show", "summer", "--format", "json")
@@ -52,9 +71,19 @@ struct CLITests {
   func statuses() throws {
     let home = try Home()
     defer { home.remove() }
-    #expect(home.run("campaign", "add", "shop", "--channels", "flyer", "--redeem-at", "store", "--capacity", "10").status == 0)
-    #expect(home.run("campaign", "add", "later", "--channels", "flyer", "--starts", "2999-01-01", "--capacity", "10").status == 0)
-    #expect(home.run("campaign", "add", "past", "--channels", "flyer", "--ends", "2001-01-01", "--capacity", "10").status == 0)
+    #expect(
+      home.run(
+        "campaign", "add", "shop", "--channels", "flyer", "--redeem-at", "store", "--capacity", "10"
+      ).status == 0)
+    #expect(
+      home.run(
+        "campaign", "add", "later", "--channels", "flyer", "--starts", "2999-01-01", "--capacity",
+        "10"
+      ).status == 0)
+    #expect(
+      home.run(
+        "campaign", "add", "past", "--channels", "flyer", "--ends", "2001-01-01", "--capacity", "10"
+      ).status == 0)
     func code(_ campaign: String) -> String {
       home.run("issue", "--campaign", campaign, "--channel", "flyer", "--count", "1").stdoutLines[0]
     }
@@ -62,15 +91,22 @@ struct CLITests {
     // Swap the first two symbols: the slot and the next, a typo the check symbol must catch.
     var typo = Array(shop)
     typo.swapAt(0, typo[0] == typo[1] ? 2 : 1)
-    let answers = home.run("verify", "--at", "online", "--format", "json", shop, code("later"), code("past"), String(typo), "0000-0000-0000-0000", "U-turn")
+    let answers = home.run(
+      "verify", "--at", "online", "--format", "json", shop, code("later"), code("past"),
+      String(typo), "0000-0000-0000-0000", "U-turn")
     #expect(answers.status == 1)
     let rows = try JSONDecoder().decode([JSONValue].self, from: Data(answers.stdout.utf8))
-    #expect(rows.map { $0["status"]?.string } == ["wrong-venue", "not-yet-valid", "expired", "mistyped", "forged", "malformed"])
+    #expect(
+      rows.map { $0["status"]?.string } == [
+        "wrong-venue", "not-yet-valid", "expired", "mistyped", "forged", "malformed",
+      ])
     #expect(rows[3]["suggestion"]?.string == shop)
     #expect(rows[0]["campaign"]?.string == "shop" && rows[0]["serial"] == .number(1))
     #expect(answers.stderrLines == ["error: code 6: character 1 (U) cannot be part of a code"])
     let fine = home.run("verify", "--at", "store", shop.lowercased())
-    #expect(fine.status == 0 && fine.stdout.hasPrefix("\(shop)  valid  campaign shop, channel flyer, serial 1"))
+    #expect(
+      fine.status == 0
+        && fine.stdout.hasPrefix("\(shop)  valid  campaign shop, channel flyer, serial 1"))
     #expect(home.run("keys", "revoke", "0").status == 0)
     #expect(home.run("verify", shop).stdout.contains("revoked-key"))
   }
@@ -79,7 +115,11 @@ struct CLITests {
   func badInputs() throws {
     let home = try Home()
     defer { home.remove() }
-    #expect(home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "5", "--output", "taken.txt").status == 0)
+    #expect(
+      home.run(
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "5", "--output",
+        "taken.txt"
+      ).status == 0)
     _ = FileManager.default.createFile(atPath: home.path + "/plainfile", contents: Data("x".utf8))
     let cases: [([String], Int32)] = [
       (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "5", "--bogus"], 64),
@@ -88,16 +128,44 @@ struct CLITests {
       (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "lots"], 64),
       (["issue", "--campaign", "summer", "--channel", "flyer"], 64),
       (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "99996"], 65),
-      (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--first", "100001"], 65),
+      (
+        [
+          "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--first",
+          "100001",
+        ], 65
+      ),
       (["issue", "--campaign", "winter", "--channel", "flyer", "--count", "1"], 66),
       (["issue", "--campaign", "summer", "--channel", "poster", "--count", "1"], 66),
-      (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output", "taken.txt"], 73),
-      (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output", "no/such/folder/x.txt"], 73),
-      (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output", "plainfile/x.txt"], 73),
-      (["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--format", "pdf"], 64),
+      (
+        [
+          "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output",
+          "taken.txt",
+        ], 73
+      ),
+      (
+        [
+          "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output",
+          "no/such/folder/x.txt",
+        ], 73
+      ),
+      (
+        [
+          "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output",
+          "plainfile/x.txt",
+        ], 73
+      ),
+      (
+        ["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--format", "pdf"],
+        64
+      ),
       (["campaign", "add", "winter", "--channels", "flyer", "--starts", "2026-02-30"], 64),
       (["campaign", "add", "winter", "--channels", "flyer", "--ends", "next week"], 64),
-      (["campaign", "add", "winter", "--channels", "flyer", "--starts", "2026-05-02", "--ends", "2026-05-01"], 64),
+      (
+        [
+          "campaign", "add", "winter", "--channels", "flyer", "--starts", "2026-05-02", "--ends",
+          "2026-05-01",
+        ], 64
+      ),
       (["campaign", "add", "Winter", "--channels", "flyer"], 64),
       (["campaign", "add", "winter", "--channels", "fly er"], 64),
       (["campaign", "add", "winter", "--channels", "flyer", "--tag-bits", "16"], 64),
@@ -113,7 +181,9 @@ struct CLITests {
       let before = home.snapshot()
       let outcome = home.run(arguments: arguments)
       #expect(outcome.status == status, "\(arguments): \(outcome.stderr)")
-      #expect(outcome.stderrLines.count == 1 && outcome.stderrLines.first?.hasPrefix("error: ") == true, "\(arguments): \(outcome.stderr)")
+      #expect(
+        outcome.stderrLines.count == 1 && outcome.stderrLines.first?.hasPrefix("error: ") == true,
+        "\(arguments): \(outcome.stderr)")
       #expect(outcome.stdout.isEmpty, "\(arguments)")
       #expect(home.snapshot() == before, "\(arguments) changed a file")
     }
@@ -129,7 +199,10 @@ struct CLITests {
     let cases: [(String, Int, Int32)] = [
       (good, 0o644, 78),
       (good, 0o640, 78),
-      (good.replacingOccurrences(of: String(secret), with: "secret: 00112233445566778899aabbccddee"), 0o600, 78),
+      (
+        good.replacingOccurrences(
+          of: String(secret), with: "secret: 00112233445566778899aabbccddee"), 0o600, 78
+      ),
       (good.replacingOccurrences(of: String(secret), with: "secret: this is not hex"), 0o600, 65),
       ("garbage\n", 0o600, 65),
     ]
@@ -137,7 +210,10 @@ struct CLITests {
       try text.write(toFile: key, atomically: false, encoding: .utf8)
       try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: key)
       let before = home.snapshot()
-      for arguments in [["verify", "0000-0000-0000-0000"], ["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1"]] {
+      for arguments in [
+        ["verify", "0000-0000-0000-0000"],
+        ["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1"],
+      ] {
         let outcome = home.run(arguments: arguments)
         #expect(outcome.status == status, "\(arguments) mode \(mode): \(outcome.stderr)")
         #expect(outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: key file"))
@@ -155,14 +231,20 @@ struct CLITests {
     defer { home.remove() }
     let before = home.snapshot()
     let huge = String(repeating: "A", count: 100_000)
-    let lines = ["ABCD\u{0}EFGH", "ABCD\u{1B}[31m", "ÄBCD-EFGH", "\u{202E}ABCD", String(repeating: "7", count: 1 << 20), ""]
+    let lines = [
+      "ABCD\u{0}EFGH", "ABCD\u{1B}[31m", "ÄBCD-EFGH", "\u{202E}ABCD",
+      String(repeating: "7", count: 1 << 20), "",
+    ]
     let piped = home.run("verify", "-", stdin: Data(lines.joined(separator: "\n").utf8 + [0x0A]))
     #expect(piped.status == 1)
     #expect(piped.stdoutLines.count == lines.count)
     #expect(piped.stdoutLines.allSatisfy { $0.contains("  malformed  ") && $0.utf8.count < 300 })
-    #expect(piped.stderrLines.count == lines.count && piped.stderrLines.allSatisfy { $0.hasPrefix("error: line ") })
+    #expect(
+      piped.stderrLines.count == lines.count
+        && piped.stderrLines.allSatisfy { $0.hasPrefix("error: line ") })
     let argument = home.run("verify", huge)
-    #expect(argument.status == 1 && argument.stdoutLines.count == 1 && argument.stderrLines.count == 1)
+    #expect(
+      argument.status == 1 && argument.stdoutLines.count == 1 && argument.stderrLines.count == 1)
 
     // Arguments cannot hold NUL, and a lone "-" means "read standard input".
     let naughty = try TestData.naughtyStrings().filter { !$0.contains("\0") && $0 != "-" }
@@ -172,8 +254,10 @@ struct CLITests {
     #expect(rows.count == naughty.count)
     let statuses = Set(rows.compactMap { $0["status"]?.string })
     #expect(statuses.isSubset(of: ["malformed", "mistyped", "forged"]), "\(statuses)")
-    #expect(asArguments.stderrLines.count == rows.filter { $0["status"]?.string == "malformed" }.count)
-    let asLines = home.run("verify", "-", stdin: Data((naughty.joined(separator: "\n") + "\n").utf8))
+    #expect(
+      asArguments.stderrLines.count == rows.filter { $0["status"]?.string == "malformed" }.count)
+    let asLines = home.run(
+      "verify", "-", stdin: Data((naughty.joined(separator: "\n") + "\n").utf8))
     #expect(asLines.status == 1 && asLines.stdoutLines.count == naughty.count)
     #expect(home.snapshot() == before)
   }
@@ -182,11 +266,18 @@ struct CLITests {
   func help() throws {
     let home = try Home(keyed: false)
     defer { home.remove() }
-    for command in [["--help"], ["verify", "--help"], ["issue", "--help"], ["campaign", "--help"], ["campaign", "add", "--help"],
-                    ["campaign", "list", "--help"], ["campaign", "show", "--help"], ["keys", "--help"], ["keys", "new", "--help"],
-                    ["keys", "list", "--help"], ["keys", "retire", "--help"], ["keys", "revoke", "--help"], ["demo", "--help"]] {
+    for command in [
+      ["--help"], ["verify", "--help"], ["issue", "--help"], ["campaign", "--help"],
+      ["campaign", "add", "--help"],
+      ["campaign", "list", "--help"], ["campaign", "show", "--help"], ["keys", "--help"],
+      ["keys", "new", "--help"],
+      ["keys", "list", "--help"], ["keys", "retire", "--help"], ["keys", "revoke", "--help"],
+      ["demo", "--help"],
+    ] {
       let outcome = home.run(arguments: command)
-      #expect(outcome.status == 0 && outcome.stdout.hasPrefix("OVERVIEW: ") && outcome.stdout.contains("\nUSAGE: voucher"), "\(command)")
+      #expect(
+        outcome.status == 0 && outcome.stdout.hasPrefix("OVERVIEW: ")
+          && outcome.stdout.contains("\nUSAGE: voucher"), "\(command)")
       #expect(outcome.stderr.isEmpty)
     }
   }
@@ -197,14 +288,20 @@ struct CLITests {
     defer { home.remove() }
     let keys = home.path + "/Keys"
     try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-    let demo = "# demo\nslot: 0\nstate: active\ndemo: true\nsecret: \(String(repeating: "5a", count: 32))\n"
+    let demo =
+      "# demo\nslot: 0\nstate: active\ndemo: true\nsecret: \(String(repeating: "5a", count: 32))\n"
     try demo.write(toFile: keys + "/slot-00.key", atomically: true, encoding: .utf8)
-    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keys + "/slot-00.key")
+    try FileManager.default.setAttributes(
+      [.posixPermissions: 0o644], ofItemAtPath: keys + "/slot-00.key")
     let tour = runBinary(["demo"], environment: ["VOUCHER_HOME": home.path])
     #expect(tour.status == 0, "\(tour.stderr)")
-    #expect(tour.stdout.contains("  valid  ") && tour.stdout.contains("  mistyped  ") && tour.stdout.contains("  forged  "))
+    #expect(
+      tour.stdout.contains("  valid  ") && tour.stdout.contains("  mistyped  ")
+        && tour.stdout.contains("  forged  "))
     #expect(tour.stdout.contains("did you mean"))
-    let issued = runBinary(["--home", home.path, "issue", "--campaign", "demo", "--channel", "receipt", "--count", "1"], environment: ["VOUCHER_HOME": "/nonexistent"])
+    let issued = runBinary(
+      ["--home", home.path, "issue", "--campaign", "demo", "--channel", "receipt", "--count", "1"],
+      environment: ["VOUCHER_HOME": "/nonexistent"])
     #expect(issued.status == 0 && issued.stderr.hasPrefix("warning: issuing with the demo key"))
   }
 }

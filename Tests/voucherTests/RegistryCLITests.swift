@@ -3,14 +3,17 @@ import Testing
 import VoucherTestSupport
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 @Suite("voucher registry commands, end to end")
 struct RegistryCLITests {
   /// Codes of a fresh campaign.
-  func issue(_ home: Home, campaign: String = "summer", channel: String = "flyer", count: Int) -> [String] {
-    home.run("issue", "--campaign", campaign, "--channel", channel, "--count", "\(count)").stdoutLines
+  func issue(_ home: Home, campaign: String = "summer", channel: String = "flyer", count: Int)
+    -> [String]
+  {
+    home.run("issue", "--campaign", campaign, "--channel", channel, "--count", "\(count)")
+      .stdoutLines
   }
 
   @Test("redeem, used-up, void, claim, block, history: answers and exit statuses")
@@ -18,17 +21,28 @@ struct RegistryCLITests {
     let home = try Home()
     defer { home.remove() }
     let codes = issue(home, count: 5)
-    let first = home.run("redeem", codes[0], "--store", "S12", "--terminal", "T3", "--request", "r-1", "--format", "json")
+    let first = home.run(
+      "redeem", codes[0], "--store", "S12", "--terminal", "T3", "--request", "r-1", "--format",
+      "json")
     #expect(first.status == 0)
     let receipt = try JSONDecoder().decode(JSONValue.self, from: Data(first.stdout.utf8))
-    #expect(receipt["status"]?.string == "redeemed" && receipt["store"]?.string == "S12" && receipt["usesLeft"] == .number(0))
+    #expect(
+      receipt["status"]?.string == "redeemed" && receipt["store"]?.string == "S12"
+        && receipt["usesLeft"] == .number(0))
     let again = home.run("redeem", codes[0], "--store", "S99")
-    #expect(again.status == 1 && again.stdout.contains("  used-up  ") && again.stdout.contains("in store S12 (terminal T3)"))
-    let retry = home.run("redeem", codes[0], "--store", "S12", "--request", "r-1", "--format", "json")
+    #expect(
+      again.status == 1 && again.stdout.contains("  used-up  ")
+        && again.stdout.contains("in store S12 (terminal T3)"))
+    let retry = home.run(
+      "redeem", codes[0], "--store", "S12", "--request", "r-1", "--format", "json")
     let replayed = try JSONDecoder().decode(JSONValue.self, from: Data(retry.stdout.utf8))
-    #expect(retry.status == 0 && replayed["replayed"] == .bool(true) && replayed["time"] == receipt["time"])
+    #expect(
+      retry.status == 0 && replayed["replayed"] == .bool(true)
+        && replayed["time"] == receipt["time"])
     #expect(home.run("verify", codes[0]).stdout.contains("  used-up  "))
-    #expect(home.run("verify", codes[1]).stdout.contains("  valid  ") && home.run("verify", codes[1]).stdout.contains("1 use left"))
+    #expect(
+      home.run("verify", codes[1]).stdout.contains("  valid  ")
+        && home.run("verify", codes[1]).stdout.contains("1 use left"))
     #expect(home.run("void", codes[1]).status == 1)
     #expect(home.run("void", codes[0], "--reason", "customer returned the cake").status == 0)
     #expect(home.run("redeem", codes[0], "--online").status == 0)
@@ -36,24 +50,40 @@ struct RegistryCLITests {
     let other = home.run("claim", codes[2], "--profile", "crm:4712")
     #expect(other.status == 1 && other.stdout.contains("claimed-by-other"))
     let inherited = home.run("redeem", codes[2], "--store", "S1", "--format", "json")
-    #expect(try JSONDecoder().decode(JSONValue.self, from: Data(inherited.stdout.utf8))["profile"]?.string == "crm:4711")
-    #expect(home.run("block", "--campaign", "summer", "--channel", "flyer", "--serials", "4-5", "--reason", "box lost").status == 0)
+    #expect(
+      try JSONDecoder().decode(JSONValue.self, from: Data(inherited.stdout.utf8))["profile"]?.string
+        == "crm:4711")
+    #expect(
+      home.run(
+        "block", "--campaign", "summer", "--channel", "flyer", "--serials", "4-5", "--reason",
+        "box lost"
+      ).status == 0)
     let blocked = home.run("redeem", codes[3], "--store", "S1")
-    #expect(blocked.status == 1 && blocked.stdout.contains("  blocked  ") && blocked.stdout.contains("box lost"))
-    #expect(home.run("unblock", "--campaign", "summer", "--channel", "flyer", "--serials", "4").status == 0)
+    #expect(
+      blocked.status == 1 && blocked.stdout.contains("  blocked  ")
+        && blocked.stdout.contains("box lost"))
+    #expect(
+      home.run("unblock", "--campaign", "summer", "--channel", "flyer", "--serials", "4").status
+        == 0)
     #expect(home.run("redeem", codes[3], "--store", "S1").status == 0)
     let history = home.run("history", codes[0], "--format", "json")
-    let events = try JSONDecoder().decode([JSONValue].self, from: Data(history.stdout.utf8)).map { $0["event"]?.string }
+    let events = try JSONDecoder().decode([JSONValue].self, from: Data(history.stdout.utf8)).map {
+      $0["event"]?.string
+    }
     #expect(events == ["redeemed", "voided", "redeemed"])
     let check = home.run("registry", "check")
     #expect(check.status == 0 && check.stdout.hasPrefix("registry ok"))
   }
 
-  @Test("venue rules, profile rules and bad fields: clear errors, documented statuses, no file changed")
+  @Test(
+    "venue rules, profile rules and bad fields: clear errors, documented statuses, no file changed")
   func rules() throws {
     let home = try Home()
     defer { home.remove() }
-    #expect(home.run("campaign", "add", "shop", "--channels", "flyer", "--redeem-at", "store", "--capacity", "10").status == 0)
+    #expect(
+      home.run(
+        "campaign", "add", "shop", "--channels", "flyer", "--redeem-at", "store", "--capacity", "10"
+      ).status == 0)
     let code = issue(home, campaign: "shop", count: 1)[0]
     let online = home.run("redeem", code, "--online")
     #expect(online.status == 1 && online.stdout.contains("wrong-venue"))
@@ -77,14 +107,18 @@ struct RegistryCLITests {
       let before = home.snapshot()
       let outcome = home.run(arguments: arguments)
       #expect(outcome.status == status, "\(arguments): \(outcome.stderr)")
-      #expect(outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: "), "\(arguments): \(outcome.stderr)")
+      #expect(
+        outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: "),
+        "\(arguments): \(outcome.stderr)")
       #expect(home.snapshot() == before, "\(arguments) changed a file")
     }
     let email = home.run("redeem", code, "--store", "S1", "--profile", "jane@example.com")
     #expect(email.stderr.contains("e-mail"))
   }
 
-  @Test("16 processes redeem the same 1,000 codes in random orders: exactly 1,000 redeemed, the rest used-up")
+  @Test(
+    "16 processes redeem the same 1,000 codes in random orders: exactly 1,000 redeemed, the rest used-up"
+  )
   func race() throws {
     let home = try Home()
     defer { home.remove() }
@@ -93,7 +127,8 @@ struct RegistryCLITests {
     let processes = (0..<16).map { worker -> (Process, URL) in
       var random = SeededGenerator(seed: UInt64(worker + 1))
       let input = Data((codes.shuffled(using: &random).joined(separator: "\n") + "\n").utf8)
-      let output = FileManager.default.temporaryDirectory.appendingPathComponent("race-\(UUID().uuidString)")
+      let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "race-\(UUID().uuidString)")
       let process = Process()
       process.executableURL = URL(fileURLWithPath: voucherBinary)
       process.arguments = ["--home", home.path, "redeem", "-", "--store", "S\(worker)"]
@@ -115,7 +150,11 @@ struct RegistryCLITests {
       #expect(lines.count == 1_000)
       for line in lines {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        if fields[1] == "redeemed" { redeemed[String(fields[0]), default: 0] += 1 } else if fields[1] == "used-up" { usedUp += 1 }
+        if fields[1] == "redeemed" {
+          redeemed[String(fields[0]), default: 0] += 1
+        } else if fields[1] == "used-up" {
+          usedUp += 1
+        }
       }
       try? FileManager.default.removeItem(at: output)
     }
@@ -124,7 +163,9 @@ struct RegistryCLITests {
     #expect(home.run("registry", "check").status == 0)
   }
 
-  @Test("kill -9 at random moments, 100 times: every acknowledged redemption survives, none twice, check passes")
+  @Test(
+    "kill -9 at random moments, 100 times: every acknowledged redemption survives, none twice, check passes"
+  )
   func killLoop() throws {
     let home = try Home()
     defer { home.remove() }
@@ -134,7 +175,8 @@ struct RegistryCLITests {
     var kills = 0
     for round in 0..<100 {
       let batch = Array(codes.shuffled(using: &random).prefix(120))
-      let output = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)")
+      let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "kill-\(UUID().uuidString)")
       _ = FileManager.default.createFile(atPath: output.path, contents: nil)
       let process = Process()
       process.executableURL = URL(fileURLWithPath: voucherBinary)
@@ -166,14 +208,18 @@ struct RegistryCLITests {
     // Every acknowledged code is redeemed exactly once, by its history.
     let verified = home.run(arguments: ["verify", "--format", "json"] + Array(acknowledged))
     let rows = try JSONDecoder().decode([JSONValue].self, from: Data(verified.stdout.utf8))
-    #expect(rows.count == acknowledged.count && rows.allSatisfy { $0["status"]?.string == "used-up" })
+    #expect(
+      rows.count == acknowledged.count && rows.allSatisfy { $0["status"]?.string == "used-up" })
     for code in acknowledged.prefix(200) {
-      let events = try JSONDecoder().decode([JSONValue].self, from: Data(home.run("history", code, "--format", "json").stdout.utf8))
+      let events = try JSONDecoder().decode(
+        [JSONValue].self, from: Data(home.run("history", code, "--format", "json").stdout.utf8))
       #expect(events.filter { $0["event"]?.string == "redeemed" }.count == 1, "\(code)")
     }
   }
 
-  @Test("a torn tail is repaired by the next redeem; a flipped byte in the middle makes redeem and check exit 65 naming the offset")
+  @Test(
+    "a torn tail is repaired by the next redeem; a flipped byte in the middle makes redeem and check exit 65 naming the offset"
+  )
   func damage() throws {
     let home = try Home()
     defer { home.remove() }
@@ -186,17 +232,28 @@ struct RegistryCLITests {
     bytes.replaceSubrange(dataEnd..<(dataEnd + 3), with: [0xA5, 1, 200])
     try Data(bytes).write(to: journal)
     let warned = home.run("registry", "check")
-    #expect(warned.status == 0 && warned.stderr.hasPrefix("warning: the journal has a torn tail at byte offset \(dataEnd)"), "\(warned.stderr)")
+    #expect(
+      warned.status == 0
+        && warned.stderr.hasPrefix("warning: the journal has a torn tail at byte offset \(dataEnd)"),
+      "\(warned.stderr)")
     let repaired = home.run("redeem", codes[3], "--store", "S1")
-    #expect(repaired.status == 0 && repaired.stderr.contains("warning: repaired a torn tail of the journal at byte offset \(dataEnd)"), "\(repaired.stderr)")
+    #expect(
+      repaired.status == 0
+        && repaired.stderr.contains(
+          "warning: repaired a torn tail of the journal at byte offset \(dataEnd)"),
+      "\(repaired.stderr)")
     bytes = Array(try Data(contentsOf: journal))
     let middle = 32 + 20  // inside the first record, codes[0]'s redemption
     bytes[middle] ^= 0x01
     try Data(bytes).write(to: journal)
     let check = home.run("registry", "check")
-    #expect(check.status == 65 && check.stderr.contains("journal is damaged at byte offset 32"), "\(check.stderr)")
+    #expect(
+      check.status == 65 && check.stderr.contains("journal is damaged at byte offset 32"),
+      "\(check.stderr)")
     let redeem = home.run("redeem", codes[0], "--store", "S2")
-    #expect(redeem.status == 65 && redeem.stderr.contains("damaged at byte offset 32"), "\(redeem.stderr)")
+    #expect(
+      redeem.status == 65 && redeem.stderr.contains("damaged at byte offset 32"), "\(redeem.stderr)"
+    )
     #expect(!redeem.stdout.contains("redeemed"))
   }
 
@@ -209,7 +266,8 @@ struct RegistryCLITests {
     let holder = open(home.path + "/Registry/lock", O_RDWR)
     defer { close(holder) }
     flock(holder, LOCK_EX)
-    let outcome = home.run("redeem", codes[1], "--store", "S1", environment: ["VOUCHER_LOCK_TIMEOUT": "0.3"])
+    let outcome = home.run(
+      "redeem", codes[1], "--store", "S1", environment: ["VOUCHER_LOCK_TIMEOUT": "0.3"])
     #expect(outcome.status == 75 && outcome.stderr.hasPrefix("error: the registry is busy"))
     flock(holder, LOCK_UN)
     #expect(home.run("redeem", codes[1], "--store", "S1").status == 0)

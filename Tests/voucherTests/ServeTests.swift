@@ -4,7 +4,7 @@ import Testing
 import VoucherTestSupport
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A client of `voucher serve --socket`.
@@ -24,7 +24,9 @@ final class SocketClient {
     let deadline = Date().addingTimeInterval(10)
     while true {
       let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
       }
       if result == 0 { return }
       guard Date() < deadline else { throw TestFailure("cannot connect to \(path)") }
@@ -38,7 +40,9 @@ final class SocketClient {
     var bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
+      let n = bytes.withUnsafeMutableBytes {
+        Glibc.send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL))
+      }
       if n <= 0 { return }
       done += n
     }
@@ -71,10 +75,14 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// A JSON request line.
 func request(_ fields: [String: Any]) -> String {
-  String(decoding: try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self) + "\n"
+  String(
+    decoding: try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]),
+    as: UTF8.self) + "\n"
 }
 
-func decode(_ line: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) }
+func decode(_ line: String) -> JSONValue? {
+  try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+}
 
 /// Starts `voucher serve --socket` in a home; answers the process.
 func startServer(_ home: Home, socket: String) throws -> Process {
@@ -100,14 +108,20 @@ final class Tally: Sendable {
 
 @Suite("voucher serve, end to end")
 struct ServeTests {
-  @Test("stdio: every op, malformed lines, a 10 MB line, every naughty string raw and as each field; end of input ends cleanly")
+  @Test(
+    "stdio: every op, malformed lines, a 10 MB line, every naughty string raw and as each field; end of input ends cleanly"
+  )
   func stdio() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "10").stdoutLines
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "10")
+      .stdoutLines
     var lines = [
       request(["id": 1, "op": "verify", "code": codes[0], "at": "store"]),
-      request(["id": 2, "op": "redeem", "code": codes[0], "store": "S12", "terminal": "T3", "request": "r-1"]),
+      request([
+        "id": 2, "op": "redeem", "code": codes[0], "store": "S12", "terminal": "T3",
+        "request": "r-1",
+      ]),
       request(["id": 3, "op": "redeem", "code": codes[0], "store": "S12", "request": "r-1"]),
       request(["id": 4, "op": "redeem", "code": codes[0], "store": "S13"]),
       request(["id": 5, "op": "void", "code": codes[0], "reason": "return"]),
@@ -120,7 +134,8 @@ struct ServeTests {
       "{\"id\": 11}\n",
       "{\"id\": 12, \"op\": \"redeem\", \"code\": \"\(codes[3])\", \"store\": \"S1\", \"profile\": \"jane@example.com\"}\n",
       "{\"id\": 13, \"op\": \"verify\", \"code\": \"\(codes[3])\"} trailing\n",
-      "{\"id\": \"14\", \"op\": \"verify\", \"code\": \"" + String(repeating: "A", count: 10 << 20) + "\"}\n",
+      "{\"id\": \"14\", \"op\": \"verify\", \"code\": \"" + String(repeating: "A", count: 10 << 20)
+        + "\"}\n",
       request(["id": "fifteen", "op": "verify", "code": codes[3]]),
     ]
     let naughty = try TestData.naughtyStrings()
@@ -139,18 +154,27 @@ struct ServeTests {
     #expect(answers.count == lines.count)
     #expect(answers.allSatisfy { $0 != nil })
     let statuses = answers.prefix(16).map { $0?["status"]?.string }
-    #expect(statuses == ["valid", "redeemed", "redeemed", "used-up", "voided", "claimed", "claimed-by-other", "history", "redeemed",
-                         "error", "error", "error", "error", "error", "error", "valid"])
+    #expect(
+      statuses == [
+        "valid", "redeemed", "redeemed", "used-up", "voided", "claimed", "claimed-by-other",
+        "history", "redeemed",
+        "error", "error", "error", "error", "error", "error", "valid",
+      ])
     #expect(answers[2]?["replayed"] == .bool(true), "\(String(describing: answers[2]))")
-    #expect(answers[1]?["id"] == .number(2) && answers[15]?["id"] == .string("fifteen"), "\(String(describing: answers[1]))")
+    #expect(
+      answers[1]?["id"] == .number(2) && answers[15]?["id"] == .string("fifteen"),
+      "\(String(describing: answers[1]))")
     #expect(answers[11]?["error"]?.string?.contains("op") == true)
     #expect(answers[12]?["error"]?.string?.contains("e-mail") == true)
     #expect(answers[14]?["error"]?.string?.contains("longer than") == true)
     #expect(home.run("registry", "check").status == 0)
     // Whatever a naughty field did, codes[4] has at most one live use: every redemption after the
     // first followed a void (naughty reasons that are valid text void it).
-    let history = try JSONDecoder().decode([JSONValue].self, from: Data(home.run("history", codes[4], "--format", "json").stdout.utf8))
-    let live = history.filter { $0["event"]?.string == "redeemed" }.count - history.filter { $0["event"]?.string == "voided" }.count
+    let history = try JSONDecoder().decode(
+      [JSONValue].self, from: Data(home.run("history", codes[4], "--format", "json").stdout.utf8))
+    let live =
+      history.filter { $0["event"]?.string == "redeemed" }.count
+      - history.filter { $0["event"]?.string == "voided" }.count
     #expect(live == 0 || live == 1)
   }
 
@@ -158,67 +182,97 @@ struct ServeTests {
   func retryAcrossRestarts() throws {
     let home = try Home()
     defer { home.remove() }
-    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1").stdoutLines[0]
+    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1")
+      .stdoutLines[0]
     let line = request(["id": 1, "op": "redeem", "code": code, "store": "S12", "request": "r-991"])
-    let first = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(decode)
-    let again = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(decode)
+    let first = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(
+      decode)
+    let again = home.run("serve", "--stdio", stdin: Data(line.utf8)).stdoutLines.first.flatMap(
+      decode)
     #expect(first?["status"]?.string == "redeemed" && first?["replayed"] == .bool(false))
-    #expect(again?["status"]?.string == "redeemed" && again?["replayed"] == .bool(true) && again?["time"] == first?["time"])
+    #expect(
+      again?["status"]?.string == "redeemed" && again?["replayed"] == .bool(true)
+        && again?["time"] == first?["time"])
     let other = request(["id": 2, "op": "redeem", "code": code, "store": "S12", "request": "r-992"])
-    #expect(home.run("serve", "--stdio", stdin: Data(other.utf8)).stdoutLines.first.flatMap(decode)?["status"]?.string == "used-up")
+    #expect(
+      home.run("serve", "--stdio", stdin: Data(other.utf8)).stdoutLines.first.flatMap(decode)?[
+        "status"]?.string == "used-up")
   }
 
-  @Test("socket: requests over many connections; a client that disconnects mid-request does not disturb the others")
+  @Test(
+    "socket: requests over many connections; a client that disconnects mid-request does not disturb the others"
+  )
   func socket() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "100").stdoutLines
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "100")
+      .stdoutLines
     let path = home.path + "/till.sock"
     let server = try startServer(home, socket: path)
-    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber
     #expect(mode.intValue == 0o660)
     let rude = try SocketClient(path: path)
     rude.send("{\"id\": 1, \"op\": \"redeem\", \"code\": \"\(codes[0])\", \"sto")
     rude.close()
     let client = try SocketClient(path: path)
-    client.send(codes[1...20].enumerated().map { request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"]) }.joined())
+    client.send(
+      codes[1...20].enumerated().map {
+        request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"])
+      }.joined())
     let answers = client.lines(20).compactMap(decode)
     #expect(answers.count == 20 && answers.allSatisfy { $0["status"]?.string == "redeemed" })
     #expect(answers.map { $0["id"] } == (0..<20).map { .number(Double($0)) })
     client.send(request(["id": "v", "op": "verify", "code": codes[0]]))
-    #expect(client.lines(1).first.flatMap(decode)?["status"]?.string == "valid", "the half-sent request was not applied")
+    #expect(
+      client.lines(1).first.flatMap(decode)?["status"]?.string == "valid",
+      "the half-sent request was not applied")
     // Another client's verify (answered on its reader's thread) sees every acknowledged redemption,
     // and a verify pipelined behind a redeem on one connection is answered after it, in order.
     let other = try SocketClient(path: path)
     other.send(request(["id": "w", "op": "verify", "code": codes[1]]))
     #expect(other.lines(1).first.flatMap(decode)?["status"]?.string == "used-up")
-    other.send(request(["id": "r", "op": "redeem", "code": codes[30], "store": "S2"]) + request(["id": "x", "op": "verify", "code": codes[30]]))
+    other.send(
+      request(["id": "r", "op": "redeem", "code": codes[30], "store": "S2"])
+        + request(["id": "x", "op": "verify", "code": codes[30]]))
     let pair = other.lines(2).compactMap(decode)
-    #expect(pair.map { $0["id"]?.string } == ["r", "x"] && pair.map { $0["status"]?.string } == ["redeemed", "used-up"])
+    #expect(
+      pair.map { $0["id"]?.string } == ["r", "x"]
+        && pair.map { $0["status"]?.string } == ["redeemed", "used-up"])
     kill(server.processIdentifier, SIGTERM)
     server.waitUntilExit()
     #expect(server.terminationStatus == 0)
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 
-  @Test("SIGTERM with requests in flight: each is either answered and durable, or not answered and not applied")
+  @Test(
+    "SIGTERM with requests in flight: each is either answered and durable, or not answered and not applied"
+  )
   func sigterm() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "3000").stdoutLines
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "3000")
+      .stdoutLines
     let path = home.path + "/till.sock"
     let server = try startServer(home, socket: path)
     let client = try SocketClient(path: path)
-    client.send(codes.enumerated().map { request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"]) }.joined())
+    client.send(
+      codes.enumerated().map {
+        request(["id": $0.offset, "op": "redeem", "code": $0.element, "store": "S1"])
+      }.joined())
     usleep(20_000)
     kill(server.processIdentifier, SIGTERM)
     let answers = client.lines(codes.count).compactMap(decode)
     server.waitUntilExit()
     #expect(server.terminationStatus == 0)
-    let answered = Set(answers.filter { $0["status"]?.string == "redeemed" }.compactMap { $0["code"]?.string })
+    let answered = Set(
+      answers.filter { $0["status"]?.string == "redeemed" }.compactMap { $0["code"]?.string })
     #expect(answered.count == answers.count)
-    let verified = try JSONDecoder().decode([JSONValue].self, from: Data(home.run(arguments: ["verify", "--format", "json"] + codes).stdout.utf8))
-    let applied = Set(verified.filter { $0["status"]?.string == "used-up" }.compactMap { $0["code"]?.string })
+    let verified = try JSONDecoder().decode(
+      [JSONValue].self,
+      from: Data(home.run(arguments: ["verify", "--format", "json"] + codes).stdout.utf8))
+    let applied = Set(
+      verified.filter { $0["status"]?.string == "used-up" }.compactMap { $0["code"]?.string })
     #expect(applied == answered, "answered \(answered.count), applied \(applied.count)")
     #expect(home.run("registry", "check").status == 0)
   }
@@ -227,7 +281,8 @@ struct ServeTests {
   func mixed() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "400").stdoutLines
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "400")
+      .stdoutLines
     let path = home.path + "/till.sock"
     let server = try startServer(home, socket: path)
     defer {
@@ -243,8 +298,11 @@ struct ServeTests {
         var random = SeededGenerator(seed: UInt64(100 + worker))
         guard let client = try? SocketClient(path: path) else { return }
         let mine = codes.shuffled(using: &random)
-        client.send(mine.map { request(["id": $0, "op": "redeem", "code": $0, "store": "W\(worker)"]) }.joined())
-        for answer in client.lines(mine.count).compactMap(decode) where answer["status"]?.string == "redeemed" {
+        client.send(
+          mine.map { request(["id": $0, "op": "redeem", "code": $0, "store": "W\(worker)"]) }
+            .joined())
+        for answer in client.lines(mine.count).compactMap(decode)
+        where answer["status"]?.string == "redeemed" {
           tally.add(answer["code"]!.string!)
         }
       }
@@ -252,7 +310,8 @@ struct ServeTests {
     var processes: [(Process, URL)] = []
     for worker in 0..<8 {
       var random = SeededGenerator(seed: UInt64(200 + worker))
-      let output = FileManager.default.temporaryDirectory.appendingPathComponent("mixed-\(UUID().uuidString)")
+      let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mixed-\(UUID().uuidString)")
       _ = FileManager.default.createFile(atPath: output.path, contents: nil)
       let process = Process()
       process.executableURL = URL(fileURLWithPath: voucherBinary)
@@ -262,7 +321,8 @@ struct ServeTests {
       process.standardOutput = try FileHandle(forWritingTo: output)
       process.standardError = FileHandle.nullDevice
       try process.run()
-      stdin.fileHandleForWriting.write(Data((codes.shuffled(using: &random).joined(separator: "\n") + "\n").utf8))
+      stdin.fileHandleForWriting.write(
+        Data((codes.shuffled(using: &random).joined(separator: "\n") + "\n").utf8))
       try? stdin.fileHandleForWriting.close()
       processes.append((process, output))
     }
@@ -275,7 +335,9 @@ struct ServeTests {
     }
     group.wait()
     let counts = tally.counts.withLock { $0 }
-    #expect(counts.count == codes.count && counts.values.allSatisfy { $0 == 1 }, "\(counts.values.filter { $0 != 1 }.count) codes not redeemed exactly once")
+    #expect(
+      counts.count == codes.count && counts.values.allSatisfy { $0 == 1 },
+      "\(counts.values.filter { $0 != 1 }.count) codes not redeemed exactly once")
     #expect(home.run("registry", "check").status == 0)
   }
 
@@ -283,26 +345,36 @@ struct ServeTests {
   func killedServer() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "5000").stdoutLines
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "5000")
+      .stdoutLines
     var acknowledged = Set<String>()
     for round in 0..<5 {
       let path = home.path + "/till-\(round).sock"
       let server = try startServer(home, socket: path)
       let client = try SocketClient(path: path)
       let batch = Array(codes[(round * 1000)..<((round + 1) * 1000)])
-      client.send(batch.map { request(["id": $0, "op": "redeem", "code": $0, "store": "S\(round)"]) }.joined())
+      client.send(
+        batch.map { request(["id": $0, "op": "redeem", "code": $0, "store": "S\(round)"]) }.joined()
+      )
       // Kill it once it is answering, at a different moment each round.
       let first = client.lines(1)
       usleep(UInt32(round * 4_000))
       kill(server.processIdentifier, SIGKILL)
       server.waitUntilExit()
-      for answer in (first + client.lines(batch.count)).compactMap(decode) where answer["status"]?.string == "redeemed" {
+      for answer in (first + client.lines(batch.count)).compactMap(decode)
+      where answer["status"]?.string == "redeemed" {
         acknowledged.insert(answer["code"]!.string!)
       }
     }
     #expect(home.run("registry", "check").status == 0)
     #expect(!acknowledged.isEmpty, "no redemption was acknowledged before the kills")
-    let verified = try JSONDecoder().decode([JSONValue].self, from: Data(home.run(arguments: ["verify", "--format", "json", "--"] + Array(acknowledged)).stdout.utf8))
-    #expect(verified.count == acknowledged.count && verified.allSatisfy { $0["status"]?.string == "used-up" })
+    let verified = try JSONDecoder().decode(
+      [JSONValue].self,
+      from: Data(
+        home.run(arguments: ["verify", "--format", "json", "--"] + Array(acknowledged)).stdout.utf8)
+    )
+    #expect(
+      verified.count == acknowledged.count
+        && verified.allSatisfy { $0["status"]?.string == "used-up" })
   }
 }

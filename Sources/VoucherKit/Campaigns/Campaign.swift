@@ -90,7 +90,9 @@ public struct Campaign: Sendable, Hashable, Codable {
     UInt32(base + channel * capacity + serial - 1)
   }
 
-  public static func == (a: Campaign, b: Campaign) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+  public static func == (a: Campaign, b: Campaign) -> Bool {
+    a.box === b.box || a.box.fields == b.box.fields
+  }
   public func hash(into hasher: inout Hasher) { hasher.combine(box.fields) }
   public init(from decoder: any Decoder) throws { self.init(try Fields(from: decoder)) }
   public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }

@@ -28,7 +28,11 @@ public struct CampaignBook: Sendable {
       var high = ranges.count
       while low < high {
         let middle = (low + high) / 2
-        if (ranges[middle].slot, ranges[middle].base) <= (slot, payload) { low = middle + 1 } else { high = middle }
+        if (ranges[middle].slot, ranges[middle].base) <= (slot, payload) {
+          low = middle + 1
+        } else {
+          high = middle
+        }
       }
       guard low > 0, ranges[low - 1].slot == slot else { return nil }
       let campaign = campaigns[ranges[low - 1].index]

@@ -34,9 +34,11 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
     case .invalidSetting(let text):
       return text
     case .spaceExhausted(let slot, let needed, let free):
-      return "key slot \(slot) has room for \(free) more codes, the campaign needs \(needed); make a new key with 'voucher keys new'"
+      return
+        "key slot \(slot) has room for \(free) more codes, the campaign needs \(needed); make a new key with 'voucher keys new'"
     case .capacityExceeded(let id, let channel, let capacity, let available, let first):
-      return "campaign '\(id)' channel '\(channel)' has \(capacity) serials; \(available) are left from serial \(first)"
+      return
+        "campaign '\(id)' channel '\(channel)' has \(capacity) serials; \(available) are left from serial \(first)"
     case .keyNotActive(let slot, let state):
       return "the campaign's key (slot \(slot)) is \(state) and issues no more codes"
     case .missingKey(let slot):

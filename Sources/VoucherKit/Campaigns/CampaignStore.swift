@@ -46,7 +46,9 @@ public struct CampaignStore: Sendable {
     let slot: KeySlot
     if let wanted = spec.slot {
       guard let key = keyRing.info(for: wanted) else { throw CampaignError.missingKey(wanted) }
-      guard key.state == .active else { throw CampaignError.keyNotActive(slot: wanted, state: key.state) }
+      guard key.state == .active else {
+        throw CampaignError.keyNotActive(slot: wanted, state: key.state)
+      }
       slot = wanted
     } else {
       guard let key = keyRing.signingKey else { throw KeyRingError.noActiveKey }
@@ -64,12 +66,16 @@ public struct CampaignStore: Sendable {
     let base = book.nextFreeBase(slot: slot)
     let needed = spec.channels.count * spec.capacity
     let free = CodeFormat.payloadSpace - base
-    guard needed <= free else { throw CampaignError.spaceExhausted(slot: slot, needed: needed, free: free) }
+    guard needed <= free else {
+      throw CampaignError.spaceExhausted(slot: slot, needed: needed, free: free)
+    }
     let campaign = Campaign(
       Campaign.Fields(
-        id: spec.id, title: spec.title ?? spec.id.rawValue, channels: spec.channels, starts: spec.starts,
+        id: spec.id, title: spec.title ?? spec.id.rawValue, channels: spec.channels,
+        starts: spec.starts,
         ends: spec.ends, uses: spec.uses, redeemAt: spec.redeemAt,
-        tagBits: CodeFormat.effectiveTagBits(requested: spec.tagBits), capacity: spec.capacity, slot: slot,
+        tagBits: CodeFormat.effectiveTagBits(requested: spec.tagBits), capacity: spec.capacity,
+        slot: slot,
         base: base, created: ISO8601.format(now)))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -85,25 +91,36 @@ public struct CampaignStore: Sendable {
   /// Checks a specification's settings, naming the first bad one.
   func validate(_ spec: CampaignSpec) throws(CampaignError) {
     func bad(_ text: String) -> CampaignError { .invalidSetting(text) }
-    guard (1...32).contains(spec.channels.count) else { throw bad("a campaign has 1 to 32 channels") }
-    guard Set(spec.channels).count == spec.channels.count else { throw bad("a channel is named twice") }
+    guard (1...32).contains(spec.channels.count) else {
+      throw bad("a campaign has 1 to 32 channels")
+    }
+    guard Set(spec.channels).count == spec.channels.count else {
+      throw bad("a channel is named twice")
+    }
     guard (1...255).contains(spec.uses) else { throw bad("--uses must be from 1 to 255") }
     guard CodeFormat.requestableTagBits.contains(spec.tagBits) else {
-      throw bad("--tag-bits must be from \(CodeFormat.requestableTagBits.lowerBound) to \(CodeFormat.requestableTagBits.upperBound)")
+      throw bad(
+        "--tag-bits must be from \(CodeFormat.requestableTagBits.lowerBound) to \(CodeFormat.requestableTagBits.upperBound)"
+      )
     }
     let most = CodeFormat.payloadSpace / spec.channels.count
     guard (1...most).contains(spec.capacity) else {
       throw bad("--capacity must be from 1 to \(most) with \(spec.channels.count) channel(s)")
     }
     if let title = spec.title {
-      guard !title.isEmpty, title.count <= 200 else { throw bad("--title must be 1 to 200 characters") }
-      guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+      guard !title.isEmpty, title.count <= 200 else {
+        throw bad("--title must be 1 to 200 characters")
+      }
+      guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+      else {
         throw bad("--title must not contain control characters")
       }
     }
     var start: Date?
     if let text = spec.starts {
-      guard let date = ISO8601.parse(text) else { throw bad("--starts is not an ISO 8601 date: '\(printable(text))'") }
+      guard let date = ISO8601.parse(text) else {
+        throw bad("--starts is not an ISO 8601 date: '\(printable(text))'")
+      }
       start = date
     }
     if let text = spec.ends {
@@ -131,9 +148,12 @@ public struct CampaignStore: Sendable {
     guard name == "\(campaign.id).campaign" else {
       throw .malformedFile(path: path, reason: "it holds campaign '\(campaign.id)'")
     }
-    let tagOK = CodeFormat.requestableTagBits.contains(campaign.tagBits) && campaign.tagBits % 5 == 0
-    guard tagOK, !campaign.channels.isEmpty, campaign.capacity >= 1, campaign.base >= 0, (1...255).contains(campaign.uses),
-      campaign.base + campaign.span <= CodeFormat.payloadSpace, Set(campaign.channels).count == campaign.channels.count
+    let tagOK =
+      CodeFormat.requestableTagBits.contains(campaign.tagBits) && campaign.tagBits % 5 == 0
+    guard tagOK, !campaign.channels.isEmpty, campaign.capacity >= 1, campaign.base >= 0,
+      (1...255).contains(campaign.uses),
+      campaign.base + campaign.span <= CodeFormat.payloadSpace,
+      Set(campaign.channels).count == campaign.channels.count
     else {
       throw .malformedFile(path: path, reason: "a setting is out of range")
     }
@@ -145,7 +165,8 @@ public struct CampaignStore: Sendable {
     for (_, list) in bySlot {
       let sorted = list.sorted { $0.base < $1.base }
       for (a, b) in zip(sorted, sorted.dropFirst()) where a.base + a.span > b.base {
-        throw .malformedFile(path: path(of: b.id), reason: "its code range overlaps campaign '\(a.id)'")
+        throw .malformedFile(
+          path: path(of: b.id), reason: "its code range overlaps campaign '\(a.id)'")
       }
     }
   }
@@ -184,7 +205,9 @@ public func printable(_ text: some StringProtocol, limit: Int = 40) -> String {
       out += "…"
       break
     }
-    out += scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F ? String(scalar) : scalar.escaped(asASCII: true)
+    out +=
+      scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F
+      ? String(scalar) : scalar.escaped(asASCII: true)
     count += 1
   }
   return out

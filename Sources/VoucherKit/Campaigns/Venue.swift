@@ -9,7 +9,9 @@ public enum Venue: String, Sendable, Hashable, Codable, CaseIterable, CustomStri
 }
 
 /// Where a campaign's codes may be redeemed.
-public enum RedemptionPolicy: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+public enum RedemptionPolicy: String, Sendable, Hashable, Codable, CaseIterable,
+  CustomStringConvertible
+{
   /// Only in shops.
   case store
   /// Only online.

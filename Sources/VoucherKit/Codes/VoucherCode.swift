@@ -94,7 +94,8 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { symbols in
       unpack(packed, count: count, into: symbols.baseAddress!)
       return Crockford.alphabet.withUnsafeBufferPointer { alphabet in
-        writePrinted(symbols.baseAddress!, count: count, alphabet: alphabet.baseAddress!, to: destination)
+        writePrinted(
+          symbols.baseAddress!, count: count, alphabet: alphabet.baseAddress!, to: destination)
       }
     }
   }
@@ -102,7 +103,8 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
   /// Writes symbol values as printed text, a dash after every fourth; answers the bytes written.
   @inline(__always)
   static func writePrinted(
-    _ symbols: UnsafePointer<UInt8>, count: Int, alphabet: UnsafePointer<UInt8>, to destination: UnsafeMutableRawPointer
+    _ symbols: UnsafePointer<UInt8>, count: Int, alphabet: UnsafePointer<UInt8>,
+    to destination: UnsafeMutableRawPointer
   ) -> Int {
     var offset = 0
     for index in 0..<count {
@@ -110,7 +112,8 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
         destination.storeBytes(of: 0x2D, toByteOffset: offset, as: UInt8.self)
         offset += 1
       }
-      destination.storeBytes(of: alphabet[Int(symbols[index])], toByteOffset: offset, as: UInt8.self)
+      destination.storeBytes(
+        of: alphabet[Int(symbols[index])], toByteOffset: offset, as: UInt8.self)
       offset += 1
     }
     return offset

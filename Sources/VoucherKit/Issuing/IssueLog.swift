@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The record of issued serial ranges of one campaign, `HOME/Campaigns/ID.issued`: one JSON object
@@ -47,8 +47,11 @@ public struct IssueLog: Sendable {
     for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
       defer { offset += line.count + 1 }
       if line.isEmpty { continue }
-      guard let entry = try? decoder.decode(Entry.self, from: Data(line)), entry.first >= 1, entry.count >= 1 else {
-        throw .malformedFile(path: path, reason: "line at byte offset \(offset) is not an issue record")
+      guard let entry = try? decoder.decode(Entry.self, from: Data(line)), entry.first >= 1,
+        entry.count >= 1
+      else {
+        throw .malformedFile(
+          path: path, reason: "line at byte offset \(offset) is not an issue record")
       }
       entries.append(entry)
     }
@@ -90,11 +93,13 @@ public struct IssueLog: Sendable {
     let start = try first ?? nextSerial(channel: channel)
     guard start >= 1, start <= campaign.capacity, count <= campaign.capacity - start + 1 else {
       let left = max(0, campaign.capacity - start + 1)
-      throw CampaignError.capacityExceeded(campaign.id, channel: channel, capacity: campaign.capacity, available: left, first: start)
+      throw CampaignError.capacityExceeded(
+        campaign.id, channel: channel, capacity: campaign.capacity, available: left, first: start)
     }
     let serials = start...(start + count - 1)
     try beforeRecording(serials)
-    let entry = Entry(at: ISO8601.format(now), channel: channel, first: start, count: count, reprint: first != nil)
+    let entry = Entry(
+      at: ISO8601.format(now), channel: channel, first: start, count: count, reprint: first != nil)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     try append(Array(try encoder.encode(entry)) + [0x0A])
@@ -122,7 +127,9 @@ public struct IssueLog: Sendable {
       }
     }
     let written = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, size) }
-    guard written == line.count else { throw .io(SystemError("write", path, code: written < 0 ? errno : ENOSPC)) }
+    guard written == line.count else {
+      throw .io(SystemError("write", path, code: written < 0 ? errno : ENOSPC))
+    }
     guard fdatasync(fd) == 0 else { throw .io(SystemError("sync", path)) }
     if size == 0 {
       do {

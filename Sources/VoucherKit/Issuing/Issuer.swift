@@ -22,7 +22,9 @@ public struct Issuer: Sendable {
   /// - Throws: ``CampaignError/missingKey(_:)`` when the ring lacks the campaign's key, and
   ///   ``CampaignError/keyNotActive(slot:state:)`` when that key is retired or revoked.
   public init(campaign: Campaign, keyRing: KeyRing) throws(CampaignError) {
-    guard let info = keyRing.info(for: campaign.slot), let sealer = keyRing.sealer(for: campaign.slot) else {
+    guard let info = keyRing.info(for: campaign.slot),
+      let sealer = keyRing.sealer(for: campaign.slot)
+    else {
       throw .missingKey(campaign.slot)
     }
     guard info.state == .active else { throw .keyNotActive(slot: campaign.slot, state: info.state) }
@@ -39,7 +41,8 @@ public struct Issuer: Sendable {
   public func code(channel: Int, serial: Int) -> VoucherCode {
     precondition(campaign.channels.indices.contains(channel), "no such channel")
     precondition((1...campaign.capacity).contains(serial), "serial out of range")
-    let body = sealer.seal(payload: campaign.payload(channel: channel, serial: serial), tagBits: campaign.tagBits)
+    let body = sealer.seal(
+      payload: campaign.payload(channel: channel, serial: serial), tagBits: campaign.tagBits)
     return VoucherCode.assemble(slot: sealer.slot, body: body, bodySymbols: bodySymbols)
   }
 
@@ -61,17 +64,20 @@ public struct Issuer: Sendable {
     to sink: (UnsafeRawBufferPointer) throws -> Void, progress: ((Int) -> Void)? = nil
   ) throws {
     precondition(campaign.channels.indices.contains(channel), "no such channel")
-    precondition(serials.lowerBound >= 1 && serials.upperBound <= campaign.capacity, "serial out of range")
+    precondition(
+      serials.lowerBound >= 1 && serials.upperBound <= campaign.capacity, "serial out of range")
     try Array(format.header.utf8).withUnsafeBytes(sink)
     let blockSize = threads > 1 ? 4096 : 8192
-    let recordLength = format.maximumRecordLength(printedCode: VoucherCode.printedLength(symbols: campaign.codeLength))
+    let recordLength = format.maximumRecordLength(
+      printedCode: VoucherCode.printedLength(symbols: campaign.codeLength))
     let threads = max(1, threads)
     let blockBytes = blockSize * recordLength
     // With threads, a round has four blocks per thread, handed out as threads free up, so that a
     // thread slowed by the machine's other work does not hold the round back. The blocks of a
     // round live in one buffer allocated once; each block owns its own slice of it.
     let blocksPerRound = threads == 1 ? 1 : threads * 4
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blocksPerRound * blockBytes, alignment: 64)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: blocksPerRound * blockBytes, alignment: 64)
     defer { buffer.deallocate() }
     // The concurrent closure may only capture sendable values: the buffer goes as its address.
     let address = Int(bitPattern: buffer.baseAddress!)
@@ -81,12 +87,16 @@ public struct Issuer: Sendable {
     while next <= serials.upperBound {
       let blocks = (0..<blocksPerRound).compactMap { index -> ClosedRange<Int>? in
         let first = next + index * blockSize
-        return first <= serials.upperBound ? first...min(serials.upperBound, first + blockSize - 1) : nil
+        return first <= serials.upperBound
+          ? first...min(serials.upperBound, first + blockSize - 1) : nil
       }
       let runFirst = serials.lowerBound
       let fillBlock: @Sendable (Int) -> Void = { [self] index in
-        let slice = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: address)! + index * blockBytes, count: blockBytes)
-        let length = fill(slice, channel: channel, serials: blocks[index], runFirst: runFirst, format: format)
+        let slice = UnsafeMutableRawBufferPointer(
+          start: UnsafeMutableRawPointer(bitPattern: address)! + index * blockBytes,
+          count: blockBytes)
+        let length = fill(
+          slice, channel: channel, serials: blocks[index], runFirst: runFirst, format: format)
         lengths.withLock { $0[index] = length }
       }
       if blocks.count == 1 {
@@ -96,7 +106,9 @@ public struct Issuer: Sendable {
       }
       let filled = lengths.withLock { $0 }
       for index in blocks.indices {
-        try sink(UnsafeRawBufferPointer(start: buffer.baseAddress! + index * blockBytes, count: filled[index]))
+        try sink(
+          UnsafeRawBufferPointer(
+            start: buffer.baseAddress! + index * blockBytes, count: filled[index]))
         written += blocks[index].count
       }
       progress?(written)
@@ -108,7 +120,8 @@ public struct Issuer: Sendable {
   /// Renders the records of `serials` into `buffer`; returns the bytes used. The hot loop: per
   /// code, one seal (three compressions), one unpack, one check fold, one printed write.
   private func fill(
-    _ buffer: UnsafeMutableRawBufferPointer, channel: Int, serials: ClosedRange<Int>, runFirst: Int, format: IssueFormat
+    _ buffer: UnsafeMutableRawBufferPointer, channel: Int, serials: ClosedRange<Int>, runFirst: Int,
+    format: IssueFormat
   ) -> Int {
     let out = buffer.baseAddress!
     var offset = 0
@@ -161,7 +174,8 @@ public struct Issuer: Sendable {
           return offset
         }
         for serial in serials {
-          let body = sealer.seal(payload: before &+ UInt32(truncatingIfNeeded: serial), tagBits: tagBits)
+          let body = sealer.seal(
+            payload: before &+ UInt32(truncatingIfNeeded: serial), tagBits: tagBits)
           switch format {
           case .text:
             offset += render(body, to: out + offset)
@@ -175,7 +189,8 @@ public struct Issuer: Sendable {
             out.storeBytes(of: 0x0A0D, toByteOffset: offset, as: UInt16.self)
             offset += 2
           case .json:
-            offset += copy(serial == runFirst ? "  {\"code\": \"" : ",\n  {\"code\": \"", to: out + offset)
+            offset += copy(
+              serial == runFirst ? "  {\"code\": \"" : ",\n  {\"code\": \"", to: out + offset)
             offset += render(body, to: out + offset)
             offset += copy("\", \"serial\": ", to: out + offset)
             offset += writeDecimal(serial, to: out + offset)

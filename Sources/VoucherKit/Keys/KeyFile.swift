@@ -33,10 +33,13 @@ struct KeyFile {
     func bad(_ reason: String) -> KeyRingError { .malformedKeyFile(path: path, reason: reason) }
     guard let text = String(bytes: bytes, encoding: .utf8) else { throw bad("not UTF-8 text") }
     var fields: [String: String] = [:]
-    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+    {
       let trimmed = line.trimmingSpaces
       if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-      guard let colon = trimmed.firstIndex(of: ":") else { throw bad("line \(number + 1) is not 'name: value'") }
+      guard let colon = trimmed.firstIndex(of: ":") else {
+        throw bad("line \(number + 1) is not 'name: value'")
+      }
       let name = String(trimmed[..<colon]).trimmingSpaces
       let value = String(trimmed[trimmed.index(after: colon)...]).trimmingSpaces
       guard ["slot", "state", "created", "demo", "secret"].contains(name) else {
@@ -45,21 +48,26 @@ struct KeyFile {
       guard fields[name] == nil else { throw bad("field '\(name)' appears twice") }
       fields[name] = value
     }
-    guard let slotText = fields["slot"], let number = Int(slotText), let slot = KeySlot(number) else {
+    guard let slotText = fields["slot"], let number = Int(slotText), let slot = KeySlot(number)
+    else {
       throw bad("missing or invalid 'slot' (0 to \(KeySlot.maximum))")
     }
     guard let stateText = fields["state"], let state = KeyState(rawValue: stateText) else {
       throw bad("missing or invalid 'state' (active, retired or revoked)")
     }
     guard let hex = fields["secret"] else { throw bad("missing 'secret'") }
-    guard let secret = decodeHex(hex) else { throw bad("'secret' is not an even number of hexadecimal digits") }
+    guard let secret = decodeHex(hex) else {
+      throw bad("'secret' is not an even number of hexadecimal digits")
+    }
     let demo: Bool
     switch fields["demo"] {
     case nil, "false": demo = false
     case "true": demo = true
     default: throw bad("'demo' must be true or false")
     }
-    let info = KeyInfo(slot: slot, state: state, created: fields["created"] ?? "", isDemo: demo, bits: secret.count * 8)
+    let info = KeyInfo(
+      slot: slot, state: state, created: fields["created"] ?? "", isDemo: demo,
+      bits: secret.count * 8)
     return KeyFile(info: info, secret: secret)
   }
 
@@ -105,7 +113,9 @@ func decodeHex(_ text: String) -> [UInt8]? {
 extension StringProtocol {
   var trimmingSpaces: String {
     let scalars = unicodeScalars
-    guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" }) else { return "" }
+    guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" }) else {
+      return ""
+    }
     let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" })!
     return String(String.UnicodeScalarView(scalars[first...last]))
   }

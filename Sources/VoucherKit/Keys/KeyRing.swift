@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The keys that sign and verify codes: one file per slot in a home's `Keys/` folder.
@@ -18,7 +18,9 @@ public struct KeyRing: Sendable {
   /// Creates a ring from keys already in memory.
   init(keys: [(info: KeyInfo, secret: [UInt8])]) {
     var sealers = [CodeSealer?](repeating: nil, count: Int(KeySlot.maximum) + 1)
-    for key in keys { sealers[Int(key.info.slot.rawValue)] = CodeSealer(slot: key.info.slot, secret: key.secret) }
+    for key in keys {
+      sealers[Int(key.info.slot.rawValue)] = CodeSealer(slot: key.info.slot, secret: key.secret)
+    }
     self.keys = keys.map(\.info).sorted { $0.slot < $1.slot }
     self.sealers = sealers
   }
@@ -70,16 +72,22 @@ public struct KeyRing: Sendable {
       throw .io(error)
     }
     let taken = Set(try keyFiles(in: folder).map(\.slot))
-    guard let slot = (0...Int(KeySlot.maximum)).lazy.compactMap(KeySlot.init).first(where: { !taken.contains($0) }) else {
+    guard
+      let slot = (0...Int(KeySlot.maximum)).lazy.compactMap(KeySlot.init).first(where: {
+        !taken.contains($0)
+      })
+    else {
       throw .noFreeSlot
     }
     var secret = try OpenSSL.randomBytes(count: 32)
     defer { wipe(&secret) }
-    let info = KeyInfo(slot: slot, state: .active, created: ISO8601.format(now), isDemo: false, bits: 256)
+    let info = KeyInfo(
+      slot: slot, state: .active, created: ISO8601.format(now), isDemo: false, bits: 256)
     var text = KeyFile(info: info, secret: secret).render()
     defer { wipe(&text) }
     do {
-      try FileSystem.writeAtomically(folder + "/" + KeyFile.name(for: slot), text, mode: 0o600, replace: false)
+      try FileSystem.writeAtomically(
+        folder + "/" + KeyFile.name(for: slot), text, mode: 0o600, replace: false)
     } catch {
       throw .io(error)
     }
@@ -96,7 +104,9 @@ public struct KeyRing: Sendable {
   /// - Throws: ``KeyRingError/unknownSlot(_:)``, ``KeyRingError/invalidTransition(slot:from:to:)``
   ///   or an error reading or writing the file.
   @discardableResult
-  public static func change(slot: KeySlot, to state: KeyState, in folder: String) throws(KeyRingError) -> KeyInfo {
+  public static func change(slot: KeySlot, to state: KeyState, in folder: String)
+    throws(KeyRingError) -> KeyInfo
+  {
     guard FileSystem.isDirectory(folder) else { throw .missingKeyRing(path: folder) }
     let path = folder + "/" + KeyFile.name(for: slot)
     guard FileSystem.exists(path) else { throw .unknownSlot(slot) }
@@ -123,17 +133,22 @@ public struct KeyRing: Sendable {
 
   // MARK: - Files
 
-  private static func keyFiles(in folder: String) throws(KeyRingError) -> [(slot: KeySlot, path: String)] {
+  private static func keyFiles(in folder: String) throws(KeyRingError) -> [(
+    slot: KeySlot, path: String
+  )] {
     let names: [String]
     do {
       names = try FileSystem.list(folder)
     } catch {
       throw error.isMissing ? .missingKeyRing(path: folder) : .io(error)
     }
-    return names.compactMap { name in KeyFile.slot(fromName: name).map { ($0, folder + "/" + name) } }
+    return names.compactMap { name in KeyFile.slot(fromName: name).map { ($0, folder + "/" + name) }
+    }
   }
 
-  private static func readKeyFile(_ path: String, expecting slot: KeySlot) throws(KeyRingError) -> KeyFile {
+  private static func readKeyFile(_ path: String, expecting slot: KeySlot) throws(KeyRingError)
+    -> KeyFile
+  {
     var contents: (bytes: [UInt8], mode: mode_t)
     do {
       contents = try FileSystem.read(path, limit: 64 << 10)
@@ -143,12 +158,15 @@ public struct KeyRing: Sendable {
     defer { wipe(&contents.bytes) }
     let file = try KeyFile.parse(contents.bytes, path: path)
     guard file.info.slot == slot else {
-      throw .malformedKeyFile(path: path, reason: "it says slot \(file.info.slot) but is named for slot \(slot)")
+      throw .malformedKeyFile(
+        path: path, reason: "it says slot \(file.info.slot) but is named for slot \(slot)")
     }
     if !file.info.isDemo && contents.mode & 0o077 != 0 {
       throw .keyFileTooOpen(path: path, mode: UInt16(contents.mode))
     }
-    guard file.secret.count >= 16 else { throw .keyTooShort(path: path, bits: file.secret.count * 8) }
+    guard file.secret.count >= 16 else {
+      throw .keyTooShort(path: path, bits: file.secret.count * 8)
+    }
     return file
   }
 }

@@ -30,7 +30,8 @@ public enum KeyRingError: Error, Sendable, Hashable, CustomStringConvertible {
     case .emptyKeyRing(let path):
       return "the key ring at \(path) has no keys; create one with 'voucher keys new'"
     case .keyFileTooOpen(let path, let mode):
-      return "key file \(path) has mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4)); others could read the secret. Run: chmod 600 \(path)"
+      return
+        "key file \(path) has mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4)); others could read the secret. Run: chmod 600 \(path)"
     case .keyTooShort(let path, let bits):
       return "key file \(path) holds a \(bits)-bit secret; at least 128 bits are required"
     case .malformedKeyFile(let path, let reason):

@@ -23,8 +23,10 @@ struct CodeSealer: Sendable {
     tagKey = HMACSHA256(key: master.authenticate(Array("voucher/v1/tag".utf8)))
     var mask = master.authenticate(Array("voucher/v1/mask".utf8))
     maskKey = mask.withUnsafeBytes {
-      ($0.load(fromByteOffset: 0, as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self),
-       $0.load(fromByteOffset: 16, as: UInt64.self), $0.load(fromByteOffset: 24, as: UInt64.self))
+      (
+        $0.load(fromByteOffset: 0, as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self),
+        $0.load(fromByteOffset: 16, as: UInt64.self), $0.load(fromByteOffset: 24, as: UInt64.self)
+      )
     }
     wipe(&mask)
   }
@@ -45,7 +47,9 @@ struct CodeSealer: Sendable {
   /// The 30-bit mask that hides the payload of a code with this tag.
   @inline(__always)
   func mask(tag: UInt64, tagBits: Int) -> UInt32 {
-    var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (maskKey.0, maskKey.1, maskKey.2, maskKey.3, 0, 0)
+    var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+      maskKey.0, maskKey.1, maskKey.2, maskKey.3, 0, 0
+    )
     return withUnsafeMutableBytes(of: &block) { bytes in
       bytes[32] = 2
       bytes[33] = slot
@@ -69,7 +73,8 @@ struct CodeSealer: Sendable {
   func open(body: UInt128, tagBits: Int) -> UInt32? {
     let tag = UInt64(truncatingIfNeeded: body >> CodeFormat.payloadBits)
     let payloadMask = UInt32(CodeFormat.payloadSpace - 1)
-    let payload = (UInt32(truncatingIfNeeded: body) & payloadMask) ^ mask(tag: tag, tagBits: tagBits)
+    let payload =
+      (UInt32(truncatingIfNeeded: body) & payloadMask) ^ mask(tag: tag, tagBits: tagBits)
     let expected = self.tag(payload: payload, tagBits: tagBits)
     return OpenSSL.constantTimeEquals(tag, expected) ? payload : nil
   }

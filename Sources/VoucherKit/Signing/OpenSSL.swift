@@ -8,7 +8,9 @@ enum OpenSSL {
   /// - Throws: ``KeyRingError/randomFailed`` when the generator is not seeded or fails.
   static func randomBytes(count: Int) throws(KeyRingError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)
-    let status = bytes.withUnsafeMutableBufferPointer { RAND_priv_bytes($0.baseAddress, Int32($0.count)) }
+    let status = bytes.withUnsafeMutableBufferPointer {
+      RAND_priv_bytes($0.baseAddress, Int32($0.count))
+    }
     guard status == 1 else { throw .randomFailed }
     return bytes
   }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// An exclusive `flock` on a lock file. The kernel drops it when its holder dies, however it dies,

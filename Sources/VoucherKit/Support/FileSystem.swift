@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The few file operations voucher needs, on plain POSIX calls so that modes, syncs and renames
@@ -7,7 +7,9 @@ import Glibc
 package enum FileSystem {
   /// The contents and permission bits of a regular file, read through one descriptor so the mode
   /// checked is the mode of the bytes read.
-  package static func read(_ path: String, limit: Int = 16 << 20) throws(SystemError) -> (bytes: [UInt8], mode: mode_t) {
+  package static func read(_ path: String, limit: Int = 16 << 20) throws(SystemError) -> (
+    bytes: [UInt8], mode: mode_t
+  ) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
@@ -18,7 +20,9 @@ package enum FileSystem {
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+      let n = bytes.withUnsafeMutableBytes {
+        Glibc.read(fd, $0.baseAddress! + done, $0.count - done)
+      }
       if n < 0 && errno == EINTR { continue }
       guard n >= 0 else { throw SystemError("read", path) }
       if n == 0 { break }
@@ -78,7 +82,9 @@ package enum FileSystem {
   }
 
   /// Writes all of `bytes` to a descriptor, retrying short writes and interruptions.
-  package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SystemError) {
+  package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String)
+    throws(SystemError)
+  {
     var done = 0
     while done < bytes.count {
       let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
@@ -97,7 +103,9 @@ package enum FileSystem {
   ///   - mode: Permission bits for the new file.
   ///   - replace: Whether an existing file may be replaced; without it, an existing file makes
   ///     the call fail with `EEXIST` and nothing is written.
-  package static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, replace: Bool = true) throws(SystemError) {
+  package static func writeAtomically(
+    _ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, replace: Bool = true
+  ) throws(SystemError) {
     let staging = try StagedFile(for: path, mode: mode)
     do throws(SystemError) {
       try staging.write(bytes)
@@ -123,7 +131,9 @@ package final class StagedFile {
   package init(for destination: String, mode: mode_t = 0o644) throws(SystemError) {
     self.destination = destination
     let folder = FileSystem.parentDirectory(of: destination)
-    let name = String(destination.utf8.split(separator: 0x2F).last.map { String(decoding: $0, as: UTF8.self) } ?? "file")
+    let name = String(
+      destination.utf8.split(separator: 0x2F).last.map { String(decoding: $0, as: UTF8.self) }
+        ?? "file")
     var suffix = UInt64(getpid()) << 32
     suffix ^= UInt64(UInt32.random(in: .min ... .max))
     temporary = "\(folder)/.\(name).\(String(suffix, radix: 36)).tmp"

@@ -13,7 +13,8 @@ public enum ISO8601 {
     let (year, month, day) = civil(fromDays: days)
     guard (0...9999).contains(year) else {
       func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-      return "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
+      return
+        "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
     }
     // Answers carry timestamps by the thousand: write the 20 bytes directly.
     return String(unsafeUninitializedCapacity: 20) { out in
@@ -70,7 +71,8 @@ public enum ISO8601 {
       if endOfDay { seconds += 86_400 }
       return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
-    guard bytes[10] == 0x54 || bytes[10] == 0x74 || bytes[10] == 0x20, bytes.count >= 16, bytes[13] == 0x3A,
+    guard bytes[10] == 0x54 || bytes[10] == 0x74 || bytes[10] == 0x20, bytes.count >= 16,
+      bytes[13] == 0x3A,
       let hour = number(11..<13), let minute = number(14..<16), hour < 24, minute < 60
     else { return nil }
     seconds += hour * 3600 + minute * 60
@@ -84,8 +86,10 @@ public enum ISO8601 {
     if bytes.count == rest + 1 && (bytes[rest] == 0x5A || bytes[rest] == 0x7A) {
       return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
-    guard bytes.count == rest + 6, bytes[rest] == 0x2B || bytes[rest] == 0x2D, bytes[rest + 3] == 0x3A,
-      let offsetHours = number(rest + 1..<rest + 3), let offsetMinutes = number(rest + 4..<rest + 6),
+    guard bytes.count == rest + 6, bytes[rest] == 0x2B || bytes[rest] == 0x2D,
+      bytes[rest + 3] == 0x3A,
+      let offsetHours = number(rest + 1..<rest + 3),
+      let offsetMinutes = number(rest + 4..<rest + 6),
       offsetHours < 24, offsetMinutes < 60
     else { return nil }
     let offset = offsetHours * 3600 + offsetMinutes * 60
@@ -93,7 +97,9 @@ public enum ISO8601 {
     return Date(timeIntervalSince1970: TimeInterval(seconds))
   }
 
-  private static func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+  private static func isLeap(_ year: Int64) -> Bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+  }
 
   private static func daysIn(month: Int64, year: Int64) -> Int64 {
     switch month {

@@ -17,7 +17,8 @@ public struct CampaignID: Sendable, Hashable, Comparable, Codable, CustomStringC
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
     guard let value = Self(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad campaign id"))
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "bad campaign id"))
     }
     self = value
   }
@@ -46,7 +47,8 @@ public struct ChannelID: Sendable, Hashable, Comparable, Codable, CustomStringCo
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
     guard let value = Self(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad channel name"))
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "bad channel name"))
     }
     self = value
   }
@@ -77,7 +79,8 @@ public struct KeySlot: Sendable, Hashable, Comparable, Codable, CustomStringConv
   public init(from decoder: any Decoder) throws {
     let number = try decoder.singleValueContainer().decode(Int.self)
     guard let value = Self(number) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad key slot"))
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "bad key slot"))
     }
     self = value
   }

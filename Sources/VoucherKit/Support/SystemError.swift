@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// A failed system call on a file: what was done, to which path, and the `errno` it gave.

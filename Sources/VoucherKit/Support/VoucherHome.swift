@@ -27,5 +27,7 @@ public struct VoucherHome: Sendable, Hashable {
   public var campaignStore: CampaignStore { CampaignStore(folder: campaigns) }
 
   /// The issue log of a campaign.
-  public func issueLog(_ campaign: CampaignID) -> IssueLog { IssueLog(folder: campaigns, campaign: campaign) }
+  public func issueLog(_ campaign: CampaignID) -> IssueLog {
+    IssueLog(folder: campaigns, campaign: campaign)
+  }
 }

@@ -55,7 +55,8 @@ public enum Verification: Sendable, Hashable {
   /// The campaign, channel and serial, for answers about a genuine code.
   public var voucher: Voucher? {
     switch self {
-    case .valid(let voucher), .notYetValid(let voucher), .expired(let voucher), .wrongVenue(let voucher, _):
+    case .valid(let voucher), .notYetValid(let voucher), .expired(let voucher),
+      .wrongVenue(let voucher, _):
       return voucher
     default:
       return nil
@@ -66,16 +67,20 @@ public enum Verification: Sendable, Hashable {
   public var code: VoucherCode? {
     switch self {
     case .malformed: return nil
-    case .mistyped(let code, _), .forged(let code), .unknownCampaign(let code), .revokedKey(let code, _):
+    case .mistyped(let code, _), .forged(let code), .unknownCampaign(let code),
+      .revokedKey(let code, _):
       return code
-    case .valid(let voucher), .notYetValid(let voucher), .expired(let voucher), .wrongVenue(let voucher, _):
+    case .valid(let voucher), .notYetValid(let voucher), .expired(let voucher),
+      .wrongVenue(let voucher, _):
       return voucher.code
     }
   }
 }
 
 /// The status vocabulary shared by every command and the `serve` protocol.
-public enum VerificationStatus: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+public enum VerificationStatus: String, Sendable, Hashable, CaseIterable, Codable,
+  CustomStringConvertible
+{
   case valid
   case malformed
   case mistyped

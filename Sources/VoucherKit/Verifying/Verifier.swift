@@ -39,7 +39,8 @@ public struct Verifier: Sendable {
   ///   - venue: Where it is being used, or `nil` to skip the venue rule.
   ///   - now: The moment to check the campaign's dates against.
   /// - Returns: The answer.
-  public func verify(_ text: some StringProtocol, at venue: Venue? = nil, now: Date) -> Verification {
+  public func verify(_ text: some StringProtocol, at venue: Venue? = nil, now: Date) -> Verification
+  {
     let parsed: (code: VoucherCode, checkFolds: Bool)
     do {
       parsed = try CodeParser.parseChecked(text)
@@ -54,14 +55,18 @@ public struct Verifier: Sendable {
 
   /// Verifies a parsed code.
   public func verify(_ code: VoucherCode, at venue: Venue? = nil, now: Date) -> Verification {
-    guard code.hasValidCheck else { return .mistyped(code, suggestion: suggestion(for: code, at: venue, now: now)) }
+    guard code.hasValidCheck else {
+      return .mistyped(code, suggestion: suggestion(for: code, at: venue, now: now))
+    }
     return verifySigned(code, at: venue, now: now)
   }
 
   /// Everything after the check symbol.
   private func verifySigned(_ code: VoucherCode, at venue: Venue?, now: Date) -> Verification {
     let slot = code.slotSymbol
-    guard slot <= KeySlot.maximum, let tagBits = CodeFormat.tagBits(symbolCount: code.count), let state = states[Int(slot)] else {
+    guard slot <= KeySlot.maximum, let tagBits = CodeFormat.tagBits(symbolCount: code.count),
+      let state = states[Int(slot)]
+    else {
       return .forged(code)
     }
     if state == .revoked { return .revokedKey(code, slot: KeySlot(Int(slot))!) }
@@ -69,12 +74,16 @@ public struct Verifier: Sendable {
       sealers[Int(slot)].flatMap { $0.open(body: code.body, tagBits: tagBits) }
     }
     guard let payload = opened else { return .forged(code) }
-    guard let campaign = campaigns.campaign(slot: slot, payload: Int(payload)) else { return .unknownCampaign(code) }
+    guard let campaign = campaigns.campaign(slot: slot, payload: Int(payload)) else {
+      return .unknownCampaign(code)
+    }
     // A genuine payload in a campaign with another tag length was signed for a campaign this
     // home does not have.
     guard campaign.tagBits == tagBits else { return .unknownCampaign(code) }
     let offset = Int(payload) - campaign.base
-    let voucher = Voucher(code: code, campaign: campaign, channelIndex: offset / campaign.capacity, serial: offset % campaign.capacity + 1)
+    let voucher = Voucher(
+      code: code, campaign: campaign, channelIndex: offset / campaign.capacity,
+      serial: offset % campaign.capacity + 1)
     if let start = campaign.startDate, now < start { return .notYetValid(voucher) }
     if let end = campaign.endDate, now >= end { return .expired(voucher) }
     if let venue, !campaign.redeemAt.allows(venue) { return .wrongVenue(voucher, venue: venue) }
@@ -100,7 +109,9 @@ public struct Verifier: Sendable {
       }
     }
     for index in 0..<code.count {
-      for value in UInt8(0)..<32 where !consider(code.replacing(symbolAt: index, with: value)) { return nil }
+      for value in UInt8(0)..<32 where !consider(code.replacing(symbolAt: index, with: value)) {
+        return nil
+      }
     }
     for index in 0..<(code.count - 1) {
       let swapped = code.replacing(symbolAt: index, with: code.symbol(at: index + 1))

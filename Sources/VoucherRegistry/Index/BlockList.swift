@@ -23,7 +23,9 @@ struct BlockList: Equatable {
   /// The offset of the block record that blocks a serial, if it is blocked.
   func blockingRecord(campaign: String, channel: Int, serial: Int) -> Int64? {
     for entry in entries.reversed()
-    where entry.range.campaign == campaign && entry.range.channel == channel && (entry.range.first...entry.range.last).contains(serial) {
+    where entry.range.campaign == campaign && entry.range.channel == channel
+      && (entry.range.first...entry.range.last).contains(serial)
+    {
       return entry.blocked ? entry.offset : nil
     }
     return nil
@@ -31,34 +33,53 @@ struct BlockList: Equatable {
 
   /// Every block or unblock record covering a serial, oldest first.
   func records(campaign: String, channel: Int, serial: Int) -> [Int64] {
-    entries.filter { $0.range.campaign == campaign && $0.range.channel == channel && ($0.range.first...$0.range.last).contains(serial) }
-      .map(\.offset)
+    entries.filter {
+      $0.range.campaign == campaign && $0.range.channel == channel
+        && ($0.range.first...$0.range.last).contains(serial)
+    }
+    .map(\.offset)
   }
 
   func render(journalID: [UInt8]) -> [UInt8] {
     var text = "voucher-blocks 1 \(hex(journalID)) \(covered)\n"
     for entry in entries {
-      text += "\(entry.blocked ? "block" : "unblock") \(entry.offset) \(entry.range.campaign) \(entry.range.channel) \(entry.range.first) \(entry.range.last)\n"
+      text +=
+        "\(entry.blocked ? "block" : "unblock") \(entry.offset) \(entry.range.campaign) \(entry.range.channel) \(entry.range.first) \(entry.range.last)\n"
     }
     return Array(text.utf8)
   }
 
-  static func parse(_ bytes: [UInt8], journalID: [UInt8], path: String) throws(RegistryError) -> BlockList {
+  static func parse(_ bytes: [UInt8], journalID: [UInt8], path: String) throws(RegistryError)
+    -> BlockList
+  {
     let text = String(decoding: bytes, as: UTF8.self)
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    guard lines.last == "" else { throw .damaged(path: path, offset: Int64(bytes.count), reason: "the file does not end with a line end") }
+    guard lines.last == "" else {
+      throw .damaged(
+        path: path, offset: Int64(bytes.count), reason: "the file does not end with a line end")
+    }
     lines.removeLast()
-    guard let header = lines.first?.split(separator: " "), header.count == 4, header[0] == "voucher-blocks", header[1] == "1",
+    guard let header = lines.first?.split(separator: " "), header.count == 4,
+      header[0] == "voucher-blocks", header[1] == "1",
       header[2] == hex(journalID)[...], let covered = Int64(header[3])
-    else { throw .damaged(path: path, offset: 0, reason: "the header does not match the journal; run 'voucher registry rebuild'") }
+    else {
+      throw .damaged(
+        path: path, offset: 0,
+        reason: "the header does not match the journal; run 'voucher registry rebuild'")
+    }
     var list = BlockList(entries: [], covered: covered)
     var offset = Int64(lines[0].utf8.count + 1)
     for line in lines.dropFirst() {
       let fields = line.split(separator: " ")
-      guard fields.count == 6, fields[0] == "block" || fields[0] == "unblock", let record = Int64(fields[1]),
+      guard fields.count == 6, fields[0] == "block" || fields[0] == "unblock",
+        let record = Int64(fields[1]),
         let channel = Int(fields[3]), let first = Int(fields[4]), let last = Int(fields[5])
       else { throw .damaged(path: path, offset: offset, reason: "a line is not a block entry") }
-      list.entries.append(Entry(blocked: fields[0] == "block", offset: record, range: SerialRange(campaign: String(fields[2]), channel: channel, first: first, last: last)))
+      list.entries.append(
+        Entry(
+          blocked: fields[0] == "block", offset: record,
+          range: SerialRange(
+            campaign: String(fields[2]), channel: channel, first: first, last: last)))
       offset += Int64(line.utf8.count + 1)
     }
     return list
@@ -71,5 +92,7 @@ func hex(_ bytes: [UInt8]) -> String {
 }
 
 extension String {
-  func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+  func leftPadded(to width: Int) -> String {
+    count >= width ? self : String(repeating: "0", count: width - count) + self
+  }
 }

@@ -57,7 +57,10 @@ final class CampaignIndex {
   private let mapping: UnsafeMutableRawPointer
   private let length: Int
 
-  private init(path: String, file: Int32, files: any FileLayer, base: Int, span: Int, mapping: UnsafeMutableRawPointer, length: Int) {
+  private init(
+    path: String, file: Int32, files: any FileLayer, base: Int, span: Int,
+    mapping: UnsafeMutableRawPointer, length: Int
+  ) {
     self.path = path
     self.file = file
     self.files = files
@@ -107,11 +110,17 @@ final class CampaignIndex {
       let header = try files.read(file, at: 0, count: Int(headerSize), path: path)
       guard header == expected else {
         files.close(file)
-        throw RegistryError.damaged(path: path, offset: 0, reason: "the index header does not match the journal and campaign; run 'voucher registry rebuild'")
+        throw RegistryError.damaged(
+          path: path, offset: 0,
+          reason:
+            "the index header does not match the journal and campaign; run 'voucher registry rebuild'"
+        )
       }
       let span = campaign.channels.count * campaign.capacity
       let length = Int(headerSize) + span * CodeEntry.size
-      if try files.size(file, path: path) < Int64(length) { try files.truncate(file, to: Int64(length), path: path) }
+      if try files.size(file, path: path) < Int64(length) {
+        try files.truncate(file, to: Int64(length), path: path)
+      }
       let mapping: UnsafeMutableRawPointer
       do {
         mapping = try files.map(file, length: length, path: path)
@@ -119,7 +128,9 @@ final class CampaignIndex {
         files.close(file)
         throw error
       }
-      return CampaignIndex(path: path, file: file, files: files, base: campaign.base, span: span, mapping: mapping, length: length)
+      return CampaignIndex(
+        path: path, file: file, files: files, base: campaign.base, span: span, mapping: mapping,
+        length: length)
     } catch let error as RegistryError {
       throw error
     } catch let error as SystemError {
@@ -131,12 +142,14 @@ final class CampaignIndex {
 
   /// The entry of the code with payload `payload`: one aligned load, atomic against a writer.
   func entry(payload: UInt32) -> CodeEntry {
-    CodeEntry(word: UInt64(littleEndian: mapping.load(fromByteOffset: position(payload), as: UInt64.self)))
+    CodeEntry(
+      word: UInt64(littleEndian: mapping.load(fromByteOffset: position(payload), as: UInt64.self)))
   }
 
   /// Writes the entry of a code (not synced: the journal is the truth).
   func write(_ entry: CodeEntry, payload: UInt32) {
-    mapping.storeBytes(of: entry.word.littleEndian, toByteOffset: position(payload), as: UInt64.self)
+    mapping.storeBytes(
+      of: entry.word.littleEndian, toByteOffset: position(payload), as: UInt64.self)
   }
 
   /// Flushes the index to disk, for a checkpoint.
@@ -149,12 +162,15 @@ final class CampaignIndex {
   }
 
   private func position(_ payload: UInt32) -> Int {
-    precondition(Int(payload) >= base && Int(payload) < base + span, "a payload outside the campaign's range")
+    precondition(
+      Int(payload) >= base && Int(payload) < base + span, "a payload outside the campaign's range")
     return Int(Self.headerSize) + (Int(payload) - base) * CodeEntry.size
   }
 }
 
 extension Array where Element == UInt8 {
   /// The bytes, padded with zeros to `count` (a read past a sparse file's end gives fewer).
-  func padded(to count: Int) -> [UInt8] { self.count >= count ? self : self + [UInt8](repeating: 0, count: count - self.count) }
+  func padded(to count: Int) -> [UInt8] {
+    self.count >= count ? self : self + [UInt8](repeating: 0, count: count - self.count)
+  }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// `Registry/state`: how far the index reflects the journal.
@@ -57,7 +57,9 @@ struct RegistryState: Equatable {
     var buffer = [UInt8](repeating: 0, count: 64)
     let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
     guard n > 0 else { return [UInt8](repeating: 0, count: 16) }
-    let digits = buffer.prefix(n).filter { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    let digits = buffer.prefix(n).filter {
+      ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66)
+    }
     guard digits.count == 32 else { return [UInt8](repeating: 0, count: 16) }
     func value(_ d: UInt8) -> UInt8 { d <= 0x39 ? d - 0x30 : d - 0x61 + 10 }
     return stride(from: 0, to: 32, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }

@@ -4,7 +4,10 @@ internal import CVoucherCrypto
 enum Checksum {
   /// The CRC-32C of some bytes.
   static func crc32c(_ bytes: some Collection<UInt8>) -> UInt32 {
-    if let crc = bytes.withContiguousStorageIfAvailable({ vc_crc32c(0, $0.baseAddress, $0.count) }) { return crc }
+    if let crc = bytes.withContiguousStorageIfAvailable({ vc_crc32c(0, $0.baseAddress, $0.count) })
+    {
+      return crc
+    }
     let copy = Array(bytes)
     return copy.withUnsafeBytes { vc_crc32c(0, $0.baseAddress, $0.count) }
   }

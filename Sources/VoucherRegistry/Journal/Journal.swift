@@ -117,7 +117,9 @@ final class Journal {
       bytes = try files.read(file, at: offset, count: 256, path: path)
       if bytes.count >= Record.headerSize {
         let length = Record.headerSize + (Int(bytes[2]) | Int(bytes[3]) << 8)
-        if length > bytes.count { bytes = try files.read(file, at: offset, count: length, path: path) }
+        if length > bytes.count {
+          bytes = try files.read(file, at: offset, count: length, path: path)
+        }
       }
     } catch {
       throw .io(error)
@@ -143,7 +145,9 @@ final class Journal {
   ///
   /// - Throws: ``RegistryError/damaged(path:offset:reason:)`` when invalid bytes are followed by
   ///   a valid record: damage, never a torn tail.
-  func scan(from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void) throws(RegistryError) -> ScanEnd {
+  func scan(from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void)
+    throws(RegistryError) -> ScanEnd
+  {
     // Another process may have grown the file: the known size is refreshed when data reaches it.
     var size = knownSize > start + Int64(Record.headerSize) ? knownSize : try fileSize()
     var offset = start
@@ -158,14 +162,18 @@ final class Journal {
         buffer = Array(buffer.suffix(keep))
         bufferStart = offset
         do {
-          buffer += try files.read(file, at: offset + Int64(keep), count: min(chunk, Int(size - offset) - keep), path: path)
+          buffer += try files.read(
+            file, at: offset + Int64(keep), count: min(chunk, Int(size - offset) - keep), path: path
+          )
         } catch {
           throw .io(error)
         }
         chunk = min(chunk * 4, 1 << 20)
       }
       let local = Int(offset - bufferStart)
-      if bufferStart + Int64(buffer.count) >= size && size == knownSize && offset + Int64(Record.headerSize) + 65_535 > size {
+      if bufferStart + Int64(buffer.count) >= size && size == knownSize
+        && offset + Int64(Record.headerSize) + 65_535 > size
+      {
         let fresh = try fileSize()
         if fresh > size {
           size = fresh
@@ -173,7 +181,9 @@ final class Journal {
         }
       }
       let header = buffer[local..<min(buffer.count, local + Record.headerSize)]
-      if header.allSatisfy({ $0 == 0 }) && (header.count == Record.headerSize || bufferStart + Int64(buffer.count) >= size) {
+      if header.allSatisfy({ $0 == 0 })
+        && (header.count == Record.headerSize || bufferStart + Int64(buffer.count) >= size)
+      {
         return .clean(end: offset)
       }
       switch Record.decode(buffer[local...]) {
@@ -183,8 +193,13 @@ final class Journal {
       case .truncated, .invalid:
         if let next = try findValidRecord(after: offset, end: size) {
           let reason: String
-          if case .invalid(let why) = Record.decode(buffer[local...]) { reason = why } else { reason = "a record is cut short" }
-          throw .damaged(path: path, offset: offset, reason: "\(reason), and a valid record follows at \(next)")
+          if case .invalid(let why) = Record.decode(buffer[local...]) {
+            reason = why
+          } else {
+            reason = "a record is cut short"
+          }
+          throw .damaged(
+            path: path, offset: offset, reason: "\(reason), and a valid record follows at \(next)")
         }
         return .tornTail(at: offset)
       }
@@ -200,7 +215,8 @@ final class Journal {
     while position < end {
       let bytes: [UInt8]
       do {
-        bytes = try files.read(file, at: position, count: Int(min(Int64(1 << 20) + 65_543, end - position)), path: path)
+        bytes = try files.read(
+          file, at: position, count: Int(min(Int64(1 << 20) + 65_543, end - position)), path: path)
       } catch {
         throw .io(error)
       }
@@ -208,7 +224,9 @@ final class Journal {
       var index = 0
       let limit = min(bytes.count, 1 << 20)
       while index < limit {
-        if bytes[index] == Record.marker, case .record = Record.decode(bytes[index...]) { return position + Int64(index) }
+        if bytes[index] == Record.marker, case .record = Record.decode(bytes[index...]) {
+          return position + Int64(index)
+        }
         index += 1
       }
       position += Int64(limit)
@@ -225,7 +243,8 @@ final class Journal {
     while position < size {
       let bytes: [UInt8]
       do {
-        bytes = try files.read(file, at: position, count: Int(min(Int64(1 << 20), size - position)), path: path)
+        bytes = try files.read(
+          file, at: position, count: Int(min(Int64(1 << 20), size - position)), path: path)
       } catch {
         throw .io(error)
       }
@@ -240,7 +259,9 @@ final class Journal {
   /// the journal, and syncs.
   ///
   /// - Returns: The side file's path and how many bytes it keeps.
-  func clearTail(at offset: Int64, folder: String, now: Int64) throws(RegistryError) -> (String, Int64) {
+  func clearTail(at offset: Int64, folder: String, now: Int64) throws(RegistryError) -> (
+    String, Int64
+  ) {
     let end = try endOfNonZero(after: offset)
     let side = "\(folder)/torn-\(offset)-\(now).bin"
     do {

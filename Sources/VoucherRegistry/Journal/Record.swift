@@ -25,7 +25,9 @@ struct Record: Sendable, Hashable {
   /// What happened.
   enum Body: Sendable, Hashable {
     /// One use of a code.
-    case redeem(venue: UInt8, store: String?, terminal: String?, profile: String?, request: String?, usesAfter: UInt8)
+    case redeem(
+      venue: UInt8, store: String?, terminal: String?, profile: String?, request: String?,
+      usesAfter: UInt8)
     /// A redemption undone; `voided` is the redeem record's offset.
     case void(voided: Int64, reason: String?, request: String?)
     /// A code linked to a customer profile.
@@ -124,8 +126,11 @@ struct Record: Sendable, Hashable {
     let type = bytes[start + 1]
     let length = Int(bytes[start + 2]) | Int(bytes[start + 3]) << 8
     guard bytes.count >= headerSize + length else { return .truncated }
-    let stored = UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16 | UInt32(bytes[start + 7]) << 24
-    let checked = bytes[(start + 1)..<(start + 4)] + bytes[(start + headerSize)..<(start + headerSize + length)]
+    let stored =
+      UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16
+      | UInt32(bytes[start + 7]) << 24
+    let checked =
+      bytes[(start + 1)..<(start + 4)] + bytes[(start + headerSize)..<(start + headerSize + length)]
     guard Checksum.crc32c(checked) == stored else { return .invalid("checksum mismatch") }
     var reader = ByteReader(bytes[(start + headerSize)..<(start + headerSize + length)])
     let time = reader.i64()
@@ -133,7 +138,9 @@ struct Record: Sendable, Hashable {
     switch type {
     case 4, 5:
       let campaign = reader.short() ?? ""
-      let range = SerialRange(campaign: campaign, channel: Int(reader.u16()), first: Int(reader.u32()), last: Int(reader.u32()))
+      let range = SerialRange(
+        campaign: campaign, channel: Int(reader.u16()), first: Int(reader.u32()),
+        last: Int(reader.u32()))
       let reason = reader.long()
       let body: Body = type == 4 ? .block(range, reason: reason) : .unblock(range, reason: reason)
       record = Record(time: time, code: nil, previous: 0, body: body)
@@ -143,7 +150,9 @@ struct Record: Sendable, Hashable {
       let body: Body
       switch type {
       case 1:
-        body = .redeem(venue: reader.u8(), store: reader.short(), terminal: reader.short(), profile: reader.short(), request: reader.short(), usesAfter: reader.u8())
+        body = .redeem(
+          venue: reader.u8(), store: reader.short(), terminal: reader.short(),
+          profile: reader.short(), request: reader.short(), usesAfter: reader.u8())
       case 2:
         body = .void(voided: reader.i64(), reason: reader.long(), request: reader.short())
       default:

@@ -4,7 +4,8 @@ import VoucherKit
 /// One operation of a batch.
 public enum RegistryOperation: Sendable {
   /// Record one use (see ``Registry/redeem(_:store:terminal:profile:request:now:)``).
-  case redeem(Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?)
+  case redeem(
+    Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?)
   /// Undo the latest live redemption.
   case void(Voucher, reason: Reason?, request: RequestID?)
   /// Link to a customer profile.
@@ -68,12 +69,16 @@ final class Batch {
         record = pending
       } else {
         guard offset >= Journal.headerSize, offset < registry.end else {
-          throw .damaged(path: registry.journalPath, offset: offset, reason: "an index entry points outside the journal")
+          throw .damaged(
+            path: registry.journalPath, offset: offset,
+            reason: "an index entry points outside the journal")
         }
         record = try registry.journal.record(at: offset).record
       }
       guard record.previous < next else {
-        throw .damaged(path: registry.journalPath, offset: offset, reason: "a record's chain does not lead backwards")
+        throw .damaged(
+          path: registry.journalPath, offset: offset,
+          reason: "a record's chain does not lead backwards")
       }
       chain.append((offset, record))
       next = record.previous
@@ -106,7 +111,9 @@ extension Registry {
   /// batch is answered (the error is thrown) and the registry is fenced.
   ///
   /// - Returns: One result per operation, in order.
-  public func perform(_ operations: [RegistryOperation], now: Date) throws(RegistryError) -> [RegistryResult] {
+  public func perform(_ operations: [RegistryOperation], now: Date) throws(RegistryError)
+    -> [RegistryResult]
+  {
     let writing = operations.contains { $0.writes }
     return try locked(writing: writing) { () throws(RegistryError) -> [RegistryResult] in
       let batch = Batch(registry: self)
@@ -115,9 +122,14 @@ extension Registry {
       for operation in operations {
         switch operation {
         case .redeem(let voucher, let store, let terminal, let profile, let request):
-          results.append(.redeem(try redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: now, in: batch)))
+          results.append(
+            .redeem(
+              try redeem(
+                voucher, store: store, terminal: terminal, profile: profile, request: request,
+                now: now, in: batch)))
         case .void(let voucher, let reason, let request):
-          results.append(.void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
+          results.append(
+            .void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
         case .claim(let voucher, let profile):
           results.append(.claim(try claim(voucher, profile: profile, now: now, in: batch)))
         case .status(let voucher):

@@ -2,7 +2,7 @@ import FoundationEssentials
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 extension Registry {
@@ -22,26 +22,36 @@ extension Registry {
       var records = 0
       var torn: (Int64, Int64)?
       do throws(RegistryError) {
-        let scanEnd = try journal.scan(from: Journal.headerSize) { (offset, record, _) throws(RegistryError) in
+        let scanEnd = try journal.scan(from: Journal.headerSize) {
+          (offset, record, _) throws(RegistryError) in
           records += 1
           switch record.body {
           case .block(let range, _), .unblock(let range, _):
             var blocked = true
             if case .unblock = record.body { blocked = false }
-            expectedBlocks.entries.append(BlockList.Entry(blocked: blocked, offset: offset, range: range))
+            expectedBlocks.entries.append(
+              BlockList.Entry(blocked: blocked, offset: offset, range: range))
             expectedBlocks.covered = offset + 1
           default:
-            guard let code = record.code, campaigns.campaign(slot: code.slot, payload: Int(code.payload)) != nil else {
-              throw .damaged(path: journalPath, offset: offset, reason: "the record names a code of no campaign in this home")
+            guard let code = record.code,
+              campaigns.campaign(slot: code.slot, payload: Int(code.payload)) != nil
+            else {
+              throw .damaged(
+                path: journalPath, offset: offset,
+                reason: "the record names a code of no campaign in this home")
             }
             var entry = expected[code] ?? CodeEntry()
             guard record.previous == entry.last else {
-              throw .damaged(path: journalPath, offset: offset, reason: "the record's link to the code's previous event is wrong")
+              throw .damaged(
+                path: journalPath, offset: offset,
+                reason: "the record's link to the code's previous event is wrong")
             }
             switch record.body {
             case .redeem(_, _, _, _, _, let usesAfter):
               guard usesAfter == entry.uses + 1 else {
-                throw .damaged(path: journalPath, offset: offset, reason: "the record's use count does not follow the code's history")
+                throw .damaged(
+                  path: journalPath, offset: offset,
+                  reason: "the record's use count does not follow the code's history")
               }
               entry.uses = usesAfter
             case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
@@ -60,7 +70,9 @@ extension Registry {
         let stray = try journal.endOfNonZero(after: dataEnd)
         if stray > dataEnd { torn = (dataEnd, stray - dataEnd) }
         if dataEnd < state.applied {
-          throw .damaged(path: journalPath, offset: dataEnd, reason: "the journal's data ends before its recorded length \(state.applied)")
+          throw .damaged(
+            path: journalPath, offset: dataEnd,
+            reason: "the journal's data ends before its recorded length \(state.applied)")
         }
       } catch {
         if case .damaged = error { problems.append(error.description) } else { throw error }
@@ -68,7 +80,9 @@ extension Registry {
       if problems.isEmpty {
         problems += try compareIndexes(expected)
         if expectedBlocks.entries != blocks.entries {
-          problems.append("\(blocksPath) does not match the journal's block records; run 'voucher registry rebuild'")
+          problems.append(
+            "\(blocksPath) does not match the journal's block records; run 'voucher registry rebuild'"
+          )
         }
       }
       if problems.isEmpty && files.exists(fencePath) {
@@ -79,7 +93,9 @@ extension Registry {
           throw .io(error)
         }
       }
-      return CheckReport(records: records, codes: expected.count, problems: problems, tornTail: torn.map { (offset: $0.0, bytes: $0.1) })
+      return CheckReport(
+        records: records, codes: expected.count, problems: problems,
+        tornTail: torn.map { (offset: $0.0, bytes: $0.1) })
     }
   }
 
@@ -106,7 +122,10 @@ extension Registry {
         let count = min(chunk, span - start)
         let bytes: [UInt8]
         do {
-          bytes = try files.read(index.file, at: CampaignIndex.headerSize + Int64(start) * 8, count: count * 8, path: path).padded(to: count * 8)
+          bytes = try files.read(
+            index.file, at: CampaignIndex.headerSize + Int64(start) * 8, count: count * 8,
+            path: path
+          ).padded(to: count * 8)
         } catch {
           throw .io(error)
         }
@@ -114,7 +133,9 @@ extension Registry {
           let payload = UInt32(campaign.base + start + item)
           let found = CodeEntry(Array(bytes[(item * 8)..<(item * 8 + 8)]))
           if found != (wanted[payload] ?? CodeEntry()) {
-            problems.append("\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(start + item) * 8): the entry does not match the journal; run 'voucher registry rebuild'")
+            problems.append(
+              "\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(start + item) * 8): the entry does not match the journal; run 'voucher registry rebuild'"
+            )
             if problems.count >= 20 { return problems }
           }
         }
@@ -133,13 +154,18 @@ extension Registry {
     try locked(writing: true, recovering: false) { () throws(RegistryError) -> Int in
       // First make sure the whole journal is sound.
       var records = 0
-      switch try journal.scan(from: Journal.headerSize, { (_, _, _) throws(RegistryError) in records += 1 }) {
+      switch try journal.scan(
+        from: Journal.headerSize, { (_, _, _) throws(RegistryError) in records += 1 })
+      {
       case .clean(let at): end = at
       case .tornTail(let at): end = at
       }
       if try journal.endOfNonZero(after: end) > end {
-        let (side, count) = try journal.clearTail(at: end, folder: folder, now: Int64(Date().timeIntervalSince1970))
-        warnings.append("repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)")
+        let (side, count) = try journal.clearTail(
+          at: end, folder: folder, now: Int64(Date().timeIntervalSince1970))
+        warnings.append(
+          "repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)"
+        )
       }
       // Set the old index aside, start empty, replay everything.
       dropIndexes()
@@ -153,9 +179,13 @@ extension Registry {
       }
       blocks = BlockList(entries: [], covered: Journal.headerSize)
       try writeBlocks()
-      state = RegistryState(journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize, boot: RegistryState.currentBoot)
+      state = RegistryState(
+        journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
+        boot: RegistryState.currentBoot)
       try writeState(sync: true)
-      _ = try journal.scan(from: Journal.headerSize, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
+      _ = try journal.scan(
+        from: Journal.headerSize,
+        { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
       state.applied = end
       try checkpoint()
       removeFolder(old)

@@ -17,17 +17,27 @@ extension Registry {
   ///   - request: The client's idempotency key.
   ///   - now: The time to record.
   public func redeem(
-    _ voucher: Voucher, store: StoreID?, terminal: TerminalID? = nil, profile: ProfileID? = nil, request: RequestID? = nil, now: Date
+    _ voucher: Voucher, store: StoreID?, terminal: TerminalID? = nil, profile: ProfileID? = nil,
+    request: RequestID? = nil, now: Date
   ) throws(RegistryError) -> RedeemAnswer {
-    guard case .redeem(let answer) = try perform([.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request)], now: now)[0] else {
+    guard
+      case .redeem(let answer) = try perform(
+        [.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request)],
+        now: now)[0]
+    else {
       preconditionFailure("one result per operation")
     }
     return answer
   }
 
   /// Undoes the latest live redemption of a code (a return, a cancelled sale).
-  public func void(_ voucher: Voucher, reason: Reason? = nil, request: RequestID? = nil, now: Date) throws(RegistryError) -> VoidAnswer {
-    guard case .void(let answer) = try perform([.void(voucher, reason: reason, request: request)], now: now)[0] else {
+  public func void(_ voucher: Voucher, reason: Reason? = nil, request: RequestID? = nil, now: Date)
+    throws(RegistryError) -> VoidAnswer
+  {
+    guard
+      case .void(let answer) = try perform(
+        [.void(voucher, reason: reason, request: request)], now: now)[0]
+    else {
       preconditionFailure("one result per operation")
     }
     return answer
@@ -35,8 +45,11 @@ extension Registry {
 
   /// Links a code to a customer profile (an online registration of a scratch card), before or
   /// after it is redeemed. Claiming again with the same profile answers the original claim.
-  public func claim(_ voucher: Voucher, profile: ProfileID, now: Date) throws(RegistryError) -> ClaimAnswer {
-    guard case .claim(let answer) = try perform([.claim(voucher, profile: profile)], now: now)[0] else {
+  public func claim(_ voucher: Voucher, profile: ProfileID, now: Date) throws(RegistryError)
+    -> ClaimAnswer
+  {
+    guard case .claim(let answer) = try perform([.claim(voucher, profile: profile)], now: now)[0]
+    else {
       preconditionFailure("one result per operation")
     }
     return answer
@@ -44,13 +57,17 @@ extension Registry {
 
   /// What the registry knows of a code: live uses, block, latest redemption.
   public func status(of voucher: Voucher) throws(RegistryError) -> CodeStatus {
-    guard case .status(let status) = try perform([.status(voucher)], now: Date())[0] else { preconditionFailure("one result per operation") }
+    guard case .status(let status) = try perform([.status(voucher)], now: Date())[0] else {
+      preconditionFailure("one result per operation")
+    }
     return status
   }
 
   /// Every event of a code, oldest first: redemptions, voids, claims, and blocks of its range.
   public func history(of voucher: Voucher) throws(RegistryError) -> [Event] {
-    guard case .history(let events) = try perform([.history(voucher)], now: Date())[0] else { preconditionFailure("one result per operation") }
+    guard case .history(let events) = try perform([.history(voucher)], now: Date())[0] else {
+      preconditionFailure("one result per operation")
+    }
     return events
   }
 
@@ -69,19 +86,23 @@ extension Registry {
     while next > 0 {
       let record = try journal.record(at: next - 1).record
       guard record.previous < next else {
-        throw .damaged(path: journalPath, offset: next - 1, reason: "a record's chain does not lead backwards")
+        throw .damaged(
+          path: journalPath, offset: next - 1, reason: "a record's chain does not lead backwards")
       }
       chain.append((next - 1, record))
       next = record.previous
     }
-    let last = liveRedemptions(chain).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
+    let last = liveRedemptions(chain).first.map {
+      receipt($0.1, at: $0.0, campaign: voucher.campaign)
+    }
     return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
   }
 
   // MARK: - Operations within a batch
 
   func redeem(
-    _ voucher: Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?, now: Date, in batch: Batch
+    _ voucher: Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?,
+    request: RequestID?, now: Date, in batch: Batch
   ) throws(RegistryError) -> RedeemAnswer {
     let (code, entry) = try batch.entry(voucher)
     let chain = try batch.events(from: entry.last)
@@ -94,7 +115,10 @@ extension Registry {
     }
     if let block = try blockInfo(voucher) { return .blocked(block) }
     if Int(entry.uses) >= voucher.campaign.uses {
-      return .usedUp(last: liveRedemptions(chain).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) })
+      return .usedUp(
+        last: liveRedemptions(chain).first.map {
+          receipt($0.1, at: $0.0, campaign: voucher.campaign)
+        })
     }
     var profile = profile
     if entry.isClaimed, let claimed = latestClaim(chain) {
@@ -104,13 +128,16 @@ extension Registry {
     let record = Record(
       time: milliseconds(now), code: code, previous: entry.last,
       body: .redeem(
-        venue: store == nil ? Record.venueOnline : Record.venueStore, store: store?.rawValue, terminal: terminal?.rawValue,
+        venue: store == nil ? Record.venueOnline : Record.venueStore, store: store?.rawValue,
+        terminal: terminal?.rawValue,
         profile: profile?.rawValue, request: request?.rawValue, usesAfter: entry.uses + 1))
     let offset = batch.add(record, for: voucher, entry: entry)
     return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: false)
   }
 
-  func void(_ voucher: Voucher, reason: Reason?, request: RequestID?, now: Date, in batch: Batch) throws(RegistryError) -> VoidAnswer {
+  func void(_ voucher: Voucher, reason: Reason?, request: RequestID?, now: Date, in batch: Batch)
+    throws(RegistryError) -> VoidAnswer
+  {
     let (code, entry) = try batch.entry(voucher)
     let chain = try batch.events(from: entry.last)
     if let request {
@@ -118,39 +145,56 @@ extension Registry {
         if case .void(let voided, _, let seen) = record.body, seen == request.rawValue,
           let (_, redemption) = try batch.events(from: voided + 1).first
         {
-          return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses), replayed: true)
+          return .voided(
+            receipt(redemption, at: voided, campaign: voucher.campaign),
+            usesLeft: voucher.campaign.uses - Int(entry.uses), replayed: true)
         }
       }
     }
     guard let (voided, redemption) = liveRedemptions(chain).first else { return .notRedeemed }
     let record = Record(
-      time: milliseconds(now), code: code, previous: entry.last, body: .void(voided: voided, reason: reason?.rawValue, request: request?.rawValue))
+      time: milliseconds(now), code: code, previous: entry.last,
+      body: .void(voided: voided, reason: reason?.rawValue, request: request?.rawValue))
     _ = batch.add(record, for: voucher, entry: entry)
-    return .voided(receipt(redemption, at: voided, campaign: voucher.campaign), usesLeft: voucher.campaign.uses - Int(entry.uses) + 1, replayed: false)
+    return .voided(
+      receipt(redemption, at: voided, campaign: voucher.campaign),
+      usesLeft: voucher.campaign.uses - Int(entry.uses) + 1, replayed: false)
   }
 
-  func claim(_ voucher: Voucher, profile: ProfileID, now: Date, in batch: Batch) throws(RegistryError) -> ClaimAnswer {
+  func claim(_ voucher: Voucher, profile: ProfileID, now: Date, in batch: Batch)
+    throws(RegistryError) -> ClaimAnswer
+  {
     let (code, entry) = try batch.entry(voucher)
     let chain = try batch.events(from: entry.last)
     if entry.isClaimed, let claimed = latestClaim(chain) {
       guard claimed == profile.rawValue else { return .claimedByOther }
-      let time = chain.first { if case .claim = $0.1.body { return true } else { return false } }.map { date($0.1.time) } ?? now
+      let time =
+        chain.first { if case .claim = $0.1.body { return true } else { return false } }.map {
+          date($0.1.time)
+        } ?? now
       return .claimed(profile, time: time, replayed: true)
     }
     if let block = try blockInfo(voucher) { return .blocked(block) }
-    _ = batch.add(Record(time: milliseconds(now), code: code, previous: entry.last, body: .claim(profile: profile.rawValue)), for: voucher, entry: entry)
+    _ = batch.add(
+      Record(
+        time: milliseconds(now), code: code, previous: entry.last,
+        body: .claim(profile: profile.rawValue)), for: voucher, entry: entry)
     return .claimed(profile, time: now, replayed: false)
   }
 
   func status(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> CodeStatus {
     let (_, entry) = try batch.entry(voucher)
-    let last = try liveRedemptions(batch.events(from: entry.last)).first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
+    let last = try liveRedemptions(batch.events(from: entry.last)).first.map {
+      receipt($0.1, at: $0.0, campaign: voucher.campaign)
+    }
     return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
   }
 
   func history(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> [Event] {
     var records = try batch.events(from: try batch.entry(voucher).1.last)
-    for offset in blocks.records(campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial) where offset < end {
+    for offset in blocks.records(
+      campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial)
+    where offset < end {
       records.append((offset, try journal.record(at: offset).record))
     }
     return records.sorted { $0.0 < $1.0 }.map { offset, record in event(record, at: offset) }
@@ -161,12 +205,21 @@ extension Registry {
   /// - Returns: How many serials the range holds.
   @discardableResult
   public func block(
-    campaign: Campaign, channel: ChannelID, serials: ClosedRange<Int>, reason: Reason?, unblock: Bool = false, now: Date
+    campaign: Campaign, channel: ChannelID, serials: ClosedRange<Int>, reason: Reason?,
+    unblock: Bool = false, now: Date
   ) throws(RegistryError) -> Int {
-    guard let channelIndex = campaign.channelIndex(channel) else { preconditionFailure("the channel is checked by the caller") }
+    guard let channelIndex = campaign.channelIndex(channel) else {
+      preconditionFailure("the channel is checked by the caller")
+    }
     return try locked(writing: true) { () throws(RegistryError) -> Int in
-      let range = SerialRange(campaign: campaign.id.rawValue, channel: channelIndex, first: serials.lowerBound, last: serials.upperBound)
-      try append(Record(time: milliseconds(now), code: nil, previous: 0, body: unblock ? .unblock(range, reason: reason?.rawValue) : .block(range, reason: reason?.rawValue)))
+      let range = SerialRange(
+        campaign: campaign.id.rawValue, channel: channelIndex, first: serials.lowerBound,
+        last: serials.upperBound)
+      try append(
+        Record(
+          time: milliseconds(now), code: nil, previous: 0,
+          body: unblock
+            ? .unblock(range, reason: reason?.rawValue) : .block(range, reason: reason?.rawValue)))
       return serials.count
     }
   }
@@ -194,43 +247,69 @@ extension Registry {
   }
 
   private func blockInfo(_ voucher: Voucher) throws(RegistryError) -> BlockInfo? {
-    guard let offset = blocks.blockingRecord(campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial) else {
+    guard
+      let offset = blocks.blockingRecord(
+        campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex,
+        serial: voucher.serial)
+    else {
       return nil
     }
     let record = try journal.record(at: offset).record
-    if case .block(_, let reason) = record.body { return BlockInfo(since: date(record.time), reason: reason) }
+    if case .block(_, let reason) = record.body {
+      return BlockInfo(since: date(record.time), reason: reason)
+    }
     return BlockInfo(since: date(record.time), reason: nil)
   }
 
   func receipt(_ record: Record, at offset: Int64, campaign: Campaign) -> Receipt {
-    guard case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter) = record.body else {
+    guard
+      case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter) =
+        record.body
+    else {
       preconditionFailure("a receipt is made of a redeem record")
     }
     return Receipt(
-      time: date(record.time), venue: venue == Record.venueOnline ? .online : .store, store: store.flatMap { try? StoreID($0) },
-      terminal: terminal.flatMap { try? TerminalID($0) }, profile: profile.flatMap { try? ProfileID($0) },
-      request: request.flatMap { try? RequestID($0) }, usesLeft: max(0, campaign.uses - Int(usesAfter)), offset: offset)
+      time: date(record.time), venue: venue == Record.venueOnline ? .online : .store,
+      store: store.flatMap { try? StoreID($0) },
+      terminal: terminal.flatMap { try? TerminalID($0) },
+      profile: profile.flatMap { try? ProfileID($0) },
+      request: request.flatMap { try? RequestID($0) },
+      usesLeft: max(0, campaign.uses - Int(usesAfter)), offset: offset)
   }
 
   func event(_ record: Record, at offset: Int64) -> Event {
     switch record.body {
     case .redeem(let venue, let store, let terminal, let profile, let request, _):
-      return Event(kind: .redeemed, time: date(record.time), offset: offset, venue: venue == Record.venueOnline ? .online : .store,
-                   store: store, terminal: terminal, profile: profile, request: request, reason: nil)
+      return Event(
+        kind: .redeemed, time: date(record.time), offset: offset,
+        venue: venue == Record.venueOnline ? .online : .store,
+        store: store, terminal: terminal, profile: profile, request: request, reason: nil)
     case .void(_, let reason, let request):
-      return Event(kind: .voided, time: date(record.time), offset: offset, venue: nil, store: nil, terminal: nil, profile: nil, request: request, reason: reason)
+      return Event(
+        kind: .voided, time: date(record.time), offset: offset, venue: nil, store: nil,
+        terminal: nil, profile: nil, request: request, reason: reason)
     case .claim(let profile):
-      return Event(kind: .claimed, time: date(record.time), offset: offset, venue: nil, store: nil, terminal: nil, profile: profile, request: nil, reason: nil)
+      return Event(
+        kind: .claimed, time: date(record.time), offset: offset, venue: nil, store: nil,
+        terminal: nil, profile: profile, request: nil, reason: nil)
     case .block(_, let reason):
-      return Event(kind: .blocked, time: date(record.time), offset: offset, venue: nil, store: nil, terminal: nil, profile: nil, request: nil, reason: reason)
+      return Event(
+        kind: .blocked, time: date(record.time), offset: offset, venue: nil, store: nil,
+        terminal: nil, profile: nil, request: nil, reason: reason)
     case .unblock(_, let reason):
-      return Event(kind: .unblocked, time: date(record.time), offset: offset, venue: nil, store: nil, terminal: nil, profile: nil, request: nil, reason: reason)
+      return Event(
+        kind: .unblocked, time: date(record.time), offset: offset, venue: nil, store: nil,
+        terminal: nil, profile: nil, request: nil, reason: reason)
     }
   }
 }
 
 /// Milliseconds since 1970.
-func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+func milliseconds(_ date: Date) -> Int64 {
+  Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+}
 
 /// A date from milliseconds since 1970.
-func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+func date(_ milliseconds: Int64) -> Date {
+  Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+}

@@ -1,7 +1,7 @@
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The seam through which the registry touches files: every read, write, sync, truncation and
@@ -15,7 +15,8 @@ package protocol FileLayer: AnyObject {
   /// The file's size in bytes.
   func size(_ file: Int32, path: String) throws(SystemError) -> Int64
   /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8]
+  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+    -> [UInt8]
   /// Writes all of `bytes` at `offset`.
   func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError)
   /// Flushes the file's data to disk (`fdatasync`).
@@ -59,11 +60,15 @@ package final class SystemFiles: FileLayer {
     return Int64(info.st_size)
   }
 
-  package func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError) -> [UInt8] {
+  package func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+    -> [UInt8]
+  {
     var bytes = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let n = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+      let n = bytes.withUnsafeMutableBytes {
+        pread(file, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+      }
       if n < 0 && errno == EINTR { continue }
       guard n >= 0 else { throw SystemError("read", path) }
       if n == 0 { break }
@@ -73,10 +78,14 @@ package final class SystemFiles: FileLayer {
     return bytes
   }
 
-  package func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+  package func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String)
+    throws(SystemError)
+  {
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeBytes { pwrite(file, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
+      let n = bytes.withUnsafeBytes {
+        pwrite(file, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+      }
       if n < 0 && errno == EINTR { continue }
       guard n > 0 else { throw SystemError("write", path, code: n == 0 ? EIO : errno) }
       done += n
@@ -95,8 +104,12 @@ package final class SystemFiles: FileLayer {
     guard result == 0 else { throw SystemError("allocate space for", path, code: result) }
   }
 
-  package func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer {
-    guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0), address != MAP_FAILED else {
+  package func map(_ file: Int32, length: Int, path: String) throws(SystemError)
+    -> UnsafeMutableRawPointer
+  {
+    guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0),
+      address != MAP_FAILED
+    else {
       throw SystemError("map", path)
     }
     return address
@@ -112,10 +125,14 @@ package final class SystemFiles: FileLayer {
     guard Glibc.rename(from, to) == 0 else { throw SystemError("rename", from) }
   }
 
-  package func syncDirectory(_ path: String) throws(SystemError) { try FileSystem.syncDirectory(path) }
+  package func syncDirectory(_ path: String) throws(SystemError) {
+    try FileSystem.syncDirectory(path)
+  }
 
   package func makeDirectory(_ path: String) throws(SystemError) {
-    guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw SystemError("create folder", path) }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+      throw SystemError("create folder", path)
+    }
   }
 
   package func remove(_ path: String) throws(SystemError) {

@@ -18,7 +18,8 @@ public struct InvalidField: Error, Sendable, Hashable, CustomStringConvertible {
 func checkOpaque(_ text: String, field: String) throws(InvalidField) {
   let bytes = text.utf8
   guard (1...64).contains(bytes.count), bytes.allSatisfy(isOpaqueByte) else {
-    throw InvalidField(field: field, reason: "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
+    throw InvalidField(
+      field: field, reason: "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
   }
 }
 
@@ -78,11 +79,18 @@ public struct ProfileID: Sendable, Hashable, Comparable, CustomStringConvertible
   ///   identifier grammar.
   public init(_ text: String) throws(InvalidField) {
     if text.contains("@") {
-      throw InvalidField(field: "--profile", reason: "looks like an e-mail address; store the CRM's pseudonymous profile id, never contact data")
+      throw InvalidField(
+        field: "--profile",
+        reason:
+          "looks like an e-mail address; store the CRM's pseudonymous profile id, never contact data"
+      )
     }
     let digits = text.unicodeScalars.filter { !" -./()+".unicodeScalars.contains($0) }
     if (7...15).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }) {
-      throw InvalidField(field: "--profile", reason: "looks like a phone number; store the CRM's pseudonymous profile id, never contact data")
+      throw InvalidField(
+        field: "--profile",
+        reason:
+          "looks like a phone number; store the CRM's pseudonymous profile id, never contact data")
     }
     try checkOpaque(text, field: "--profile")
     rawValue = text

@@ -20,26 +20,46 @@ enum BlockCommand {
   }
 
   static func run(_ arguments: [String], _ context: Context, unblock: Bool) throws -> Int32 {
-    guard let options = try parse(spec(unblock ? "unblock" : "block"), arguments, context) else { return ExitStatus.success }
+    guard let options = try parse(spec(unblock ? "unblock" : "block"), arguments, context) else {
+      return ExitStatus.success
+    }
     _ = try options.positionals(0, "")
-    guard let id = CampaignID(try options.required("campaign")) else { throw CommandError.usage("--campaign must be 1 to 32 of a-z, 0-9 and -") }
-    guard let channel = ChannelID(try options.required("channel")) else { throw CommandError.usage("--channel must be 1 to 32 of a-z, 0-9 and -") }
+    guard let id = CampaignID(try options.required("campaign")) else {
+      throw CommandError.usage("--campaign must be 1 to 32 of a-z, 0-9 and -")
+    }
+    guard let channel = ChannelID(try options.required("channel")) else {
+      throw CommandError.usage("--channel must be 1 to 32 of a-z, 0-9 and -")
+    }
     let serialsText = try options.required("serials")
     let parts = serialsText.split(separator: "-", omittingEmptySubsequences: false)
-    guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+    guard (1...2).contains(parts.count),
+      parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
       let first = Int(parts[0]), let last = Int(parts[parts.count - 1]), first >= 1, first <= last
-    else { throw CommandError.usage("--serials must be A-B with 1 <= A <= B, not '\(printable(serialsText))'") }
-    let reason = try options.value("reason").map { text in try field { () throws(InvalidField) in try Reason(text) } }
+    else {
+      throw CommandError.usage(
+        "--serials must be A-B with 1 <= A <= B, not '\(printable(serialsText))'")
+    }
+    let reason = try options.value("reason").map { text in
+      try field { () throws(InvalidField) in try Reason(text) }
+    }
     let campaigns = try context.home.campaignStore.load()
     guard let campaign = campaigns.campaign(id) else { throw CampaignError.unknownCampaign(id) }
-    guard campaign.channelIndex(channel) != nil else { throw CampaignError.unknownChannel(id, channel) }
-    guard last <= campaign.capacity else {
-      throw CommandError(ExitStatus.dataError, "campaign '\(id)' has serials 1 to \(campaign.capacity)")
+    guard campaign.channelIndex(channel) != nil else {
+      throw CampaignError.unknownChannel(id, channel)
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    guard last <= campaign.capacity else {
+      throw CommandError(
+        ExitStatus.dataError, "campaign '\(id)' has serials 1 to \(campaign.capacity)")
+    }
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
-    let count = try registry.block(campaign: campaign, channel: channel, serials: first...last, reason: reason, unblock: unblock, now: context.now)
-    try context.console.print("\(unblock ? "unblocked" : "blocked") serials \(first) to \(last) of campaign \(id), channel \(channel) (\(count) codes)\n")
+    let count = try registry.block(
+      campaign: campaign, channel: channel, serials: first...last, reason: reason, unblock: unblock,
+      now: context.now)
+    try context.console.print(
+      "\(unblock ? "unblocked" : "blocked") serials \(first) to \(last) of campaign \(id), channel \(channel) (\(count) codes)\n"
+    )
     return ExitStatus.success
   }
 }

@@ -16,15 +16,19 @@ enum CampaignCommand {
   static let addSpec = CommandSpec(
     name: "voucher campaign add",
     overview: "Add a campaign. Its codes are signed by the newest active key, or by --key.",
-    usage: "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>]",
+    usage:
+      "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>]",
     arguments: [("<id>", "The campaign id: 1 to 32 of a-z, 0-9 and -.")],
     options: [
       .value("channels", "names", "Comma-separated distribution channels (flyer,receipt,email)."),
-      .value("starts", "date", "First valid day or moment, ISO 8601 (2026-12-01 or 2026-12-01T08:00+01:00)."),
+      .value(
+        "starts", "date",
+        "First valid day or moment, ISO 8601 (2026-12-01 or 2026-12-01T08:00+01:00)."),
       .value("ends", "date", "Last valid day (inclusive) or moment, ISO 8601."),
       .value("uses", "n", "Redemptions allowed per code, 1 to 255 (default 1)."),
       .value("redeem-at", "venue", "store, online or any (default any)."),
-      .value("tag-bits", "b", "Signature bits, 32 to 60, rounded up to a multiple of 5 (default 40)."),
+      .value(
+        "tag-bits", "b", "Signature bits, 32 to 60, rounded up to a multiple of 5 (default 40)."),
       .value("capacity", "n", "Codes per channel (default 1000000)."),
       .value("title", "text", "What cashiers and reports show."),
       .value("key", "slot", "Sign with this key slot instead of the newest active key."),
@@ -36,7 +40,8 @@ enum CampaignCommand {
     options: [.value("format", "format", "text (default) or json.")])
 
   static let showSpec = CommandSpec(
-    name: "voucher campaign show", overview: "Show one campaign and the serials issued per channel.",
+    name: "voucher campaign show",
+    overview: "Show one campaign and the serials issued per channel.",
     usage: "<id> [--format text|json]", arguments: [("<id>", "The campaign id.")],
     options: [.value("format", "format", "text (default) or json.")])
 
@@ -53,7 +58,9 @@ enum CampaignCommand {
     case "add": return try add(rest, context)
     case "list": return try list(rest, context)
     case "show": return try show(rest, context)
-    default: throw CommandError.usage("unknown subcommand 'campaign \(printable(subcommand))'; see 'voucher campaign --help'")
+    default:
+      throw CommandError.usage(
+        "unknown subcommand 'campaign \(printable(subcommand))'; see 'voucher campaign --help'")
     }
   }
 
@@ -61,10 +68,13 @@ enum CampaignCommand {
     guard let options = try parse(addSpec, arguments, context) else { return ExitStatus.success }
     let idText = try options.positionals(1, "campaign id")[0]
     guard let id = CampaignID(idText) else {
-      throw CommandError.usage("campaign id '\(printable(idText))' must be 1 to 32 of a-z, 0-9 and -")
+      throw CommandError.usage(
+        "campaign id '\(printable(idText))' must be 1 to 32 of a-z, 0-9 and -")
     }
     var channels: [ChannelID] = []
-    for name in try options.required("channels").split(separator: ",", omittingEmptySubsequences: false) {
+    for name in try options.required("channels").split(
+      separator: ",", omittingEmptySubsequences: false)
+    {
       guard let channel = ChannelID(String(name)) else {
         throw CommandError.usage("channel '\(printable(name))' must be 1 to 32 of a-z, 0-9 and -")
       }
@@ -78,7 +88,9 @@ enum CampaignCommand {
     spec.tagBits = try options.integer("tag-bits", in: 32...60) ?? 40
     spec.capacity = try options.integer("capacity", in: 1...Campaign.codeSpacePerKey) ?? 1_000_000
     spec.title = options.value("title")
-    if let slot = try options.integer("key", in: 0...Int(KeySlot.maximum)) { spec.slot = KeySlot(slot) }
+    if let slot = try options.integer("key", in: 0...Int(KeySlot.maximum)) {
+      spec.slot = KeySlot(slot)
+    }
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let ring = try KeyRing.load(from: context.home.keys)
     let campaign = try context.home.campaignStore.add(spec, keyRing: ring, now: context.now)
@@ -86,7 +98,8 @@ enum CampaignCommand {
       try printJSON(campaign, context.console)
     } else {
       try context.console.print(
-        "added campaign \(campaign.id): \(campaign.channels.count) channel(s) of \(campaign.capacity) codes, \(campaign.codeLength)-symbol codes signed by key slot \(campaign.slot)\n")
+        "added campaign \(campaign.id): \(campaign.channels.count) channel(s) of \(campaign.capacity) codes, \(campaign.codeLength)-symbol codes signed by key slot \(campaign.slot)\n"
+      )
     }
     return ExitStatus.success
   }
@@ -103,8 +116,10 @@ enum CampaignCommand {
     var rows = [["ID", "CHANNELS", "USES", "REDEEM-AT", "STARTS", "ENDS", "KEY", "TITLE"]]
     for campaign in campaigns {
       rows.append([
-        campaign.id.rawValue, campaign.channels.map(\.rawValue).joined(separator: ","), "\(campaign.uses)",
-        campaign.redeemAt.rawValue, campaign.starts ?? "-", campaign.ends ?? "-", "\(campaign.slot)", campaign.title,
+        campaign.id.rawValue, campaign.channels.map(\.rawValue).joined(separator: ","),
+        "\(campaign.uses)",
+        campaign.redeemAt.rawValue, campaign.starts ?? "-", campaign.ends ?? "-",
+        "\(campaign.slot)", campaign.title,
       ])
     }
     try context.console.print(table(rows))
@@ -122,16 +137,22 @@ enum CampaignCommand {
     guard let options = try parse(showSpec, arguments, context) else { return ExitStatus.success }
     let idText = try options.positionals(1, "campaign id")[0]
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    guard let id = CampaignID(idText), let campaign = try context.home.campaignStore.load().campaign(id) else {
-      throw CommandError(ExitStatus.noInput, "no campaign '\(printable(idText))'; 'voucher campaign list' shows them")
+    guard let id = CampaignID(idText),
+      let campaign = try context.home.campaignStore.load().campaign(id)
+    else {
+      throw CommandError(
+        ExitStatus.noInput, "no campaign '\(printable(idText))'; 'voucher campaign list' shows them"
+      )
     }
     let entries = try context.home.issueLog(id).entries()
     var issued: [String: Int] = [:]
     for channel in campaign.channels {
-      issued[channel.rawValue] = (entries.filter { $0.channel == channel }.map { $0.first + $0.count - 1 }.max() ?? 0)
+      issued[channel.rawValue] =
+        (entries.filter { $0.channel == channel }.map { $0.first + $0.count - 1 }.max() ?? 0)
     }
     if format == .json {
-      try printJSON(Shown(campaign: campaign, issued: issued, codeLength: campaign.codeLength), context.console)
+      try printJSON(
+        Shown(campaign: campaign, issued: issued, codeLength: campaign.codeLength), context.console)
       return ExitStatus.success
     }
     var text = """
@@ -159,7 +180,8 @@ func table(_ rows: [[String]]) -> String {
   let widths = (0..<columns).map { column in rows.map { $0[column].count }.max() ?? 0 }
   return rows.map { row in
     row.enumerated().map { column, cell in
-      column == columns - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
+      column == columns - 1
+        ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
     }.joined()
   }.joined(separator: "\n") + "\n"
 }

@@ -27,7 +27,8 @@ enum DemoCommand {
       spec.redeemAt = .store
       _ = try store.add(spec, keyRing: ring, now: context.now)
       book = try store.load()
-      try console.print("1. Added campaign 'demo' (channels flyer and receipt, redeemable in stores).\n")
+      try console.print(
+        "1. Added campaign 'demo' (channels flyer and receipt, redeemable in stores).\n")
     } else {
       try console.print("1. Campaign 'demo' exists already.\n")
     }
@@ -36,7 +37,8 @@ enum DemoCommand {
     if ring.info(for: campaign.slot)?.isDemo == true {
       console.warning("the demo key's secret is public: never print real vouchers with it")
     }
-    let serials = try context.home.issueLog(id).reserve(campaign: campaign, channel: campaign.channels[0], count: 5, first: nil, now: context.now)
+    let serials = try context.home.issueLog(id).reserve(
+      campaign: campaign, channel: campaign.channels[0], count: 5, first: nil, now: context.now)
     let codes = serials.map { issuer.code(channel: 0, serial: $0) }
     try console.print("2. Issued flyer serials \(serials.lowerBound) to \(serials.upperBound):\n")
     for (serial, code) in zip(serials, codes) { try console.print("     \(serial)  \(code)\n") }
@@ -47,21 +49,30 @@ enum DemoCommand {
     typo.swapAt(5, 6)
     let forged = forgery(of: codes[0])
     try console.print("3. What a cashier sees at the till (voucher verify --at store CODE):\n")
-    for (label, text) in [("as printed", genuine), ("typed in lower case, no dashes", genuine.lowercased().filter { $0 != "-" }), ("two symbols swapped", String(typo)), ("a made-up code", forged)] {
+    for (label, text) in [
+      ("as printed", genuine),
+      ("typed in lower case, no dashes", genuine.lowercased().filter { $0 != "-" }),
+      ("two symbols swapped", String(typo)), ("a made-up code", forged),
+    ] {
       let answer = Answer(input: text, verifier.verify(text, at: .store, now: context.now))
       try console.print("     \(label):\n       \(answer.line)")
     }
-    let registry = try Registry.open(home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
+    let registry = try Registry.open(
+      home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     guard case .valid(let voucher) = verifier.verify(genuine, at: .store, now: context.now) else {
       throw CommandError(ExitStatus.software, "the demo's own code does not verify")
     }
-    try console.print("4. Redeeming it twice at the till (voucher redeem CODE --store S12 --terminal T3):\n")
+    try console.print(
+      "4. Redeeming it twice at the till (voucher redeem CODE --store S12 --terminal T3):\n")
     for attempt in 0..<2 {
-      let answer = try registry.redeem(voucher, store: StoreID("S12"), terminal: TerminalID("T\(3 + attempt)"), now: context.now)
+      let answer = try registry.redeem(
+        voucher, store: StoreID("S12"), terminal: TerminalID("T\(3 + attempt)"), now: context.now)
       try console.print("       " + RedeemCommand.outcome(genuine, voucher, answer).line)
     }
-    try console.print("Next: 'voucher history \(genuine)', 'voucher registry check', 'voucher campaign show demo'.\n")
+    try console.print(
+      "Next: 'voucher history \(genuine)', 'voucher registry check', 'voucher campaign show demo'.\n"
+    )
     return ExitStatus.success
   }
 
@@ -71,7 +82,9 @@ enum DemoCommand {
     symbols[3] = symbols[3] == "7" ? "8" : "7"
     for check in "0123456789ABCDEFGHJKMNPQRSTVWXYZ" {
       symbols[symbols.count - 1] = check
-      if let candidate = try? VoucherCode(parsing: String(symbols)), candidate.hasValidCheck { return candidate.description }
+      if let candidate = try? VoucherCode(parsing: String(symbols)), candidate.hasValidCheck {
+        return candidate.description
+      }
     }
     return String(symbols)
   }

@@ -29,24 +29,32 @@ enum HistoryCommand {
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    guard let voucher = try genuineVoucher(text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring, campaigns: campaigns) else {
+    guard
+      let voucher = try genuineVoucher(
+        text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring,
+        campaigns: campaigns)
+    else {
       return ExitStatus.rejected
     }
     var events: [Event] = []
     if Registry.exists(in: context.home) {
-      let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
+      let registry = try Registry.open(
+        home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
       defer { reportWarnings(registry, context) }
       events = try registry.history(of: voucher)
     }
     let shown = events.map {
-      Shown(event: $0.kind.rawValue, time: ISO8601.format($0.time), venue: $0.venue?.rawValue, store: $0.store, terminal: $0.terminal,
-            profile: $0.profile, request: $0.request, reason: $0.reason)
+      Shown(
+        event: $0.kind.rawValue, time: ISO8601.format($0.time), venue: $0.venue?.rawValue,
+        store: $0.store, terminal: $0.terminal,
+        profile: $0.profile, request: $0.request, reason: $0.reason)
     }
     if format == .json {
       try printJSON(shown, context.console)
       return ExitStatus.success
     }
-    var out = "\(voucher.code)  campaign \(voucher.campaign.id), channel \(voucher.channel), serial \(voucher.serial)\n"
+    var out =
+      "\(voucher.code)  campaign \(voucher.campaign.id), channel \(voucher.channel), serial \(voucher.serial)\n"
     if shown.isEmpty { out += "  no events\n" }
     for event in shown {
       var line = "  \(event.time)  \(event.event)"

@@ -1,9 +1,9 @@
 import FoundationEssentials
+import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
-import VoucherKit
 
 /// `voucher issue`: writes a campaign channel's codes for a print shop.
 enum IssueCommand {
@@ -13,7 +13,8 @@ enum IssueCommand {
       Write codes of one campaign channel. Without --first, serials continue after the last ones \
       issued, so two runs never print the same codes; --first regenerates a range for a reprint.
       """,
-    usage: "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force]",
+    usage:
+      "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force]",
     options: [
       .value("campaign", "id", "The campaign."),
       .value("channel", "name", "The distribution channel."),
@@ -38,19 +39,28 @@ enum IssueCommand {
     let count = try options.integer("count", in: 1...Campaign.codeSpacePerKey)!
     let first = try options.integer("first", in: 1...Campaign.codeSpacePerKey)
     let format = try options.choice("format", IssueFormat.self) ?? .text
-    let threads = try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+    let threads =
+      try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
     let output = options.value("output")
-    if let output, output.isEmpty || output.utf8.contains(0) { throw CommandError.usage("--output must name a file") }
-    if options.has("force") && output == nil { throw CommandError.usage("--force goes with --output") }
+    if let output, output.isEmpty || output.utf8.contains(0) {
+      throw CommandError.usage("--output must name a file")
+    }
+    if options.has("force") && output == nil {
+      throw CommandError.usage("--force goes with --output")
+    }
 
     let ring = try KeyRing.load(from: context.home.keys)
     guard let campaign = try context.home.campaignStore.load().campaign(campaignID) else {
       throw CampaignError.unknownCampaign(campaignID)
     }
-    guard let channelIndex = campaign.channelIndex(channel) else { throw CampaignError.unknownChannel(campaignID, channel) }
+    guard let channelIndex = campaign.channelIndex(channel) else {
+      throw CampaignError.unknownChannel(campaignID, channel)
+    }
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
     if ring.info(for: campaign.slot)?.isDemo == true {
-      context.console.warning("issuing with the demo key (slot \(campaign.slot)): its secret is public, so anyone can forge these codes")
+      context.console.warning(
+        "issuing with the demo key (slot \(campaign.slot)): its secret is public, so anyone can forge these codes"
+      )
     }
 
     // Stage the output file first: an unwritable folder or an existing file fails before any
@@ -77,7 +87,9 @@ enum IssueCommand {
           if let staged { try staged.write(bytes) } else { try context.console.writeOut(bytes) }
         },
         progress: { done in
-          guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else { return }
+          guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else {
+            return
+          }
           lastShown = Date()
           context.console.writeError("\rissued \(done) of \(count) codes")
           if done == count { context.console.writeError("\n") }
@@ -86,10 +98,12 @@ enum IssueCommand {
         do {
           try staged.commit(replace: options.has("force"))
         } catch {
-          throw CommandError(error.code == EEXIST ? ExitStatus.cannotCreate : ExitStatus.ioError, error.description)
+          throw CommandError(
+            error.code == EEXIST ? ExitStatus.cannotCreate : ExitStatus.ioError, error.description)
         }
         try context.console.print(
-          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(output)\n")
+          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(output)\n"
+        )
       }
     } catch {
       staged?.discard()

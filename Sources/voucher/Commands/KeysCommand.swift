@@ -26,21 +26,30 @@ enum KeysCommand {
     let formatOption = OptionSpec.value("format", "format", "text (default) or json.")
     switch subcommand {
     case "new":
-      let spec = CommandSpec(name: "voucher keys new", overview: "Make a new signing key.", usage: "[--format text|json]", options: [formatOption])
+      let spec = CommandSpec(
+        name: "voucher keys new", overview: "Make a new signing key.",
+        usage: "[--format text|json]", options: [formatOption])
       guard let options = try parse(spec, rest, context) else { return ExitStatus.success }
       _ = try options.positionals(0, "")
       let format = try options.choice("format", OutputFormat.self) ?? .text
       let info = try KeyRing.generate(in: context.home.keys, now: context.now)
-      return try report([info], format: format, text: "created key slot \(info.slot) (256 bits, mode 0600)\n", context)
+      return try report(
+        [info], format: format, text: "created key slot \(info.slot) (256 bits, mode 0600)\n",
+        context)
     case "list":
-      let spec = CommandSpec(name: "voucher keys list", overview: "List the keys.", usage: "[--format text|json]", options: [formatOption])
+      let spec = CommandSpec(
+        name: "voucher keys list", overview: "List the keys.", usage: "[--format text|json]",
+        options: [formatOption])
       guard let options = try parse(spec, rest, context) else { return ExitStatus.success }
       _ = try options.positionals(0, "")
       let format = try options.choice("format", OutputFormat.self) ?? .text
       let ring = try KeyRing.load(from: context.home.keys)
       var rows = [["SLOT", "STATE", "CREATED", "BITS", "NOTE"]]
       for key in ring.keys {
-        let note = key.isDemo ? "demo key: public secret, never for real vouchers" : (key.slot == ring.signingKey?.slot ? "signs new campaigns" : "")
+        let note =
+          key.isDemo
+          ? "demo key: public secret, never for real vouchers"
+          : (key.slot == ring.signingKey?.slot ? "signs new campaigns" : "")
         rows.append(["\(key.slot)", key.state.rawValue, key.created, "\(key.bits)", note])
       }
       return try report(ring.keys, format: format, text: table(rows), context)
@@ -48,18 +57,27 @@ enum KeysCommand {
       let state: KeyState = subcommand == "retire" ? .retired : .revoked
       let spec = CommandSpec(
         name: "voucher keys \(subcommand)",
-        overview: state == .retired ? "Stop issuing with a key; its codes still verify." : "Withdraw a key: its codes answer revoked-key.",
-        usage: "<slot> [--format text|json]", arguments: [("<slot>", "The key's slot, 0 to \(KeySlot.maximum).")], options: [formatOption])
+        overview: state == .retired
+          ? "Stop issuing with a key; its codes still verify."
+          : "Withdraw a key: its codes answer revoked-key.",
+        usage: "<slot> [--format text|json]",
+        arguments: [("<slot>", "The key's slot, 0 to \(KeySlot.maximum).")], options: [formatOption]
+      )
       guard let options = try parse(spec, rest, context) else { return ExitStatus.success }
       let text = try options.positionals(1, "key slot")[0]
-      guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(text), let slot = KeySlot(number) else {
-        throw CommandError.usage("key slot must be a number from 0 to \(KeySlot.maximum), not '\(printable(text))'")
+      guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(text),
+        let slot = KeySlot(number)
+      else {
+        throw CommandError.usage(
+          "key slot must be a number from 0 to \(KeySlot.maximum), not '\(printable(text))'")
       }
       let format = try options.choice("format", OutputFormat.self) ?? .text
       let info = try KeyRing.change(slot: slot, to: state, in: context.home.keys)
-      return try report([info], format: format, text: "key slot \(slot) is \(info.state)\n", context)
+      return try report(
+        [info], format: format, text: "key slot \(slot) is \(info.state)\n", context)
     default:
-      throw CommandError.usage("unknown subcommand 'keys \(printable(subcommand))'; see 'voucher keys --help'")
+      throw CommandError.usage(
+        "unknown subcommand 'keys \(printable(subcommand))'; see 'voucher keys --help'")
     }
   }
 
@@ -72,9 +90,16 @@ enum KeysCommand {
     let demo: Bool
   }
 
-  private static func report(_ keys: [KeyInfo], format: OutputFormat, text: String, _ context: Context) throws -> Int32 {
+  private static func report(
+    _ keys: [KeyInfo], format: OutputFormat, text: String, _ context: Context
+  ) throws -> Int32 {
     if format == .json {
-      try printJSON(keys.map { ShownKey(slot: Int($0.slot.rawValue), state: $0.state.rawValue, created: $0.created, bits: $0.bits, demo: $0.isDemo) }, context.console)
+      try printJSON(
+        keys.map {
+          ShownKey(
+            slot: Int($0.slot.rawValue), state: $0.state.rawValue, created: $0.created,
+            bits: $0.bits, demo: $0.isDemo)
+        }, context.console)
     } else {
       try context.console.print(text)
     }

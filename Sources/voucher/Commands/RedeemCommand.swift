@@ -10,14 +10,24 @@ enum RedeemCommand {
       Redeem a code: check it, then record one use, exactly once, durably before answering. A retry \
       with the same --request gets the original receipt.
       """,
-    usage: "<code> | - (--store <id> | --online) [--terminal <id>] [--profile <id>] [--request <id>] [--format text|json]",
-    arguments: [("<code>", "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable.")],
+    usage:
+      "<code> | - (--store <id> | --online) [--terminal <id>] [--profile <id>] [--request <id>] [--format text|json]",
+    arguments: [
+      (
+        "<code>",
+        "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable."
+      )
+    ],
     options: [
       .value("store", "id", "The store redeeming it (ids: 1 to 64 of A-Z a-z 0-9 . _ : -)."),
       .flag("online", "Redeemed online instead of in a store."),
       .value("terminal", "id", "The till."),
-      .value("profile", "id", "The customer's pseudonymous CRM profile id (never an e-mail address or phone number)."),
-      .value("request", "id", "An idempotency key: a retry with the same key returns the original answer."),
+      .value(
+        "profile", "id",
+        "The customer's pseudonymous CRM profile id (never an e-mail address or phone number)."),
+      .value(
+        "request", "id",
+        "An idempotency key: a retry with the same key returns the original answer."),
       .value("format", "format", "text (default) or json."),
     ])
 
@@ -28,13 +38,16 @@ enum RedeemCommand {
     arguments: [("<code>", "The code as typed.")],
     options: [
       .value("reason", "text", "Why (1 to 200 characters)."),
-      .value("request", "id", "An idempotency key: a retry with the same key returns the original answer."),
+      .value(
+        "request", "id",
+        "An idempotency key: a retry with the same key returns the original answer."),
       .value("format", "format", "text (default) or json."),
     ])
 
   static let claimSpec = CommandSpec(
     name: "voucher claim",
-    overview: "Link a code to a customer profile (an online registration), before or after it is redeemed.",
+    overview:
+      "Link a code to a customer profile (an online registration), before or after it is redeemed.",
     usage: "<code> --profile <id> [--format text|json]",
     arguments: [("<code>", "The code as typed.")],
     options: [
@@ -47,25 +60,42 @@ enum RedeemCommand {
     let text = try options.positionals(1, "code")[0]
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let online = options.has("online")
-    guard online != (options.value("store") != nil) else { throw CommandError.usage("give exactly one of --store <id> and --online") }
-    let store = try options.value("store").map { text in try field { () throws(InvalidField) in try StoreID(text) } }
-    let terminal = try options.value("terminal").map { text in try field { () throws(InvalidField) in try TerminalID(text) } }
-    let profile = try options.value("profile").map { text in try field { () throws(InvalidField) in try ProfileID(text) } }
-    let request = try options.value("request").map { text in try field { () throws(InvalidField) in try RequestID(text) } }
-    if text == "-" && request != nil { throw CommandError.usage("--request names one redemption; it cannot go with - (many codes)") }
+    guard online != (options.value("store") != nil) else {
+      throw CommandError.usage("give exactly one of --store <id> and --online")
+    }
+    let store = try options.value("store").map { text in
+      try field { () throws(InvalidField) in try StoreID(text) }
+    }
+    let terminal = try options.value("terminal").map { text in
+      try field { () throws(InvalidField) in try TerminalID(text) }
+    }
+    let profile = try options.value("profile").map { text in
+      try field { () throws(InvalidField) in try ProfileID(text) }
+    }
+    let request = try options.value("request").map { text in
+      try field { () throws(InvalidField) in try RequestID(text) }
+    }
+    if text == "-" && request != nil {
+      throw CommandError.usage("--request names one redemption; it cannot go with - (many codes)")
+    }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
     let verifier = Verifier(keyRing: ring, campaigns: campaigns)
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     func redeemOne(_ text: String, source: String) throws -> Bool {
       let verification = verifier.verify(text, at: online ? .online : .store, now: context.now)
       guard case .valid(let voucher) = verification else {
-        if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
+        if case .malformed(let problem) = verification {
+          context.console.error("\(source): \(problem)")
+        }
         try printOutcome(Outcome(input: text, verification), format: format, context)
         return false
       }
-      let answer = try registry.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request, now: context.now)
+      let answer = try registry.redeem(
+        voucher, store: store, terminal: terminal, profile: profile, request: request,
+        now: context.now)
       try printOutcome(outcome(text, voucher, answer), format: format, context)
       if case .redeemed = answer { return true }
       return false
@@ -76,7 +106,8 @@ enum RedeemCommand {
       var number = 0
       while let (line, tooLong) = try reader.next() {
         number += 1
-        let code = tooLong ? String(repeating: "X", count: 21) : String(decoding: line, as: UTF8.self)
+        let code =
+          tooLong ? String(repeating: "X", count: 21) : String(decoding: line, as: UTF8.self)
         if try !redeemOne(code, source: "line \(number)") { allRedeemed = false }
       }
     } else {
@@ -93,7 +124,8 @@ enum RedeemCommand {
       outcome = Outcome(input: text, voucher: voucher, status: "redeemed")
       outcome.add(receipt)
       outcome.replayed = replayed
-      outcome.message = "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
+      outcome.message =
+        "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
     case .usedUp(let last):
       outcome = Outcome(input: text, voucher: voucher, status: "used-up")
       if let last { outcome.add(last) }
@@ -102,7 +134,9 @@ enum RedeemCommand {
     case .blocked(let block):
       outcome = Outcome(input: text, voucher: voucher, status: "blocked")
       outcome.reason = block.reason
-      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+      outcome.message =
+        "its batch was blocked \(ISO8601.format(block.since))"
+        + (block.reason.map { ": \($0)" } ?? "")
     case .claimedByOther:
       outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
       outcome.message = "registered online by another customer"
@@ -114,14 +148,23 @@ enum RedeemCommand {
     guard let options = try parse(voidSpec, arguments, context) else { return ExitStatus.success }
     let text = try options.positionals(1, "code")[0]
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    let reason = try options.value("reason").map { text in try field { () throws(InvalidField) in try Reason(text) } }
-    let request = try options.value("request").map { text in try field { () throws(InvalidField) in try RequestID(text) } }
+    let reason = try options.value("reason").map { text in
+      try field { () throws(InvalidField) in try Reason(text) }
+    }
+    let request = try options.value("request").map { text in
+      try field { () throws(InvalidField) in try RequestID(text) }
+    }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    guard let voucher = try genuineVoucher(text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring, campaigns: campaigns) else {
+    guard
+      let voucher = try genuineVoucher(
+        text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring,
+        campaigns: campaigns)
+    else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     let answer = try registry.void(voucher, reason: reason, request: request, now: context.now)
     var outcome = outcome(text, voucher, answer)
@@ -140,7 +183,8 @@ enum RedeemCommand {
       outcome.add(receipt)
       outcome.usesLeft = usesLeft
       outcome.replayed = replayed
-      outcome.message = "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
+      outcome.message =
+        "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
     case .notRedeemed:
       outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
       outcome.message = "the code has no redemption to undo"
@@ -157,14 +201,17 @@ enum RedeemCommand {
       outcome.profile = profile.rawValue
       outcome.time = ISO8601.format(time)
       outcome.replayed = replayed
-      outcome.message = "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
+      outcome.message =
+        "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
     case .claimedByOther:
       outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
       outcome.message = "registered online by another customer"
     case .blocked(let block):
       outcome = Outcome(input: text, voucher: voucher, status: "blocked")
       outcome.reason = block.reason
-      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+      outcome.message =
+        "its batch was blocked \(ISO8601.format(block.since))"
+        + (block.reason.map { ": \($0)" } ?? "")
     }
     return outcome
   }
@@ -177,10 +224,14 @@ enum RedeemCommand {
     let profile = try field { () throws(InvalidField) in try ProfileID(profileText) }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    guard let voucher = try genuineVoucher(text, venue: nil, format: format, context, keyRing: ring, campaigns: campaigns) else {
+    guard
+      let voucher = try genuineVoucher(
+        text, venue: nil, format: format, context, keyRing: ring, campaigns: campaigns)
+    else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     let answer = try registry.claim(voucher, profile: profile, now: context.now)
     let outcome = outcome(text, voucher, answer)

@@ -9,7 +9,10 @@ enum RegistryCommand {
     overview: "Check the redemption registry, or rebuild its index from the journal.",
     usage: "<subcommand>",
     subcommands: [
-      ("check", "Check every record's checksum and the index against the journal; exit 65 on damage."),
+      (
+        "check",
+        "Check every record's checksum and the index against the journal; exit 65 on damage."
+      ),
       ("rebuild", "Rebuild the index and block list from the journal (refuses a damaged journal)."),
     ])
 
@@ -21,14 +24,20 @@ enum RegistryCommand {
       }
       throw CommandError.usage("missing subcommand; see 'voucher registry --help'")
     }
-    let sub = CommandSpec(name: "voucher registry \(subcommand)", overview: spec.subcommands.first { $0.0 == subcommand }?.1 ?? "", usage: "")
+    let sub = CommandSpec(
+      name: "voucher registry \(subcommand)",
+      overview: spec.subcommands.first { $0.0 == subcommand }?.1 ?? "", usage: "")
     guard ["check", "rebuild"].contains(subcommand) else {
-      throw CommandError.usage("unknown subcommand 'registry \(printable(subcommand))'; see 'voucher registry --help'")
+      throw CommandError.usage(
+        "unknown subcommand 'registry \(printable(subcommand))'; see 'voucher registry --help'")
     }
-    guard let options = try parse(sub, Array(arguments.dropFirst()), context) else { return ExitStatus.success }
+    guard let options = try parse(sub, Array(arguments.dropFirst()), context) else {
+      return ExitStatus.success
+    }
     _ = try options.positionals(0, "")
     let campaigns = try context.home.campaignStore.load()
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
     if subcommand == "rebuild" {
       let records = try registry.rebuild()
@@ -38,10 +47,13 @@ enum RegistryCommand {
     let report = try registry.check()
     for problem in report.problems { context.console.error(problem) }
     if let torn = report.tornTail {
-      context.console.warning("the journal has a torn tail at byte offset \(torn.offset) (\(torn.bytes) bytes, from an interrupted write; nothing acknowledged is in it); the next write repairs it")
+      context.console.warning(
+        "the journal has a torn tail at byte offset \(torn.offset) (\(torn.bytes) bytes, from an interrupted write; nothing acknowledged is in it); the next write repairs it"
+      )
     }
     guard report.problems.isEmpty else { return ExitStatus.dataError }
-    try context.console.print("registry ok: \(report.records) records, \(report.codes) codes with events\n")
+    try context.console.print(
+      "registry ok: \(report.records) records, \(report.codes) codes with events\n")
     return ExitStatus.success
   }
 }

@@ -5,7 +5,7 @@ import VoucherKit
 import VoucherRegistry
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// `voucher serve`: a long-running verifier for point-of-sale systems, JSON Lines over standard
@@ -20,8 +20,14 @@ enum ServeCommand {
       """,
     usage: "--stdio | --socket <path>",
     options: [
-      .flag("stdio", "Read requests from standard input, answer on standard output; end of input ends the server."),
-      .value("socket", "path", "Listen on a Unix domain socket; SIGTERM or SIGINT finish the requests in flight and remove it."),
+      .flag(
+        "stdio",
+        "Read requests from standard input, answer on standard output; end of input ends the server."
+      ),
+      .value(
+        "socket", "path",
+        "Listen on a Unix domain socket; SIGTERM or SIGINT finish the requests in flight and remove it."
+      ),
     ])
 
   /// Longest request line accepted; a longer one gets an error answer and is skipped.
@@ -31,19 +37,26 @@ enum ServeCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let socketPath = options.value("socket")
-    guard options.has("stdio") != (socketPath != nil) else { throw CommandError.usage("give exactly one of --stdio and --socket <path>") }
+    guard options.has("stdio") != (socketPath != nil) else {
+      throw CommandError.usage("give exactly one of --stdio and --socket <path>")
+    }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    let registry = try Registry.open(home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
-    let server = Server(keyRing: ring, campaigns: campaigns, registry: registry, console: context.console)
+    let registry = try Registry.open(
+      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let server = Server(
+      keyRing: ring, campaigns: campaigns, registry: registry, console: context.console)
     signal(SIGPIPE, SIG_IGN)
     // Each reader answers verifies itself, through its own read-only view of the registry.
     let home = context.home
     let timeout = lockTimeout(context)
     let read: @Sendable (Connection, Inbox) -> Void = { connection, inbox in
-      let view = try? Registry.open(home: home, campaigns: campaigns, create: false, lockTimeout: timeout)
+      let view = try? Registry.open(
+        home: home, campaigns: campaigns, create: false, lockTimeout: timeout)
       let verifier = Verifier(keyRing: ring, campaigns: campaigns)
-      readLines(connection, into: inbox, lineLimit: lineLimit) { Server.answerVerify($0, view: view, verifier: verifier) }
+      readLines(connection, into: inbox, lineLimit: lineLimit) {
+        Server.answerVerify($0, view: view, verifier: verifier)
+      }
     }
 
     if let socketPath {
@@ -90,7 +103,7 @@ enum ServeCommand {
         }
       }
       server.commitLoop()
-      sources.forEach { $0.cancel() }
+      for source in sources { source.cancel() }
       close(listener)
       unlink(socketPath)
       for connection in connections.withLock({ $0 }) { connection.close() }
@@ -135,11 +148,15 @@ enum ServeCommand {
       guard info.st_mode & S_IFMT == S_IFSOCK else {
         throw CommandError(ExitStatus.cannotCreate, "\(path) exists and is not a socket")
       }
-      guard !connectable() else { throw CommandError(ExitStatus.cannotCreate, "\(path) is in use by a running server") }
+      guard !connectable() else {
+        throw CommandError(ExitStatus.cannotCreate, "\(path) is in use by a running server")
+      }
       unlink(path)
     }
     let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard listener >= 0 else { throw CommandError(ExitStatus.ioError, SystemError("create a socket for", path).description) }
+    guard listener >= 0 else {
+      throw CommandError(ExitStatus.ioError, SystemError("create a socket for", path).description)
+    }
     let bound = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
     }

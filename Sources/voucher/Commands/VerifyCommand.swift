@@ -8,9 +8,16 @@ enum VerifyCommand {
     name: "voucher verify",
     overview: "Check codes: genuine, mistyped, forged, expired, not valid at this venue, ...",
     usage: "[--at store|online] [--format text|json] <code>... | -",
-    arguments: [("<code>", "A code as typed (any case; dashes and spaces ignored), or - to read one code per line from standard input.")],
+    arguments: [
+      (
+        "<code>",
+        "A code as typed (any case; dashes and spaces ignored), or - to read one code per line from standard input."
+      )
+    ],
     options: [
-      .value("at", "venue", "Where the code is being used: store or online. Without it the venue is not checked."),
+      .value(
+        "at", "venue",
+        "Where the code is being used: store or online. Without it the venue is not checked."),
       .value("format", "format", "text (default) or json: one array of answers."),
     ])
 
@@ -18,21 +25,32 @@ enum VerifyCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     let venue = try options.choice("at", Venue.self)
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    guard !options.positionals.isEmpty else { throw CommandError.usage("no code given; pass codes or - for standard input") }
+    guard !options.positionals.isEmpty else {
+      throw CommandError.usage("no code given; pass codes or - for standard input")
+    }
     if options.positionals.contains("-") && options.positionals.count > 1 {
       throw CommandError.usage("'-' reads codes from standard input and cannot be mixed with codes")
     }
     let campaigns = try context.home.campaignStore.load()
-    let verifier = Verifier(keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
+    let verifier = Verifier(
+      keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
     // With a registry, a valid code also reports uses left, or used-up or blocked.
-    let registry = Registry.exists(in: context.home) ? try Registry.open(home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context)) : nil
+    let registry =
+      Registry.exists(in: context.home)
+      ? try Registry.open(
+        home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
+      : nil
     defer { registry.map { reportWarnings($0, context) } }
     var output = AnswerWriter(format: format, console: context.console)
     var rejected = false
     // A malformed code is bad input: besides its answer it gets an `error:` line naming it.
     func answer(_ text: String, source: String, tooLong: Bool = false) throws {
-      let verification = tooLong ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
-      if case .malformed(let problem) = verification { context.console.error("\(source): \(problem)") }
+      let verification =
+        tooLong
+        ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
+      if case .malformed(let problem) = verification {
+        context.console.error("\(source): \(problem)")
+      }
       var outcome = Outcome(input: text, verification)
       if let registry, case .valid(let voucher) = verification {
         outcome = Outcome.verified(text, voucher, try registry.status(of: voucher))
@@ -45,10 +63,13 @@ enum VerifyCommand {
       var number = 0
       while let (line, tooLong) = try reader.next() {
         number += 1
-        try answer(String(decoding: line, as: UTF8.self), source: "line \(number)", tooLong: tooLong)
+        try answer(
+          String(decoding: line, as: UTF8.self), source: "line \(number)", tooLong: tooLong)
       }
     } else {
-      for (number, text) in options.positionals.enumerated() { try answer(text, source: "code \(number + 1)") }
+      for (number, text) in options.positionals.enumerated() {
+        try answer(text, source: "code \(number + 1)")
+      }
     }
     try output.finish()
     return rejected ? ExitStatus.rejected : ExitStatus.success
@@ -68,7 +89,9 @@ struct Answer: Encodable {
   var suggestion: String?
 
   init(input: String, _ verification: Verification) {
-    self.input = input.unicodeScalars.count > 256 ? String(String.UnicodeScalarView(input.unicodeScalars.prefix(256))) + "…" : input
+    self.input =
+      input.unicodeScalars.count > 256
+      ? String(String.UnicodeScalarView(input.unicodeScalars.prefix(256))) + "…" : input
     code = verification.code?.description ?? self.input
     status = verification.status.rawValue
     if let voucher = verification.voucher {
@@ -82,20 +105,25 @@ struct Answer: Encodable {
     case .malformed(let problem): message = problem.description
     case .mistyped(_, let suggestion):
       self.suggestion = suggestion?.description
-      message = "the check symbol does not match: re-enter the code" + (suggestion.map { "; did you mean \($0)?" } ?? "")
+      message =
+        "the check symbol does not match: re-enter the code"
+        + (suggestion.map { "; did you mean \($0)?" } ?? "")
     case .forged: message = "not signed by this key ring: not a genuine code"
     case .unknownCampaign: message = "genuine, but its campaign is not known here"
     case .revokedKey(_, let slot): message = "signed by key slot \(slot), which has been revoked"
-    case .notYetValid(let voucher): message = "the campaign starts \(voucher.campaign.starts ?? "later")"
+    case .notYetValid(let voucher):
+      message = "the campaign starts \(voucher.campaign.starts ?? "later")"
     case .expired(let voucher): message = "the campaign ended \(voucher.campaign.ends ?? "earlier")"
     case .wrongVenue(let voucher, let venue):
-      message = "redeemable \(voucher.campaign.redeemAt == .store ? "in stores" : "online") only, not \(venue == .store ? "in a store" : "online")"
+      message =
+        "redeemable \(voucher.campaign.redeemAt == .store ? "in stores" : "online") only, not \(venue == .store ? "in a store" : "online")"
     }
   }
 
   /// One line: the code (or the escaped input), the status, and what it means.
   var line: String {
-    var text = (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
+    var text =
+      (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
     if let campaign, let channel, let serial {
       text += "  campaign \(campaign), channel \(channel), serial \(serial)"
       if let title { text += ": \(title)" }

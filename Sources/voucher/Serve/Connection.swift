@@ -3,7 +3,7 @@ import Synchronization
 import VoucherKit
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// One client: a socket, or standard input and output. Readers read it; only the committer
@@ -93,7 +93,10 @@ final class Inbox: Sendable {
 /// Reads a client's lines and hands them to the inbox until the client closes or reading stops.
 /// `answerDirectly` may answer a request on the reader's thread (a verify, when nothing of this
 /// client is waiting for the committer); it answers `false` to pass the request on.
-func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int, answerDirectly: (Pending) -> Bool = { _ in false }) {
+func readLines(
+  _ connection: Connection, into inbox: Inbox, lineLimit: Int,
+  answerDirectly: (Pending) -> Bool = { _ in false }
+) {
   var pending: [UInt8] = []
   var discarding = false
   var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -116,14 +119,19 @@ func readLines(_ connection: Connection, into inbox: Inbox, lineLimit: Int, answ
     if start < n && !discarding {
       pending += buffer[start..<n]
       if pending.count > lineLimit {
-        batch.append(Pending(connection: connection, fields: nil, error: "the line is longer than \(lineLimit) bytes"))
+        batch.append(
+          Pending(
+            connection: connection, fields: nil, error: "the line is longer than \(lineLimit) bytes"
+          ))
         pending = []
         discarding = true
       }
     }
     var queued: [Pending] = []
     for item in batch {
-      if queued.isEmpty && connection.outstanding.withLock({ $0 }) == 0 && answerDirectly(item) { continue }
+      if queued.isEmpty && connection.outstanding.withLock({ $0 }) == 0 && answerDirectly(item) {
+        continue
+      }
       queued.append(item)
     }
     if !queued.isEmpty {
@@ -140,6 +148,7 @@ private func parseRequest(_ line: [UInt8], _ connection: Connection) -> Pending 
   do {
     return Pending(connection: connection, fields: try JSONLine.parse(bytes), error: nil)
   } catch {
-    return Pending(connection: connection, fields: nil, error: "not a JSON object: \(error.description)")
+    return Pending(
+      connection: connection, fields: nil, error: "not a JSON object: \(error.description)")
   }
 }

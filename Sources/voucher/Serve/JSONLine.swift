@@ -41,15 +41,21 @@ enum JSONLine {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func fail(_ text: String) -> JSONLineError { JSONLineError(description: "\(text) at byte \(position + 1)") }
+    func fail(_ text: String) -> JSONLineError {
+      JSONLineError(description: "\(text) at byte \(position + 1)")
+    }
 
     mutating func skipSpace() {
-      while position < bytes.count, [0x20, 0x09, 0x0D, 0x0A].contains(bytes[position]) { position += 1 }
+      while position < bytes.count, [0x20, 0x09, 0x0D, 0x0A].contains(bytes[position]) {
+        position += 1
+      }
     }
 
     mutating func expect(_ byte: UInt8) throws(JSONLineError) {
       skipSpace()
-      guard position < bytes.count, bytes[position] == byte else { throw fail("expected '\(Character(Unicode.Scalar(byte)))'") }
+      guard position < bytes.count, bytes[position] == byte else {
+        throw fail("expected '\(Character(Unicode.Scalar(byte)))'")
+      }
       position += 1
     }
 
@@ -96,9 +102,13 @@ enum JSONLine {
       }
     }
 
-    mutating func literal(_ text: StaticString, _ value: JSONScalar) throws(JSONLineError) -> JSONScalar {
+    mutating func literal(_ text: StaticString, _ value: JSONScalar) throws(JSONLineError)
+      -> JSONScalar
+    {
       let expected = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-      guard bytes.count - position >= expected.count, bytes[position..<(position + expected.count)].elementsEqual(expected) else {
+      guard bytes.count - position >= expected.count,
+        bytes[position..<(position + expected.count)].elementsEqual(expected)
+      else {
         throw fail("not a JSON value")
       }
       position += expected.count
@@ -109,10 +119,15 @@ enum JSONLine {
       let start = position
       if position < bytes.count, bytes[position] == 0x2D { position += 1 }
       let digits = position
-      while position < bytes.count, (0x30...0x39).contains(bytes[position]) || [0x2E, 0x65, 0x45, 0x2B, 0x2D].contains(bytes[position]) {
+      while position < bytes.count,
+        (0x30...0x39).contains(bytes[position])
+          || [0x2E, 0x65, 0x45, 0x2B, 0x2D].contains(bytes[position])
+      {
         position += 1
       }
-      guard position > digits, position - start <= 32, (0x30...0x39).contains(bytes[digits]) else { throw fail("not a JSON value") }
+      guard position > digits, position - start <= 32, (0x30...0x39).contains(bytes[digits]) else {
+        throw fail("not a JSON value")
+      }
       let text = String(decoding: bytes[start..<position], as: UTF8.self)
       guard Double(text) != nil else { throw fail("not a JSON number") }
       return text
@@ -128,7 +143,9 @@ enum JSONLine {
         position += 1
         switch byte {
         case 0x22:
-          guard let text = String(validating: out, as: UTF8.self) else { throw fail("the string is not valid UTF-8") }
+          guard let text = String(validating: out, as: UTF8.self) else {
+            throw fail("the string is not valid UTF-8")
+          }
           return text
         case 0x5C:
           guard position < bytes.count else { throw fail("the string is not closed") }
@@ -144,15 +161,21 @@ enum JSONLine {
           case 0x75:
             var scalar = try hex4()
             if (0xD800...0xDBFF).contains(scalar) {
-              guard bytes.count - position >= 6, bytes[position] == 0x5C, bytes[position + 1] == 0x75 else {
+              guard bytes.count - position >= 6, bytes[position] == 0x5C,
+                bytes[position + 1] == 0x75
+              else {
                 throw fail("a lone surrogate in \\u escape")
               }
               position += 2
               let low = try hex4()
-              guard (0xDC00...0xDFFF).contains(low) else { throw fail("a lone surrogate in \\u escape") }
+              guard (0xDC00...0xDFFF).contains(low) else {
+                throw fail("a lone surrogate in \\u escape")
+              }
               scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             }
-            guard let character = Unicode.Scalar(scalar) else { throw fail("a lone surrogate in \\u escape") }
+            guard let character = Unicode.Scalar(scalar) else {
+              throw fail("a lone surrogate in \\u escape")
+            }
             out += Array(String(character).utf8)
           default:
             throw fail("an unknown escape")
@@ -238,7 +261,8 @@ struct JSONWriter {
   static func appendQuoted(_ value: String, to out: inout String) {
     out += "\""
     var plain = true
-    for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
+    for byte in value.utf8
+    where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
       plain = false
       break
     }
@@ -253,7 +277,8 @@ struct JSONWriter {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-          if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
+          if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value)
+          {
             let hex = String(scalar.value, radix: 16)
             out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
           } else {

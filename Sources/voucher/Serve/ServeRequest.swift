@@ -18,14 +18,18 @@ struct ServeRequest {
   let operation: RegistryOperation
 
   /// The fields a request may have.
-  static let knownFields: Set<String> = ["id", "op", "code", "at", "store", "online", "terminal", "profile", "request", "reason"]
+  static let knownFields: Set<String> = [
+    "id", "op", "code", "at", "store", "online", "terminal", "profile", "request", "reason",
+  ]
 
   static func make(_ fields: [String: JSONScalar], verifier: Verifier, now: Date) -> Made {
     let id = fields["id"] ?? .null
     if let unknown = fields.keys.first(where: { !knownFields.contains($0) }) {
       return .failure("unknown field '\(printable(unknown))'")
     }
-    guard let op = fields["op"]?.string else { return .failure("'op' must be one of verify, redeem, void, claim, history") }
+    guard let op = fields["op"]?.string else {
+      return .failure("'op' must be one of verify, redeem, void, claim, history")
+    }
     guard let code = fields["code"]?.string else { return .failure("'code' must be a string") }
     func text(_ name: String) -> Result<String?, InvalidField> {
       switch fields[name] {
@@ -39,40 +43,72 @@ struct ServeRequest {
       case "verify":
         var venue: Venue?
         if let at = try text("at").get() {
-          guard let parsed = Venue(rawValue: at) else { return .failure("'at' must be store or online") }
+          guard let parsed = Venue(rawValue: at) else {
+            return .failure("'at' must be store or online")
+          }
           venue = parsed
         }
         let verification = verifier.verify(code, at: venue, now: now)
-        guard case .valid(let voucher) = verification else { return .answer(Outcome(input: code, verification)) }
-        return .operation(ServeRequest(id: id, op: op, input: code, voucher: voucher, operation: .status(voucher)))
+        guard case .valid(let voucher) = verification else {
+          return .answer(Outcome(input: code, verification))
+        }
+        return .operation(
+          ServeRequest(id: id, op: op, input: code, voucher: voucher, operation: .status(voucher)))
       case "redeem":
         let online = fields["online"] == .bool(true)
         let store = try text("store").get().map { text throws(InvalidField) in try StoreID(text) }
-        guard online != (store != nil) else { return .failure("give exactly one of 'store' and 'online': true") }
-        let terminal = try text("terminal").get().map { text throws(InvalidField) in try TerminalID(text) }
-        let profile = try text("profile").get().map { text throws(InvalidField) in try ProfileID(text) }
-        let request = try text("request").get().map { text throws(InvalidField) in try RequestID(text) }
+        guard online != (store != nil) else {
+          return .failure("give exactly one of 'store' and 'online': true")
+        }
+        let terminal = try text("terminal").get().map { text throws(InvalidField) in
+          try TerminalID(text)
+        }
+        let profile = try text("profile").get().map { text throws(InvalidField) in
+          try ProfileID(text)
+        }
+        let request = try text("request").get().map { text throws(InvalidField) in
+          try RequestID(text)
+        }
         let verification = verifier.verify(code, at: online ? .online : .store, now: now)
-        guard case .valid(let voucher) = verification else { return .answer(Outcome(input: code, verification)) }
-        return .operation(ServeRequest(
-          id: id, op: op, input: code, voucher: voucher,
-          operation: .redeem(voucher, store: store, terminal: terminal, profile: profile, request: request)))
+        guard case .valid(let voucher) = verification else {
+          return .answer(Outcome(input: code, verification))
+        }
+        return .operation(
+          ServeRequest(
+            id: id, op: op, input: code, voucher: voucher,
+            operation: .redeem(
+              voucher, store: store, terminal: terminal, profile: profile, request: request)))
       case "void", "claim", "history":
         let verification = verifier.verify(code, now: now)
-        guard let voucher = verification.voucher, op == "history" || op == "void" || verification.status == .valid else {
+        guard let voucher = verification.voucher,
+          op == "history" || op == "void" || verification.status == .valid
+        else {
           return .answer(Outcome(input: code, verification))
         }
         switch op {
         case "void":
-          let reason = try text("reason").get().map { text throws(InvalidField) in try Reason(text) }
-          let request = try text("request").get().map { text throws(InvalidField) in try RequestID(text) }
-          return .operation(ServeRequest(id: id, op: op, input: code, voucher: voucher, operation: .void(voucher, reason: reason, request: request)))
+          let reason = try text("reason").get().map { text throws(InvalidField) in try Reason(text)
+          }
+          let request = try text("request").get().map { text throws(InvalidField) in
+            try RequestID(text)
+          }
+          return .operation(
+            ServeRequest(
+              id: id, op: op, input: code, voucher: voucher,
+              operation: .void(voucher, reason: reason, request: request)))
         case "claim":
-          guard let profileText = try text("profile").get() else { return .failure("'profile' is required") }
+          guard let profileText = try text("profile").get() else {
+            return .failure("'profile' is required")
+          }
           let profile = try ProfileID(profileText)
-          return .operation(ServeRequest(id: id, op: op, input: code, voucher: voucher, operation: .claim(voucher, profile: profile)))
+          return .operation(
+            ServeRequest(
+              id: id, op: op, input: code, voucher: voucher,
+              operation: .claim(voucher, profile: profile)))
         default:
-          return .operation(ServeRequest(id: id, op: op, input: code, voucher: voucher, operation: .history(voucher)))
+          return .operation(
+            ServeRequest(
+              id: id, op: op, input: code, voucher: voucher, operation: .history(voucher)))
         }
       default:
         return .failure("'op' must be one of verify, redeem, void, claim, history")

@@ -5,7 +5,7 @@ import VoucherKit
 import VoucherRegistry
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// The long-running verifier: clients send JSON lines, one committer answers them in batches.
@@ -130,7 +130,8 @@ final class Server {
       return true
     case .operation(let request):
       guard let status = try? view.peek(request.voucher) else { return false }
-      item.connection.send(Outcome.verified(request.input, request.voucher, status).jsonLine(id: id) + "\n")
+      item.connection.send(
+        Outcome.verified(request.input, request.voucher, status).jsonLine(id: id) + "\n")
       return true
     case .failure:
       return false

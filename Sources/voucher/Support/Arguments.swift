@@ -9,7 +9,9 @@ struct OptionSpec {
   /// One line of help.
   let help: String
 
-  static func flag(_ name: String, _ help: String) -> OptionSpec { OptionSpec(name: name, value: nil, help: help) }
+  static func flag(_ name: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, value: nil, help: help)
+  }
   static func value(_ name: String, _ placeholder: String, _ help: String) -> OptionSpec {
     OptionSpec(name: name, value: placeholder, help: help)
   }
@@ -38,12 +40,19 @@ struct CommandSpec {
       let width = min(28, rows.map(\.0.count).max()! + 2)
       text += "\n\(title):\n"
       for (left, right) in rows {
-        let pad = left.count < width ? String(repeating: " ", count: width - left.count) : "\n  " + String(repeating: " ", count: width)
+        let pad =
+          left.count < width
+          ? String(repeating: " ", count: width - left.count)
+          : "\n  " + String(repeating: " ", count: width)
         text += "  \(left)\(pad)\(right)\n"
       }
     }
     section("ARGUMENTS", arguments)
-    section("OPTIONS", options.map { ("--\($0.name)" + ($0.value.map { " <\($0)>" } ?? ""), $0.help) } + [("-h, --help", "Show help information.")])
+    section(
+      "OPTIONS",
+      options.map { ("--\($0.name)" + ($0.value.map { " <\($0)>" } ?? ""), $0.help) } + [
+        ("-h, --help", "Show help information.")
+      ])
     section("SUBCOMMANDS", subcommands)
     return text
   }
@@ -79,9 +88,12 @@ struct CommandSpec {
         optionName = String(optionName[..<equals])
       }
       guard let spec = options.first(where: { $0.name == optionName }) else {
-        throw .usage("unknown option '--\(printable(optionName))' for '\(name)'; see '\(name) --help'")
+        throw .usage(
+          "unknown option '--\(printable(optionName))' for '\(name)'; see '\(name) --help'")
       }
-      guard !parsed.seen.contains(optionName) else { throw .usage("--\(optionName) is given twice") }
+      guard !parsed.seen.contains(optionName) else {
+        throw .usage("--\(optionName) is given twice")
+      }
       parsed.seen.insert(optionName)
       if spec.value == nil {
         guard inlineValue == nil else { throw .usage("--\(optionName) takes no value") }
@@ -89,7 +101,9 @@ struct CommandSpec {
       } else if let inlineValue {
         parsed.values[optionName] = inlineValue
       } else {
-        guard index < arguments.count else { throw .usage("--\(optionName) needs a value <\(spec.value!)>") }
+        guard index < arguments.count else {
+          throw .usage("--\(optionName) needs a value <\(spec.value!)>")
+        }
         parsed.values[optionName] = arguments[index]
         index += 1
       }
@@ -120,14 +134,20 @@ struct ParsedArguments {
   /// An option's value as a whole number within `range`.
   func integer(_ name: String, in range: ClosedRange<Int>) throws(CommandError) -> Int? {
     guard let text = values[name] else { return nil }
-    guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(text), range.contains(number) else {
-      throw .usage("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(printable(text))'")
+    guard text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(text),
+      range.contains(number)
+    else {
+      throw .usage(
+        "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(printable(text))'"
+      )
     }
     return number
   }
 
   /// An option's value as one of an enumeration's cases.
-  func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws(CommandError) -> T? where T.RawValue == String {
+  func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type)
+    throws(CommandError) -> T? where T.RawValue == String
+  {
     guard let text = values[name] else { return nil }
     guard let value = T(rawValue: text) else {
       let names = T.allCases.map(\.rawValue).joined(separator: ", ")
@@ -139,7 +159,9 @@ struct ParsedArguments {
   /// Fails unless exactly `count` positional arguments were given.
   func positionals(_ count: Int, _ names: String) throws(CommandError) -> [String] {
     guard positionals.count == count else {
-      throw .usage(positionals.count < count ? "missing \(names)" : "unexpected argument '\(printable(positionals[count]))'")
+      throw .usage(
+        positionals.count < count
+          ? "missing \(names)" : "unexpected argument '\(printable(positionals[count]))'")
     }
     return positionals
   }

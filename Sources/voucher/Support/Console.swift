@@ -1,10 +1,10 @@
 import FoundationEssentials
-
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 import VoucherKit
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Where a command's output goes and its input comes from; tests substitute a capturing one.
 protocol Console: Sendable {
@@ -45,7 +45,9 @@ struct StandardConsole: Console {
 
   func writeError(_ text: String) {
     var copy = text
-    copy.withUTF8 { _ = try? FileSystem.writeAll(2, UnsafeRawBufferPointer($0), path: "standard error") }
+    copy.withUTF8 {
+      _ = try? FileSystem.writeAll(2, UnsafeRawBufferPointer($0), path: "standard error")
+    }
   }
 
   var errorIsTerminal: Bool { isatty(2) == 1 }

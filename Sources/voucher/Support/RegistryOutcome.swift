@@ -26,7 +26,8 @@ struct Outcome: Encodable {
   var events: [Event]?
 
   private enum CodingKeys: String, CodingKey {
-    case input, code, status, message, campaign, channel, serial, title, suggestion, time, venue, store, terminal, profile
+    case input, code, status, message, campaign, channel, serial, title, suggestion, time, venue,
+      store, terminal, profile
     case request, usesLeft, replayed, reason
   }
 
@@ -57,7 +58,9 @@ struct Outcome: Encodable {
     if let block = status.block {
       outcome.status = "blocked"
       outcome.reason = block.reason
-      outcome.message = "its batch was blocked \(ISO8601.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
+      outcome.message =
+        "its batch was blocked \(ISO8601.format(block.since))"
+        + (block.reason.map { ": \($0)" } ?? "")
     } else if status.uses >= voucher.campaign.uses {
       outcome.status = "used-up"
       outcome.usesLeft = 0
@@ -79,18 +82,21 @@ struct Outcome: Encodable {
     writer.add("channel", channel)
     writer.add("code", code)
     if let events {
-      writer.add(raw: "events", "[" + events.map { event in
-        var item = JSONWriter()
-        item.add("event", event.kind.rawValue)
-        item.add("profile", event.profile)
-        item.add("reason", event.reason)
-        item.add("request", event.request)
-        item.add("store", event.store)
-        item.add("terminal", event.terminal)
-        item.add("time", ISO8601.format(event.time))
-        item.add("venue", event.venue?.rawValue)
-        return item.line
-      }.joined(separator: ",") + "]")
+      writer.add(
+        raw: "events",
+        "["
+          + events.map { event in
+            var item = JSONWriter()
+            item.add("event", event.kind.rawValue)
+            item.add("profile", event.profile)
+            item.add("reason", event.reason)
+            item.add("request", event.request)
+            item.add("store", event.store)
+            item.add("terminal", event.terminal)
+            item.add("time", ISO8601.format(event.time))
+            item.add("venue", event.venue?.rawValue)
+            return item.line
+          }.joined(separator: ",") + "]")
     }
     writer.add(raw: "id", id.json)
     writer.add("input", input)
@@ -132,10 +138,13 @@ struct Outcome: Encodable {
 
   /// One line: the code, the status, what it means.
   var line: String {
-    var text = (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
+    var text =
+      (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
     var details: [String] = []
     if let campaign, let channel, let serial {
-      details.append("campaign \(campaign), channel \(channel), serial \(serial)" + (title.map { ": \($0)" } ?? ""))
+      details.append(
+        "campaign \(campaign), channel \(channel), serial \(serial)"
+          + (title.map { ": \($0)" } ?? ""))
     }
     if let message { details.append(message) }
     if !details.isEmpty { text += "  " + details.joined(separator: "; ") }
@@ -155,10 +164,12 @@ func printOutcome(_ outcome: Outcome, format: OutputFormat, _ context: Context) 
 /// Reads and verifies the code of a registry command. A code that is not genuine and valid gets
 /// its answer printed here, and `nil` comes back with the exit status to use.
 func genuineVoucher(
-  _ text: String, venue: Venue?, acceptInvalidDates: Bool = false, format: OutputFormat, _ context: Context,
+  _ text: String, venue: Venue?, acceptInvalidDates: Bool = false, format: OutputFormat,
+  _ context: Context,
   keyRing: KeyRing, campaigns: CampaignBook
 ) throws -> Voucher? {
-  let verification = Verifier(keyRing: keyRing, campaigns: campaigns).verify(text, at: venue, now: context.now)
+  let verification = Verifier(keyRing: keyRing, campaigns: campaigns).verify(
+    text, at: venue, now: context.now)
   if case .valid(let voucher) = verification { return voucher }
   if acceptInvalidDates, let voucher = verification.voucher { return voucher }
   if case .malformed(let problem) = verification { context.console.error("code: \(problem)") }
@@ -183,5 +194,7 @@ func field<T>(_ make: () throws(InvalidField) -> T) throws -> T {
 /// Seconds to wait for the registry lock: `VOUCHER_LOCK_TIMEOUT`, else 10. A lock held longer (a
 /// stopped process) makes the command answer busy with exit status 75 instead of hanging.
 func lockTimeout(_ context: Context) -> Double {
-  context.console.environment("VOUCHER_LOCK_TIMEOUT").flatMap(Double.init).map { max(0, min($0, 3600)) } ?? 10
+  context.console.environment("VOUCHER_LOCK_TIMEOUT").flatMap(Double.init).map {
+    max(0, min($0, 3600))
+  } ?? 10
 }

@@ -13,7 +13,9 @@ struct CrockfordTests {
       let value = UInt128(row["input"]!)!
       let encoded = row["encoded"]!
       var decoded: UInt128 = 0
-      for byte in encoded.utf8 { decoded = decoded << 5 | UInt128(Crockford.decodeTable[Int(byte)]) }
+      for byte in encoded.utf8 {
+        decoded = decoded << 5 | UInt128(Crockford.decodeTable[Int(byte)])
+      }
       #expect(decoded == value, "\(encoded)")
       var symbols: [UInt8] = []
       var rest = value
@@ -27,7 +29,9 @@ struct CrockfordTests {
 
   @Test("reading is forgiving: any case, O as 0, I and L as 1; U is no symbol")
   func aliases() {
-    for (letter, value) in [("o", 0), ("O", 0), ("i", 1), ("I", 1), ("l", 1), ("L", 1), ("a", 10), ("z", 31)] {
+    for (letter, value) in [
+      ("o", 0), ("O", 0), ("i", 1), ("I", 1), ("l", 1), ("L", 1), ("a", 10), ("z", 31),
+    ] {
       #expect(Crockford.decodeTable[Int(letter.utf8.first!)] == UInt8(value), "\(letter)")
     }
     #expect(Crockford.decodeTable[Int(UInt8(ascii: "U"))] == Crockford.invalid)
@@ -41,7 +45,9 @@ struct CrockfordTests {
     for row in rows {
       let symbols = row["input_crockford"]!.utf8.map { Crockford.decodeTable[Int($0)] }
       let check = DammCheck.check(symbols)
-      #expect(Crockford.alphabet[Int(check)] == row["check_symbol"]!.utf8.first!, "\(row["input_crockford"]!)")
+      #expect(
+        Crockford.alphabet[Int(check)] == row["check_symbol"]!.utf8.first!,
+        "\(row["input_crockford"]!)")
       #expect(DammCheck.check(symbols + [check]) == 0)
     }
   }
@@ -58,12 +64,14 @@ struct CrockfordTests {
           changed[index] = value
           #expect(DammCheck.check(changed) != 0)
         }
-        for distance in [1, 2] where index + distance < word.count && word[index] != word[index + distance] {
+        for distance in [1, 2]
+        where index + distance < word.count && word[index] != word[index + distance] {
           var swapped = word
           swapped.swapAt(index, index + distance)
           #expect(DammCheck.check(swapped) != 0, "transposition at distance \(distance)")
         }
-        for distance in [1, 2] where index + distance < word.count && word[index] == word[index + distance] {
+        for distance in [1, 2]
+        where index + distance < word.count && word[index] == word[index + distance] {
           for value in UInt8(0)..<32 where value != word[index] {
             var twin = word
             twin[index] = value

@@ -33,7 +33,9 @@ struct IssuerTests {
       let mask = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } >> 2
       let body = UInt128(tag) << 30 | UInt128(payload ^ mask)
       var symbols: [UInt8] = [0]
-      for index in stride(from: 13, through: 0, by: -1) { symbols.append(UInt8(truncatingIfNeeded: body >> (5 * index)) & 31) }
+      for index in stride(from: 13, through: 0, by: -1) {
+        symbols.append(UInt8(truncatingIfNeeded: body >> (5 * index)) & 31)
+      }
       symbols.append(DammCheck.check(symbols))
       let expected = String(decoding: symbols.map { Crockford.alphabet[Int($0)] }, as: UTF8.self)
       #expect(issuer.code(channel: 1, serial: serial).symbols == expected)
@@ -52,7 +54,9 @@ struct IssuerTests {
     }
   }
 
-  @Test("consecutive serials show no pattern: each position after the slot matches its neighbour about 1 in 32")
+  @Test(
+    "consecutive serials show no pattern: each position after the slot matches its neighbour about 1 in 32"
+  )
   func noVisiblePattern() throws {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
     let count = 100_000
@@ -60,31 +64,40 @@ struct IssuerTests {
     var matches = [Int](repeating: 0, count: previous.count)
     for serial in 2...count {
       let code = issuer.code(channel: 0, serial: serial)
-      for index in 0..<code.count where code.symbol(at: index) == previous.symbol(at: index) { matches[index] += 1 }
+      for index in 0..<code.count where code.symbol(at: index) == previous.symbol(at: index) {
+        matches[index] += 1
+      }
       previous = code
     }
     #expect(matches[0] == count - 1, "the key slot is the one fixed symbol")
     let expected = Double(count - 1) / 32
     for index in 1..<previous.count {
       // 1/32 ± 5 standard deviations (about ±2.9% of the count of 3,125).
-      #expect(abs(Double(matches[index]) - expected) < 5 * (expected * 31 / 32).squareRoot(), "position \(index): \(matches[index])")
+      #expect(
+        abs(Double(matches[index]) - expected) < 5 * (expected * 31 / 32).squareRoot(),
+        "position \(index): \(matches[index])")
     }
   }
 
-  @Test("writing a range in text, CSV and JSON gives the codes of code(channel:serial:), with any thread count")
+  @Test(
+    "writing a range in text, CSV and JSON gives the codes of code(channel:serial:), with any thread count"
+  )
   func formats() throws {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
     let serials = 5...20_004
     let expected = serials.map { issuer.code(channel: 1, serial: $0).description }
     for threads in [1, 2, 3] {
       var text = [UInt8]()
-      try issuer.write(channel: 1, serials: serials, format: .text, threads: threads, to: { text += $0 })
+      try issuer.write(
+        channel: 1, serials: serials, format: .text, threads: threads, to: { text += $0 })
       #expect(String(decoding: text, as: UTF8.self) == expected.joined(separator: "\n") + "\n")
     }
     // The very first payload of a campaign (channel 0, serial 1) too.
     var first = [UInt8]()
     try issuer.write(channel: 0, serials: 1...2, format: .text, to: { first += $0 })
-    #expect(String(decoding: first, as: UTF8.self) == "\(issuer.code(channel: 0, serial: 1))\n\(issuer.code(channel: 0, serial: 2))\n")
+    #expect(
+      String(decoding: first, as: UTF8.self)
+        == "\(issuer.code(channel: 0, serial: 1))\n\(issuer.code(channel: 0, serial: 2))\n")
     var csv = [UInt8]()
     try issuer.write(channel: 1, serials: serials, format: .csv, threads: 2, to: { csv += $0 })
     let rows = zip(serials, expected).map { "\($0),\($1)\r\n" }.joined()
@@ -104,12 +117,16 @@ struct IssuerTests {
         try Issuer(campaign: campaign, keyRing: testRing([0: 0x11], states: [0: state]))
       }
     }
-    #expect(throws: CampaignError.missingKey(KeySlot(0)!)) { try Issuer(campaign: campaign, keyRing: testRing([3: 0x33])) }
+    #expect(throws: CampaignError.missingKey(KeySlot(0)!)) {
+      try Issuer(campaign: campaign, keyRing: testRing([3: 0x33]))
+    }
   }
 
   @Test("tag lengths give the documented code lengths")
   func lengths() throws {
-    for (requested, symbols) in [(32, 15), (35, 15), (40, 16), (41, 17), (45, 17), (50, 18), (60, 20)] {
+    for (requested, symbols) in [
+      (32, 15), (35, 15), (40, 16), (41, 17), (45, 17), (50, 18), (60, 20),
+    ] {
       let bits = CodeFormat.effectiveTagBits(requested: requested)
       let issuer = try Issuer(campaign: testCampaign(tagBits: bits), keyRing: ring)
       #expect(issuer.code(channel: 0, serial: 1).count == symbols, "tag bits \(requested)")

@@ -21,8 +21,12 @@ struct HMACSHA256Tests {
       #expect(Array(mac.prefix(published.count)) == published, "case \(row["case"]!)")
       // The hot path (messages of at most 55 bytes) gives the same leading 64 bits.
       if data.count <= 55 {
-        let leading = data.withUnsafeBytes { HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count) }
-        #expect(leading == UInt64(bigEndian: mac.withUnsafeBytes { $0.load(as: UInt64.self) }), "case \(row["case"]!)")
+        let leading = data.withUnsafeBytes {
+          HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count)
+        }
+        #expect(
+          leading == UInt64(bigEndian: mac.withUnsafeBytes { $0.load(as: UInt64.self) }),
+          "case \(row["case"]!)")
       }
     }
   }
@@ -37,10 +41,15 @@ struct HMACSHA256Tests {
         let reference = OpenSSL.referenceHMACSHA256(key: key, message: message)
         #expect(HMACSHA256(key: key).authenticate(message) == reference)
         if (1...55).contains(messageLength) {
-          let leading = message.withUnsafeBytes { HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count) }
+          let leading = message.withUnsafeBytes {
+            HMACSHA256(key: key).leadingBits(of: $0.baseAddress!, length: $0.count)
+          }
           #expect(leading == reference.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
           let digest = HMACSHA256.sha256(message)
-          #expect(message.withUnsafeBytes { HMACSHA256.sha256LeadingBits(of: $0.baseAddress!, length: $0.count) } == digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
+          #expect(
+            message.withUnsafeBytes {
+              HMACSHA256.sha256LeadingBits(of: $0.baseAddress!, length: $0.count)
+            } == digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
         }
       }
     }
@@ -48,10 +57,16 @@ struct HMACSHA256Tests {
 
   @Test("SHA-256 of the empty string and of 'abc' (FIPS 180-4 examples)")
   func sha256() {
-    #expect(HMACSHA256.sha256([]) == hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
-    #expect(HMACSHA256.sha256(Array("abc".utf8)) == hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+    #expect(
+      HMACSHA256.sha256([])
+        == hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+    #expect(
+      HMACSHA256.sha256(Array("abc".utf8))
+        == hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
     let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
-    #expect(HMACSHA256.sha256(long) == hex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"))
+    #expect(
+      HMACSHA256.sha256(long)
+        == hex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"))
   }
 
   @Test("tags compare in constant time and still compare correctly")

@@ -14,7 +14,9 @@ struct VerifierTests {
 
   func codes(_ count: Int, channel: Int = 0) throws -> [VoucherCode] {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
-    return (1...count).map { issuer.code(channel: channel, serial: $0 * 97 % campaign.capacity + 1) }
+    return (1...count).map {
+      issuer.code(channel: channel, serial: $0 * 97 % campaign.capacity + 1)
+    }
   }
 
   @Test("10,000 issued codes verify valid, with their campaign, channel and serial")
@@ -23,12 +25,15 @@ struct VerifierTests {
     let verifier = self.verifier
     for serial in stride(from: 1, through: 1_000_000, by: 100) {
       for channel in 0..<2 {
-        let result = verifier.verify(issuer.code(channel: channel, serial: serial).description, now: now)
+        let result = verifier.verify(
+          issuer.code(channel: channel, serial: serial).description, now: now)
         guard case .valid(let voucher) = result else {
           Issue.record("serial \(serial): \(result.status)")
           return
         }
-        #expect(voucher.serial == serial && voucher.channel == campaign.channels[channel] && voucher.campaign.id == campaign.id)
+        #expect(
+          voucher.serial == serial && voucher.channel == campaign.channels[channel]
+            && voucher.campaign.id == campaign.id)
       }
     }
   }
@@ -47,7 +52,8 @@ struct VerifierTests {
           checked += 1
         }
         if index + 1 < code.count && code.symbol(at: index) != code.symbol(at: index + 1) {
-          let swapped = code.replacing(symbolAt: index, with: code.symbol(at: index + 1)).replacing(symbolAt: index + 1, with: code.symbol(at: index))
+          let swapped = code.replacing(symbolAt: index, with: code.symbol(at: index + 1)).replacing(
+            symbolAt: index + 1, with: code.symbol(at: index))
           #expect(!swapped.hasValidCheck)
           checked += 1
         }
@@ -61,7 +67,9 @@ struct VerifierTests {
           Issue.record("\(typo) is not mistyped")
           continue
         }
-        #expect(suggestion == code, "a single substitution has exactly one genuine neighbour: the original")
+        #expect(
+          suggestion == code,
+          "a single substitution has exactly one genuine neighbour: the original")
       }
     }
   }
@@ -78,7 +86,10 @@ struct VerifierTests {
   func forgivingInput() throws {
     for code in try codes(500) {
       let printed = code.description
-      for variant in [printed.lowercased(), code.symbols, printed.replacingOccurrences(of: "0", with: "O"), printed.replacingOccurrences(of: "1", with: "l")] {
+      for variant in [
+        printed.lowercased(), code.symbols, printed.replacingOccurrences(of: "0", with: "O"),
+        printed.replacingOccurrences(of: "1", with: "l"),
+      ] {
         #expect(verifier.verify(variant, now: now).status == .valid, "\(variant)")
       }
     }
@@ -86,7 +97,8 @@ struct VerifierTests {
 
   @Test("a code from another key ring answers forged")
   func otherRing() throws {
-    let other = Verifier(keyRing: testRing([0: 0x99, 3: 0x33]), campaigns: CampaignBook([campaign]))
+    let other = Verifier(
+      keyRing: testRing([0: 0x99, 3: 0x33]), campaigns: CampaignBook([campaign]))
     for code in try codes(2_000) { #expect(other.verify(code, now: now).status == .forged) }
   }
 
@@ -105,21 +117,31 @@ struct VerifierTests {
     let code = try codes(1)[0]
     let dated = testCampaign(starts: "2026-06-01", ends: "2026-06-30", redeemAt: .store)
     let verifier = Verifier(keyRing: ring, campaigns: CampaignBook([dated]))
-    #expect(verifier.verify(code, now: ISO8601.parse("2026-05-31T23:59:59Z")!).status == .notYetValid)
+    #expect(
+      verifier.verify(code, now: ISO8601.parse("2026-05-31T23:59:59Z")!).status == .notYetValid)
     #expect(verifier.verify(code, now: ISO8601.parse("2026-06-01T00:00:00Z")!).status == .valid)
     #expect(verifier.verify(code, now: ISO8601.parse("2026-06-30T23:59:59Z")!).status == .valid)
     #expect(verifier.verify(code, now: ISO8601.parse("2026-07-01T00:00:00Z")!).status == .expired)
-    #expect(verifier.verify(code, at: .online, now: ISO8601.parse("2026-06-10T00:00:00Z")!).status == .wrongVenue)
-    #expect(verifier.verify(code, at: .store, now: ISO8601.parse("2026-06-10T00:00:00Z")!).status == .valid)
+    #expect(
+      verifier.verify(code, at: .online, now: ISO8601.parse("2026-06-10T00:00:00Z")!).status
+        == .wrongVenue)
+    #expect(
+      verifier.verify(code, at: .store, now: ISO8601.parse("2026-06-10T00:00:00Z")!).status
+        == .valid)
 
-    let revoked = Verifier(keyRing: testRing([0: 0x11], states: [0: .revoked]), campaigns: CampaignBook([campaign]))
+    let revoked = Verifier(
+      keyRing: testRing([0: 0x11], states: [0: .revoked]), campaigns: CampaignBook([campaign]))
     #expect(revoked.verify(code, now: now).status == .revokedKey)
-    let retired = Verifier(keyRing: testRing([0: 0x11], states: [0: .retired]), campaigns: CampaignBook([campaign]))
+    let retired = Verifier(
+      keyRing: testRing([0: 0x11], states: [0: .retired]), campaigns: CampaignBook([campaign]))
     #expect(retired.verify(code, now: now).status == .valid)
 
-    let elsewhere = Verifier(keyRing: ring, campaigns: CampaignBook([testCampaign(base: 5_000_000)]))
+    let elsewhere = Verifier(
+      keyRing: ring, campaigns: CampaignBook([testCampaign(base: 5_000_000)]))
     #expect(elsewhere.verify(code, now: now).status == .unknownCampaign)
-    #expect(Verifier(keyRing: ring, campaigns: CampaignBook([])).verify(code, now: now).status == .unknownCampaign)
+    #expect(
+      Verifier(keyRing: ring, campaigns: CampaignBook([])).verify(code, now: now).status
+        == .unknownCampaign)
   }
 
   @Test("naughty strings never verify as valid and never crash")
