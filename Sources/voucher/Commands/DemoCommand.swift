@@ -54,7 +54,7 @@ enum DemoCommand {
       ("typed in lower case, no dashes", genuine.lowercased().filter { $0 != "-" }),
       ("two symbols swapped", String(typo)), ("a made-up code", forged),
     ] {
-      let answer = Answer(input: text, verifier.verify(text, at: .store, now: context.now))
+      let answer = Outcome(input: text, verifier.verify(text, at: .store, now: context.now))
       try console.print("     \(label):\n       \(answer.line)")
     }
     let registry = try Registry.open(

@@ -76,63 +76,6 @@ enum VerifyCommand {
   }
 }
 
-/// One answer about one code, as printed in text and JSON.
-struct Answer: Encodable {
-  let input: String
-  let code: String
-  let status: String
-  var message: String?
-  var campaign: String?
-  var channel: String?
-  var serial: Int?
-  var title: String?
-  var suggestion: String?
-
-  init(input: String, _ verification: Verification) {
-    self.input =
-      input.unicodeScalars.count > 256
-      ? String(String.UnicodeScalarView(input.unicodeScalars.prefix(256))) + "…" : input
-    code = verification.code?.description ?? self.input
-    status = verification.status.rawValue
-    if let voucher = verification.voucher {
-      campaign = voucher.campaign.id.rawValue
-      channel = voucher.channel.rawValue
-      serial = voucher.serial
-      title = voucher.campaign.title
-    }
-    switch verification {
-    case .valid: message = nil
-    case .malformed(let problem): message = problem.description
-    case .mistyped(_, let suggestion):
-      self.suggestion = suggestion?.description
-      message =
-        "the check symbol does not match: re-enter the code"
-        + (suggestion.map { "; did you mean \($0)?" } ?? "")
-    case .forged: message = "not signed by this key ring: not a genuine code"
-    case .unknownCampaign: message = "genuine, but its campaign is not known here"
-    case .revokedKey(_, let slot): message = "signed by key slot \(slot), which has been revoked"
-    case .notYetValid(let voucher):
-      message = "the campaign starts \(voucher.campaign.starts ?? "later")"
-    case .expired(let voucher): message = "the campaign ended \(voucher.campaign.ends ?? "earlier")"
-    case .wrongVenue(let voucher, let venue):
-      message =
-        "redeemable \(voucher.campaign.redeemAt == .store ? "in stores" : "online") only, not \(venue == .store ? "in a store" : "online")"
-    }
-  }
-
-  /// One line: the code (or the escaped input), the status, and what it means.
-  var line: String {
-    var text =
-      (status == VerificationStatus.malformed.rawValue ? printable(input) : code) + "  " + status
-    if let campaign, let channel, let serial {
-      text += "  campaign \(campaign), channel \(channel), serial \(serial)"
-      if let title { text += ": \(title)" }
-    }
-    if let message { text += (campaign == nil ? "  " : "; ") + message }
-    return text + "\n"
-  }
-}
-
 /// Streams answers as text lines or as one JSON array.
 struct AnswerWriter {
   let format: OutputFormat

@@ -31,18 +31,37 @@ struct Outcome: Encodable {
     case request, usesLeft, replayed, reason
   }
 
-  /// An answer about a code that did not pass verification (or passed: `valid`).
+  /// An answer about a code as verification sees it: `valid`, or why not.
   init(input: String, _ verification: Verification) {
-    let answer = Answer(input: input, verification)
-    self.input = answer.input
-    code = answer.code
-    status = answer.status
-    message = answer.message
-    campaign = answer.campaign
-    channel = answer.channel
-    serial = answer.serial
-    title = answer.title
-    suggestion = answer.suggestion
+    self.input =
+      input.unicodeScalars.count > 256
+      ? String(String.UnicodeScalarView(input.unicodeScalars.prefix(256))) + "…" : input
+    code = verification.code?.description ?? self.input
+    status = verification.status.rawValue
+    if let voucher = verification.voucher {
+      campaign = voucher.campaign.id.rawValue
+      channel = voucher.channel.rawValue
+      serial = voucher.serial
+      title = voucher.campaign.title
+    }
+    switch verification {
+    case .valid: message = nil
+    case .malformed(let problem): message = problem.description
+    case .mistyped(_, let suggestion):
+      self.suggestion = suggestion?.description
+      message =
+        "the check symbol does not match: re-enter the code"
+        + (suggestion.map { "; did you mean \($0)?" } ?? "")
+    case .forged: message = "not signed by this key ring: not a genuine code"
+    case .unknownCampaign: message = "genuine, but its campaign is not known here"
+    case .revokedKey(_, let slot): message = "signed by key slot \(slot), which has been revoked"
+    case .notYetValid(let voucher):
+      message = "the campaign starts \(voucher.campaign.starts ?? "later")"
+    case .expired(let voucher): message = "the campaign ended \(voucher.campaign.ends ?? "earlier")"
+    case .wrongVenue(let voucher, let venue):
+      let allowed = voucher.campaign.redeemAt == .store ? "in stores" : "online"
+      message = "redeemable \(allowed) only, not \(venue == .store ? "in a store" : "online")"
+    }
   }
 
   /// An answer about a genuine code from the registry.
