@@ -38,7 +38,7 @@ struct ServeRequest {
       default: return .failure(InvalidField(field: name, reason: "must be a string"))
       }
     }
-    do {
+    do throws(InvalidField) {
       switch op {
       case "verify":
         var venue: Venue?
@@ -113,10 +113,8 @@ struct ServeRequest {
       default:
         return .failure("'op' must be one of verify, redeem, void, claim, history")
       }
-    } catch let error as InvalidField {
-      return .failure("'\(error.field.drop(while: { $0 == "-" }))' \(error.reason)")
     } catch {
-      return .failure("\(error)")
+      return .failure("'\(error.field.drop(while: { $0 == "-" }))' \(error.reason)")
     }
   }
 
