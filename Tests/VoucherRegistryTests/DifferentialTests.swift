@@ -19,7 +19,10 @@ struct RegistryModel {
 
   enum Answer: Equatable {
     case redeemed(replayed: Bool)
-    case usedUp, claimedByOther, voided, notRedeemed
+    case usedUp
+    case claimedByOther
+    case voided
+    case notRedeemed
     case claimed(replayed: Bool)
     case uses(Int)
   }
