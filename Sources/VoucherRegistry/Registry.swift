@@ -40,6 +40,12 @@ public final class Registry {
   /// Things worth telling the user that are not errors (a repaired torn tail).
   public internal(set) var warnings: [String] = []
 
+  /// The warnings so far, which are then forgotten (for a long-running process).
+  public func takeWarnings() -> [String] {
+    defer { warnings = [] }
+    return warnings
+  }
+
   /// Records between checkpoints: the index files are synced this often (in journal bytes).
   static let checkpointInterval: Int64 = 1 << 20
 
@@ -204,6 +210,7 @@ public final class Registry {
       throw .fenced(
         reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
     }
+    try checkIndexFolder()
     if recovering { try recover(writing: writing) } else { try loadState() }
     return try body()
   }
@@ -246,24 +253,52 @@ public final class Registry {
         reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
     }
     state = stored
-    let restarted = state.boot != RegistryState.currentBoot
+    // Without a readable boot id, every open must assume the machine restarted.
+    let restarted =
+      state.boot != RegistryState.currentBoot
+      || RegistryState.currentBoot == RegistryState.unknownBoot
     if restarted { state.applied = state.checkpoint }
     try reloadBlocksIfChanged()
     let known = state.applied
     var unrepaired = false
-    switch try journal.scan(
-      from: known, { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
-    {
+    // Records past `applied` were written by a process that died before it answered: they may
+    // not be on disk yet. Collect them, make them durable, and only then apply them, so that no
+    // answer (a replayed receipt, a used-up) ever rests on bytes only the page cache holds.
+    var pending: [(Int64, Record)] = []
+    let scanEnd = try journal.scan(
+      from: known, { (offset, record, _) throws(RegistryError) in pending.append((offset, record)) }
+    )
+    switch scanEnd {
     case .clean(let dataEnd):
       end = dataEnd
     case .tornTail(let at):
       end = at
+    }
+    if !pending.isEmpty {
+      do {
+        try journal.sync()
+      } catch {
+        fence("a sync of the journal failed during recovery at \(ISO8601.format(Date()))")
+        throw error
+      }
+      for (offset, record) in pending { try apply(record, at: offset) }
+    }
+    if case .tornTail(let at) = scanEnd {
       try handleTail(at: at, writing: writing)
       unrepaired = !writing
     }
     // After a restart, a write that was never acknowledged may have reached the disk in part,
-    // and not only at its start: clear whatever stray bytes follow the data.
+    // and not only at its start (sectors persist out of order): clear the stray bytes after the
+    // data. A valid record among them below the length recorded before the restart was
+    // acknowledged, though: that is damage to report, never to clear.
     if restarted, try journal.endOfNonZero(after: end) > end {
+      if let next = try journal.findValidRecord(after: end, end: try journal.fileSize()),
+        next < stored.applied
+      {
+        throw .damaged(
+          path: journalPath, offset: end,
+          reason: "the data stops here but an acknowledged record follows at \(next)")
+      }
       try handleTail(at: end, writing: writing)
       unrepaired = !writing
     }
@@ -317,8 +352,9 @@ public final class Registry {
   /// (done here on first use, under the lock). It may miss one still in flight.
   public func uses(of voucher: Voucher) throws(RegistryError) -> Int {
     if !recovered { try locked(writing: false) {} }
+    try checkIndexFolder()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
-    return Int(try index(for: voucher.campaign).entry(payload: payload).uses)
+    return Int(try existingIndex(for: voucher.campaign)?.entry(payload: payload).uses ?? 0)
   }
 
   /// Applies one journal record to the index; applying a record twice changes nothing.
@@ -342,6 +378,7 @@ public final class Registry {
       let index = try index(for: campaign)
       var entry = index.entry(payload: code.payload)
       guard entry.last < offset + 1 else { return }
+      try index.reserve(payload: code.payload)
       switch record.body {
       case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
       case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
@@ -364,7 +401,7 @@ public final class Registry {
     do {
       try journal.sync()
     } catch {
-      fence("a sync of the journal failed at \(ISO8601.format(Date())) (byte offset \(offset))")
+      discardUnsynced(at: offset, count: bytes.count)
       throw error
     }
     end = offset + Int64(bytes.count)
@@ -374,6 +411,13 @@ public final class Registry {
     if end - state.checkpoint >= Self.checkpointInterval { try checkpoint() }
     try writeState()
     return offset
+  }
+
+  /// After a failed sync: zeroes the records that were not made durable, so that no reader
+  /// applies them from the page cache (they were never acknowledged), and fences the registry.
+  func discardUnsynced(at offset: Int64, count: Int) {
+    try? journal.write([UInt8](repeating: 0, count: count), at: offset)
+    fence("a sync of the journal failed at \(ISO8601.format(Date())) (byte offset \(offset))")
   }
 
   /// Refuses further writes until `registry check` passes (best effort: the disk may be failing).
@@ -395,9 +439,14 @@ public final class Registry {
     }
     for name in names where name.hasSuffix(".idx") {
       let path = indexFolder + "/" + name
+      let file: Int32
       do {
-        let file = try files.open(path, create: false)
-        defer { files.close(file) }
+        file = try files.open(path, create: false)
+      } catch {
+        throw .io(error)
+      }
+      defer { files.close(file) }
+      do {
         try files.sync(file, path: path)
       } catch {
         fence("a sync of \(path) failed")
@@ -447,15 +496,41 @@ public final class Registry {
     }
   }
 
-  /// The index of a campaign, opened (or created) once per registry object.
+  /// The index of a campaign, opened (or created: the caller holds the lock) once per registry
+  /// object, as long as the index folder is the same one.
   func index(for campaign: Campaign) throws(RegistryError) -> CampaignIndex {
     if let index = indexes[campaign.id] { return index }
+    guard
+      let index = try CampaignIndex.open(
+        folder: indexFolder, campaign: campaign, journalID: journal.id, files: files, create: true)
+    else { throw .io(SystemError("create", "\(indexFolder)/\(campaign.id).idx", code: ENOENT)) }
+    indexes[campaign.id] = index
+    return index
+  }
+
+  /// The index of a campaign if it exists, never creating it: for lock-free readers.
+  func existingIndex(for campaign: Campaign) throws(RegistryError) -> CampaignIndex? {
+    if let index = indexes[campaign.id] { return index }
     let index = try CampaignIndex.open(
-      folder: indexFolder, campaign: campaign, journalID: journal.id, files: files)
+      folder: indexFolder, campaign: campaign, journalID: journal.id, files: files, create: false)
     indexes[campaign.id] = index
     return index
   }
 
   /// Forgets opened index files (after a rebuild replaced them).
   func dropIndexes() { indexes = [:] }
+
+  /// The index folder's inode when the cached indexes were opened.
+  private var indexFolderInode: UInt64 = 0
+
+  /// Drops the cached indexes if the index folder was replaced (another process's `registry
+  /// rebuild`): a process must never read or write an index nobody else sees.
+  func checkIndexFolder() throws(RegistryError) {
+    var info = stat()
+    guard stat(indexFolder, &info) == 0 else { throw .io(SystemError("inspect", indexFolder)) }
+    if UInt64(info.st_ino) != indexFolderInode {
+      dropIndexes()
+      indexFolderInode = UInt64(info.st_ino)
+    }
+  }
 }

@@ -38,6 +38,10 @@ final class FaultyFiles: FileLayer {
   func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
     try real.allocate(file, to: length, path: path)
   }
+  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError) {
+    try real.reserve(file, offset: offset, length: length, path: path)
+  }
+  func link(_ from: String, to: String) throws(SystemError) { try real.link(from, to: to) }
   func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
   { try real.map(file, length: length, path: path) }
   func unmap(_ address: UnsafeMutableRawPointer, length: Int) {

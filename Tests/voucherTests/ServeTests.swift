@@ -277,6 +277,35 @@ struct ServeTests {
     #expect(home.run("registry", "check").status == 0)
   }
 
+  @Test("finished clients are closed: 300 short sessions leave no descriptors behind")
+  func closesFinishedClients() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1")
+      .stdoutLines[0]
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    defer {
+      kill(server.processIdentifier, SIGTERM)
+      server.waitUntilExit()
+    }
+    for index in 0..<300 {
+      let client = try SocketClient(path: path)
+      client.send(
+        request(["id": index, "op": index % 2 == 0 ? "verify" : "history", "code": code]))
+      #expect(client.lines(1).count == 1)
+      client.close()
+    }
+    usleep(200_000)
+    let open = try FileManager.default.contentsOfDirectory(
+      atPath: "/proc/\(server.processIdentifier)/fd"
+    ).count
+    #expect(open < 64, "the server holds \(open) descriptors")
+    let last = try SocketClient(path: path)
+    last.send(request(["id": "last", "op": "verify", "code": code]))
+    #expect(last.lines(1).first.flatMap(decode)?["status"]?.string == "valid")
+  }
+
   @Test("8 socket clients and 8 CLI processes redeem overlapping codes: each exactly once")
   func mixed() throws {
     let home = try Home()

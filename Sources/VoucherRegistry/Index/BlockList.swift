@@ -73,7 +73,8 @@ struct BlockList: Equatable {
       let fields = line.split(separator: " ")
       guard fields.count == 6, fields[0] == "block" || fields[0] == "unblock",
         let record = Int64(fields[1]),
-        let channel = Int(fields[3]), let first = Int(fields[4]), let last = Int(fields[5])
+        let channel = Int(fields[3]), let first = Int(fields[4]), let last = Int(fields[5]),
+        first <= last
       else { throw .damaged(path: path, offset: offset, reason: "a line is not a block entry") }
       list.entries.append(
         Entry(

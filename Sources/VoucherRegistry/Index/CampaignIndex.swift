@@ -1,5 +1,9 @@
 import VoucherKit
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The state of one code, as the index keeps it.
 struct CodeEntry: Sendable, Hashable {
   /// Live uses: redemptions minus voids.
@@ -89,55 +93,82 @@ final class CampaignIndex {
     return writer.bytes
   }
 
-  /// Opens the index of `campaign`, creating it (atomically, synced) if missing.
+  /// Opens the index of `campaign`.
+  ///
+  /// With `create` (the caller holds the registry lock), a missing index is made complete under a
+  /// unique temporary name (header, full sparse length, synced) and linked into place, so an
+  /// existing index is never replaced. Without it, a missing index answers `nil`.
   static func open(
-    folder: String, campaign: Campaign, journalID: [UInt8], files: any FileLayer
-  ) throws(RegistryError) -> CampaignIndex {
+    folder: String, campaign: Campaign, journalID: [UInt8], files: any FileLayer, create: Bool
+  ) throws(RegistryError) -> CampaignIndex? {
     let path = "\(folder)/\(campaign.id).idx"
     let expected = header(campaign: campaign, journalID: journalID)
-    do {
+    let span = campaign.channels.count * campaign.capacity
+    let length = Int(headerSize) + span * CodeEntry.size
+    do throws(SystemError) {
       if !files.exists(path) {
-        let temporary = path + ".new"
+        guard create else { return nil }
+        let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0 ... .max)).new"
         let handle = try files.open(temporary, create: true)
-        try files.truncate(handle, to: 0, path: temporary)
-        try files.write(handle, expected, at: 0, path: temporary)
-        try files.sync(handle, path: temporary)
-        files.close(handle)
-        try files.rename(temporary, to: path)
+        do throws(SystemError) {
+          defer { files.close(handle) }
+          try files.write(handle, expected, at: 0, path: temporary)
+          try files.truncate(handle, to: Int64(length), path: temporary)
+          try files.sync(handle, path: temporary)
+        } catch {
+          try? files.remove(temporary)
+          throw error
+        }
+        do throws(SystemError) {
+          try files.link(temporary, to: path)
+        } catch {
+          // Someone else created it first: theirs is the index.
+          guard error.code == EEXIST else {
+            try? files.remove(temporary)
+            throw error
+          }
+        }
+        try? files.remove(temporary)
         try files.syncDirectory(folder)
       }
       let file = try files.open(path, create: false)
+      var keep = false
+      defer { if !keep { files.close(file) } }
       let header = try files.read(file, at: 0, count: Int(headerSize), path: path)
-      guard header == expected else {
-        files.close(file)
-        throw RegistryError.damaged(
-          path: path, offset: 0,
-          reason:
-            "the index header does not match the journal and campaign; run 'voucher registry rebuild'"
-        )
+      guard header == expected, try files.size(file, path: path) >= Int64(length) else {
+        throw SystemError("use", path, code: EBADMSG)
       }
-      let span = campaign.channels.count * campaign.capacity
-      let length = Int(headerSize) + span * CodeEntry.size
-      if try files.size(file, path: path) < Int64(length) {
-        try files.truncate(file, to: Int64(length), path: path)
-      }
-      let mapping: UnsafeMutableRawPointer
-      do {
-        mapping = try files.map(file, length: length, path: path)
-      } catch {
-        files.close(file)
-        throw error
-      }
+      let mapping = try files.map(file, length: length, path: path)
+      keep = true
       return CampaignIndex(
         path: path, file: file, files: files, base: campaign.base, span: span, mapping: mapping,
         length: length)
-    } catch let error as RegistryError {
-      throw error
-    } catch let error as SystemError {
-      throw .io(error)
     } catch {
-      throw .io(SystemError("open", path, code: 5))
+      if error.code == EBADMSG {
+        throw .damaged(
+          path: path, offset: 0,
+          reason:
+            "the index header or length does not match the journal and campaign; run 'voucher registry rebuild'"
+        )
+      }
+      throw .io(error)
     }
+  }
+
+  /// Pages whose disk space this object has made sure of.
+  private var reserved = Set<Int>()
+
+  /// Makes sure the disk space under a code's entry is allocated, so that storing the entry
+  /// cannot fail: called before the journal write that the entry will reflect.
+  func reserve(payload: UInt32) throws(RegistryError) {
+    let page = position(payload) >> 12
+    guard !reserved.contains(page) else { return }
+    do {
+      try files.reserve(file, offset: Int64(page) << 12, length: 4096, path: path)
+    } catch {
+      throw .io(error)
+    }
+    reserved.insert(page)
   }
 
   /// The entry of the code with payload `payload`: one aligned load, atomic against a writer.

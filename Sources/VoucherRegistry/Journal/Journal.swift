@@ -186,14 +186,26 @@ final class Journal {
       {
         return .clean(end: offset)
       }
-      switch Record.decode(buffer[local...]) {
+      let decoded = Record.decode(buffer[local...])
+      if case .truncated = decoded, bufferStart + Int64(buffer.count) < size {
+        // The record runs past what is buffered: read all of it and look again.
+        let wanted = Int(min(Int64(Record.headerSize + 65_535), size - offset))
+        do {
+          buffer = try files.read(file, at: offset, count: wanted, path: path)
+        } catch {
+          throw .io(error)
+        }
+        bufferStart = offset
+        continue
+      }
+      switch decoded {
       case .record(let record, let length):
         try visit(offset, record, length)
         offset += Int64(length)
       case .truncated, .invalid:
-        if let next = try findValidRecord(after: offset, end: size) {
+        if let next = try findValidRecord(after: offset, end: try fileSize()) {
           let reason: String
-          if case .invalid(let why) = Record.decode(buffer[local...]) {
+          if case .invalid(let why) = decoded {
             reason = why
           } else {
             reason = "a record is cut short"

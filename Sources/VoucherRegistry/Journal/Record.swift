@@ -163,6 +163,18 @@ struct Record: Sendable, Hashable {
       return .invalid("unknown record type \(type)")
     }
     guard !reader.failed, reader.isAtEnd else { return .invalid("malformed record body") }
+    switch record.body {
+    case .block(let range, _), .unblock(let range, _):
+      guard range.first >= 1, range.first <= range.last else {
+        return .invalid("a block range runs backwards")
+      }
+    case .void(let voided, _, _):
+      guard voided >= 0, voided < Int64.max else {
+        return .invalid("a void names an impossible offset")
+      }
+    default:
+      break
+    }
     return .record(record, length: headerSize + length)
   }
 }

@@ -30,6 +30,9 @@ public enum RegistryResult: Sendable, Hashable {
   case claim(ClaimAnswer)
   case status(CodeStatus)
   case history([Event])
+  /// This operation could not be carried out (for example a damaged record in its code's
+  /// history); the rest of the batch was.
+  case failed(RegistryError)
 }
 
 /// The records of one batch before they are durable: later operations of the batch see the
@@ -120,22 +123,29 @@ extension Registry {
       var results: [RegistryResult] = []
       results.reserveCapacity(operations.count)
       for operation in operations {
-        switch operation {
-        case .redeem(let voucher, let store, let terminal, let profile, let request):
-          results.append(
-            .redeem(
-              try redeem(
-                voucher, store: store, terminal: terminal, profile: profile, request: request,
-                now: now, in: batch)))
-        case .void(let voucher, let reason, let request):
-          results.append(
-            .void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
-        case .claim(let voucher, let profile):
-          results.append(.claim(try claim(voucher, profile: profile, now: now, in: batch)))
-        case .status(let voucher):
-          results.append(.status(try status(of: voucher, in: batch)))
-        case .history(let voucher):
-          results.append(.history(try history(of: voucher, in: batch)))
+        do throws(RegistryError) {
+          switch operation {
+          case .redeem(let voucher, let store, let terminal, let profile, let request):
+            results.append(
+              .redeem(
+                try redeem(
+                  voucher, store: store, terminal: terminal, profile: profile, request: request,
+                  now: now, in: batch)))
+          case .void(let voucher, let reason, let request):
+            results.append(
+              .void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
+          case .claim(let voucher, let profile):
+            results.append(.claim(try claim(voucher, profile: profile, now: now, in: batch)))
+          case .status(let voucher):
+            results.append(.status(try status(of: voucher, in: batch)))
+          case .history(let voucher):
+            results.append(.history(try history(of: voucher, in: batch)))
+          }
+        } catch {
+          // A damaged record in one code's history fails that operation, not the batch; an
+          // I/O error fails the whole batch.
+          guard case .damaged = error else { throw error }
+          results.append(.failed(error))
         }
       }
       try commit(batch)
@@ -144,23 +154,38 @@ extension Registry {
   }
 
   /// Makes a batch durable and applies it: one write, one sync, then the index.
+  ///
+  /// The disk space under every index entry the batch changes is allocated first, so that the
+  /// index updates after the sync cannot fail: once the sync returns, the batch is done, and a
+  /// later problem (a checkpoint) is a warning and a fence, never an error for the batch.
   func commit(_ batch: Batch) throws(RegistryError) {
     guard !batch.bytes.isEmpty else { return }
+    for (code, pending) in batch.entries {
+      try index(for: pending.campaign).reserve(payload: code.payload)
+    }
     let offset = end
     try journal.write(batch.bytes, at: offset)
     do {
       try journal.sync()
     } catch {
-      fence("a sync of the journal failed at \(ISO8601.format(Date())) (byte offset \(offset))")
+      discardUnsynced(at: offset, count: batch.bytes.count)
       throw error
     }
     end = offset + Int64(batch.bytes.count)
     for (code, pending) in batch.entries {
-      try index(for: pending.campaign).write(pending.entry, payload: code.payload)
+      if let index = try? index(for: pending.campaign) {
+        index.write(pending.entry, payload: code.payload)
+      }
     }
     state.applied = end
     state.boot = RegistryState.currentBoot
-    if end - state.checkpoint >= Self.checkpointInterval { try checkpoint() }
-    try writeState()
+    if end - state.checkpoint >= Self.checkpointInterval {
+      do {
+        try checkpoint()
+      } catch {
+        warnings.append("the index checkpoint failed (\(error)); the journal is intact")
+      }
+    }
+    try? writeState()
   }
 }

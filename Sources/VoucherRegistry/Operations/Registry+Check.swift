@@ -48,13 +48,19 @@ extension Registry {
             }
             switch record.body {
             case .redeem(_, _, _, _, _, let usesAfter):
-              guard usesAfter == entry.uses + 1 else {
+              guard entry.uses < 255, usesAfter == entry.uses + 1 else {
                 throw .damaged(
                   path: journalPath, offset: offset,
                   reason: "the record's use count does not follow the code's history")
               }
               entry.uses = usesAfter
-            case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
+            case .void(let voided, _, _):
+              guard voided >= Journal.headerSize, voided < offset, entry.uses > 0 else {
+                throw .damaged(
+                  path: journalPath, offset: offset,
+                  reason: "the void names no live redemption of its code")
+              }
+              entry.uses -= 1
             case .claim: entry.flags |= CodeEntry.claimed
             case .block, .unblock: break
             }
@@ -167,7 +173,13 @@ extension Registry {
           "repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)"
         )
       }
-      // Set the old index aside, start empty, replay everything.
+      // First record that nothing is applied (synced): from here on, whatever happens to the
+      // index files, every later open replays the whole journal. Then set the old index aside
+      // and start empty.
+      state = RegistryState(
+        journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
+        boot: RegistryState.currentBoot)
+      try writeState(sync: true)
       dropIndexes()
       let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"
       do throws(SystemError) {
@@ -177,12 +189,9 @@ extension Registry {
       } catch {
         throw .io(error)
       }
+      try checkIndexFolder()
       blocks = BlockList(entries: [], covered: Journal.headerSize)
       try writeBlocks()
-      state = RegistryState(
-        journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
-        boot: RegistryState.currentBoot)
-      try writeState(sync: true)
       _ = try journal.scan(
         from: Journal.headerSize,
         { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })

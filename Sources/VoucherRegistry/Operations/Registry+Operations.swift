@@ -21,9 +21,9 @@ extension Registry {
     request: RequestID? = nil, now: Date
   ) throws(RegistryError) -> RedeemAnswer {
     guard
-      case .redeem(let answer) = try perform(
-        [.redeem(voucher, store: store, terminal: terminal, profile: profile, request: request)],
-        now: now)[0]
+      case .redeem(let answer) = try single(
+        .redeem(voucher, store: store, terminal: terminal, profile: profile, request: request),
+        now: now)
     else {
       preconditionFailure("one result per operation")
     }
@@ -35,8 +35,8 @@ extension Registry {
     throws(RegistryError) -> VoidAnswer
   {
     guard
-      case .void(let answer) = try perform(
-        [.void(voucher, reason: reason, request: request)], now: now)[0]
+      case .void(let answer) = try single(
+        .void(voucher, reason: reason, request: request), now: now)
     else {
       preconditionFailure("one result per operation")
     }
@@ -48,7 +48,7 @@ extension Registry {
   public func claim(_ voucher: Voucher, profile: ProfileID, now: Date) throws(RegistryError)
     -> ClaimAnswer
   {
-    guard case .claim(let answer) = try perform([.claim(voucher, profile: profile)], now: now)[0]
+    guard case .claim(let answer) = try single(.claim(voucher, profile: profile), now: now)
     else {
       preconditionFailure("one result per operation")
     }
@@ -57,7 +57,7 @@ extension Registry {
 
   /// What the registry knows of a code: live uses, block, latest redemption.
   public func status(of voucher: Voucher) throws(RegistryError) -> CodeStatus {
-    guard case .status(let status) = try perform([.status(voucher)], now: Date())[0] else {
+    guard case .status(let status) = try single(.status(voucher), now: Date()) else {
       preconditionFailure("one result per operation")
     }
     return status
@@ -65,10 +65,19 @@ extension Registry {
 
   /// Every event of a code, oldest first: redemptions, voids, claims, and blocks of its range.
   public func history(of voucher: Voucher) throws(RegistryError) -> [Event] {
-    guard case .history(let events) = try perform([.history(voucher)], now: Date())[0] else {
+    guard case .history(let events) = try single(.history(voucher), now: Date()) else {
       preconditionFailure("one result per operation")
     }
     return events
+  }
+
+  /// One operation as a batch of one; its failure is thrown.
+  private func single(_ operation: RegistryOperation, now: Date) throws(RegistryError)
+    -> RegistryResult
+  {
+    let result = try perform([operation], now: now)[0]
+    if case .failed(let error) = result { throw error }
+    return result
   }
 
   /// What the registry knows of a code, read without the lock (for a long-running reader).
@@ -78,9 +87,10 @@ extension Registry {
   /// acknowledged write, and may miss one still in flight.
   public func peek(_ voucher: Voucher) throws(RegistryError) -> CodeStatus {
     if !isRecovered { try locked(writing: false) {} }
+    try checkIndexFolder()
     try refreshBlocks()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
-    let entry = try index(for: voucher.campaign).entry(payload: payload)
+    let entry = try existingIndex(for: voucher.campaign)?.entry(payload: payload) ?? CodeEntry()
     var chain: [(Int64, Record)] = []
     var next = entry.last
     while next > 0 {
@@ -143,7 +153,8 @@ extension Registry {
     if let request {
       for (_, record) in chain {
         if case .void(let voided, _, let seen) = record.body, seen == request.rawValue,
-          let (_, redemption) = try batch.events(from: voided + 1).first
+          let (_, redemption) = try batch.events(from: voided + 1).first,
+          case .redeem = redemption.body
         {
           return .voided(
             receipt(redemption, at: voided, campaign: voucher.campaign),

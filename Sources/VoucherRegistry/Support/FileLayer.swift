@@ -23,6 +23,11 @@ package protocol FileLayer: AnyObject {
   func sync(_ file: Int32, path: String) throws(SystemError)
   /// Makes the file at least `length` bytes long, the new bytes zero and allocated on disk.
   func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError)
+  /// Allocates disk space for a range of a file without changing its length, so that a later
+  /// store through a mapping cannot fail (a failed store into a mapping is a SIGBUS, not an error).
+  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError)
+  /// Links `from` to the new name `to`; fails with `EEXIST` rather than replace a file.
+  func link(_ from: String, to: String) throws(SystemError)
   /// Maps `length` bytes of a file into memory, shared: stores reach the page cache at once (and
   /// survive the process), and reach the disk at the file's next sync.
   func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
@@ -104,6 +109,17 @@ package final class SystemFiles: FileLayer {
     guard result == 0 else { throw SystemError("allocate space for", path, code: result) }
   }
 
+  package func reserve(_ file: Int32, offset: Int64, length: Int64, path: String)
+    throws(SystemError)
+  {
+    let result = fallocateKeepingSize(file, offset, length)
+    guard result == 0 else { throw SystemError("allocate space for", path, code: result) }
+  }
+
+  package func link(_ from: String, to: String) throws(SystemError) {
+    guard Glibc.link(from, to) == 0 else { throw SystemError("link", to) }
+  }
+
   package func map(_ file: Int32, length: Int, path: String) throws(SystemError)
     -> UnsafeMutableRawPointer
   {
@@ -140,4 +156,9 @@ package final class SystemFiles: FileLayer {
   }
 
   package func exists(_ path: String) -> Bool { FileSystem.exists(path) }
+}
+
+/// `posix_fallocate` within the file's length (which it then does not change); answers an errno.
+private func fallocateKeepingSize(_ file: Int32, _ offset: Int64, _ length: Int64) -> Int32 {
+  posix_fallocate(file, off_t(offset), off_t(length))
 }

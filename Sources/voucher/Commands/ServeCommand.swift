@@ -85,11 +85,22 @@ enum ServeCommand {
           let client = accept(listener, nil, nil)
           if client < 0 {
             if errno == EINTR || errno == ECONNABORTED { continue }
+            // Out of descriptors: wait for clients to leave rather than stop accepting for good.
+            if (errno == EMFILE || errno == ENFILE) && !control.isStopping {
+              usleep(50_000)
+              continue
+            }
             break
           }
           _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+          // A client that stops reading its answers must not stall the others: a write that
+          // cannot go out within a second fails, and that client is dropped.
+          var timeout = timeval(tv_sec: 1, tv_usec: 0)
+          _ = setsockopt(
+            client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
           let connection = Connection(input: client, output: client)
           let stopped = connections.withLock { list -> Bool in
+            list.removeAll { $0.isClosed }
             list.append(connection)
             return control.isStopping
           }

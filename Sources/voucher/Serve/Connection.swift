@@ -15,6 +15,25 @@ final class Connection: Sendable {
   /// Requests handed to the committer and not answered yet: while there are any, the reader
   /// answers nothing itself, so that answers keep the order of the requests.
   let outstanding = Mutex(0)
+  /// Whether the reader has finished; the socket is closed once it has and nothing is outstanding.
+  private let done = Mutex(false)
+  private let closedSocket = Mutex(false)
+
+  /// Counts answers written for this client; closes a finished client's socket when the last
+  /// outstanding answer is out.
+  func answered(_ count: Int) {
+    let remaining = outstanding.withLock { value -> Int in
+      value -= count
+      return value
+    }
+    if remaining == 0 && done.withLock({ $0 }) { close() }
+  }
+
+  /// The reader reached the end of the client's input.
+  func finishedReading() {
+    done.withLock { $0 = true }
+    if outstanding.withLock({ $0 }) == 0 { close() }
+  }
 
   init(input: Int32, output: Int32) {
     self.input = input
@@ -35,16 +54,30 @@ final class Connection: Sendable {
       }
       return true
     }
-    if !ok { closed.withLock { $0 = true } }
+    if !ok {
+      closed.withLock { $0 = true }
+      stopReading()
+    }
   }
 
   /// Stops reading (a shutdown): a blocked read returns at once.
   func stopReading() {
-    if input == output { shutdown(input, Int32(SHUT_RD)) }
+    closedSocket.withLock { closed in
+      if input == output && !closed { shutdown(input, Int32(SHUT_RD)) }
+    }
   }
 
+  /// Whether the socket was closed.
+  var isClosed: Bool { closedSocket.withLock { $0 } }
+
+  /// Closes a socket once (standard input and output are left alone).
   func close() {
-    if input == output { Glibc.close(input) }
+    guard input == output else { return }
+    let first = closedSocket.withLock { closed -> Bool in
+      defer { closed = true }
+      return !closed
+    }
+    if first { Glibc.close(input) }
   }
 }
 
@@ -106,9 +139,13 @@ func readLines(
     if n <= 0 { break }
     var batch: [Pending] = []
     var start = 0
+    let tooLong = Pending(
+      connection: connection, fields: nil, error: "the line is longer than \(lineLimit) bytes")
     for index in 0..<n where buffer[index] == 0x0A {
       if discarding {
         discarding = false
+      } else if pending.count + (index - start) > lineLimit {
+        batch.append(tooLong)
       } else {
         pending += buffer[start..<index]
         batch.append(parseRequest(pending, connection))
@@ -118,14 +155,11 @@ func readLines(
     }
     if start < n && !discarding {
       pending += buffer[start..<n]
-      if pending.count > lineLimit {
-        batch.append(
-          Pending(
-            connection: connection, fields: nil, error: "the line is longer than \(lineLimit) bytes"
-          ))
-        pending = []
-        discarding = true
-      }
+    }
+    if pending.count > lineLimit {
+      batch.append(tooLong)
+      pending = []
+      discarding = true
     }
     var queued: [Pending] = []
     for item in batch {
@@ -140,6 +174,7 @@ func readLines(
     }
   }
   // A line without its end when the client stopped is not a request.
+  connection.finishedReading()
 }
 
 private func parseRequest(_ line: [UInt8], _ connection: Connection) -> Pending {

@@ -115,22 +115,33 @@ enum JSONLine {
       return value
     }
 
+    /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     mutating func number() throws(JSONLineError) -> String {
       let start = position
+      func digits() -> Int {
+        let from = position
+        while position < bytes.count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+        return position - from
+      }
       if position < bytes.count, bytes[position] == 0x2D { position += 1 }
-      let digits = position
-      while position < bytes.count,
-        (0x30...0x39).contains(bytes[position])
-          || [0x2E, 0x65, 0x45, 0x2B, 0x2D].contains(bytes[position])
-      {
+      let integerStart = position
+      let integerDigits = digits()
+      guard integerDigits > 0, integerDigits == 1 || bytes[integerStart] != 0x30 else {
+        throw fail("not a JSON number")
+      }
+      if position < bytes.count, bytes[position] == 0x2E {
         position += 1
+        guard digits() > 0 else { throw fail("not a JSON number") }
       }
-      guard position > digits, position - start <= 32, (0x30...0x39).contains(bytes[digits]) else {
-        throw fail("not a JSON value")
+      if position < bytes.count, bytes[position] == 0x65 || bytes[position] == 0x45 {
+        position += 1
+        if position < bytes.count, bytes[position] == 0x2B || bytes[position] == 0x2D {
+          position += 1
+        }
+        guard digits() > 0 else { throw fail("not a JSON number") }
       }
-      let text = String(decoding: bytes[start..<position], as: UTF8.self)
-      guard Double(text) != nil else { throw fail("not a JSON number") }
-      return text
+      guard position - start <= 32 else { throw fail("a number longer than 32 characters") }
+      return String(decoding: bytes[start..<position], as: UTF8.self)
     }
 
     mutating func string() throws(JSONLineError) -> String {

@@ -118,9 +118,11 @@ struct ServeRequest {
     }
   }
 
-  /// The answer to the committed operation.
-  func outcome(_ result: RegistryResult) -> Outcome {
+  /// The answer to the committed operation; `nil` when the operation failed.
+  func outcome(_ result: RegistryResult) -> Outcome? {
     switch result {
+    case .failed:
+      return nil
     case .redeem(let answer):
       return RedeemCommand.outcome(input, voucher, answer)
     case .void(let answer):

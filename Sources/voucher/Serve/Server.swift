@@ -89,7 +89,12 @@ final class Server {
       do {
         let results = try registry.perform(operations, now: now)
         for ((index, request), result) in zip(waiting, results) {
-          lines[index] = request.outcome(result).jsonLine(id: request.id)
+          if case .failed(let error) = result {
+            lines[index] = errorLine(id: request.id, CommandError(error).message)
+            console.error(CommandError(error).message)
+          } else if let outcome = request.outcome(result) {
+            lines[index] = outcome.jsonLine(id: request.id)
+          }
         }
       } catch {
         let message = CommandError(error).message
@@ -97,7 +102,7 @@ final class Server {
         console.error(message)
       }
     }
-    for warning in registry.warnings where !warning.isEmpty { console.warning(warning) }
+    for warning in registry.takeWarnings() { console.warning(warning) }
     // One write per client per batch, in request order.
     var groups: [ObjectIdentifier: [Int]] = [:]
     var order: [(ObjectIdentifier, Connection)] = []
@@ -115,7 +120,7 @@ final class Server {
         text += "\n"
       }
       connection.send(text)
-      connection.outstanding.withLock { $0 -= offsets.count }
+      connection.answered(offsets.count)
     }
   }
 
