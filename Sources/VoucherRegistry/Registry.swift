@@ -210,7 +210,6 @@ public final class Registry {
       throw .fenced(
         reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
     }
-    try checkIndexFolder()
     if recovering { try recover(writing: writing) } else { try loadState() }
     return try body()
   }
@@ -352,7 +351,6 @@ public final class Registry {
   /// (done here on first use, under the lock). It may miss one still in flight.
   public func uses(of voucher: Voucher) throws(RegistryError) -> Int {
     if !recovered { try locked(writing: false) {} }
-    try checkIndexFolder()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
     return Int(try existingIndex(for: voucher.campaign)?.entry(payload: payload).uses ?? 0)
   }
@@ -497,9 +495,9 @@ public final class Registry {
   }
 
   /// The index of a campaign, opened (or created: the caller holds the lock) once per registry
-  /// object, as long as the index folder is the same one.
+  /// object, and again after a rebuild marked it replaced.
   func index(for campaign: Campaign) throws(RegistryError) -> CampaignIndex {
-    if let index = indexes[campaign.id] { return index }
+    if let index = indexes[campaign.id], !index.isReplaced { return index }
     guard
       let index = try CampaignIndex.open(
         folder: indexFolder, campaign: campaign, journalID: journal.id, files: files, create: true)
@@ -510,7 +508,7 @@ public final class Registry {
 
   /// The index of a campaign if it exists, never creating it: for lock-free readers.
   func existingIndex(for campaign: Campaign) throws(RegistryError) -> CampaignIndex? {
-    if let index = indexes[campaign.id] { return index }
+    if let index = indexes[campaign.id], !index.isReplaced { return index }
     let index = try CampaignIndex.open(
       folder: indexFolder, campaign: campaign, journalID: journal.id, files: files, create: false)
     indexes[campaign.id] = index
@@ -519,18 +517,4 @@ public final class Registry {
 
   /// Forgets opened index files (after a rebuild replaced them).
   func dropIndexes() { indexes = [:] }
-
-  /// The index folder's inode when the cached indexes were opened.
-  private var indexFolderInode: UInt64 = 0
-
-  /// Drops the cached indexes if the index folder was replaced (another process's `registry
-  /// rebuild`): a process must never read or write an index nobody else sees.
-  func checkIndexFolder() throws(RegistryError) {
-    var info = stat()
-    guard stat(indexFolder, &info) == 0 else { throw .io(SystemError("inspect", indexFolder)) }
-    if UInt64(info.st_ino) != indexFolderInode {
-      dropIndexes()
-      indexFolderInode = UInt64(info.st_ino)
-    }
-  }
 }

@@ -155,6 +155,20 @@ final class CampaignIndex {
     }
   }
 
+  /// The header byte a rebuild sets in the index it replaces. Every process maps the same page,
+  /// so a process still holding the old file sees it at once and opens the new one.
+  static let replacedFlagOffset = 63
+
+  /// Whether a rebuild replaced this index file.
+  var isReplaced: Bool {
+    mapping.load(fromByteOffset: Self.replacedFlagOffset, as: UInt8.self) != 0
+  }
+
+  /// Marks this index file replaced (by a rebuild, under the lock).
+  func markReplaced() {
+    mapping.storeBytes(of: 1, toByteOffset: Self.replacedFlagOffset, as: UInt8.self)
+  }
+
   /// Pages whose disk space this object has made sure of.
   private var reserved = Set<Int>()
 

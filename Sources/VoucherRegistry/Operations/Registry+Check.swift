@@ -180,6 +180,10 @@ extension Registry {
         journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
         boot: RegistryState.currentBoot)
       try writeState(sync: true)
+      // Mark every index file being replaced, so that processes still mapping one open the new.
+      for campaign in campaigns.campaigns {
+        (try? existingIndex(for: campaign))??.markReplaced()
+      }
       dropIndexes()
       let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"
       do throws(SystemError) {
@@ -189,7 +193,6 @@ extension Registry {
       } catch {
         throw .io(error)
       }
-      try checkIndexFolder()
       blocks = BlockList(entries: [], covered: Journal.headerSize)
       try writeBlocks()
       _ = try journal.scan(

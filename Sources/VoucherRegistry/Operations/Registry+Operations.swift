@@ -87,7 +87,6 @@ extension Registry {
   /// acknowledged write, and may miss one still in flight.
   public func peek(_ voucher: Voucher) throws(RegistryError) -> CodeStatus {
     if !isRecovered { try locked(writing: false) {} }
-    try checkIndexFolder()
     try refreshBlocks()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
     let entry = try existingIndex(for: voucher.campaign)?.entry(payload: payload) ?? CodeEntry()
