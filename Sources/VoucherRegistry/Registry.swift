@@ -261,26 +261,38 @@ public final class Registry {
     let known = state.applied
     var unrepaired = false
     // Records past `applied` were written by a process that died before it answered: they may
-    // not be on disk yet. Collect them, make them durable, and only then apply them, so that no
-    // answer (a replayed receipt, a used-up) ever rests on bytes only the page cache holds.
-    var pending: [(Int64, Record)] = []
+    // not be on disk yet. Find the end first, make those records durable, and only then apply
+    // them, so that no answer (a replayed receipt, a used-up) rests on bytes only the page cache
+    // holds. (Records below the stored `applied` were synced before they were answered.)
+    var unsynced = false
     let scanEnd = try journal.scan(
-      from: known, { (offset, record, _) throws(RegistryError) in pending.append((offset, record)) }
-    )
+      from: known,
+      { (offset, _, _) throws(RegistryError) in if offset >= stored.applied { unsynced = true } })
     switch scanEnd {
     case .clean(let dataEnd):
       end = dataEnd
     case .tornTail(let at):
       end = at
     }
-    if !pending.isEmpty {
+    if restarted && end < stored.applied {
+      throw .damaged(
+        path: journalPath, offset: end,
+        reason: "the data ends before the length \(stored.applied) recorded before the restart")
+    }
+    if unsynced {
       do {
         try journal.sync()
       } catch {
         fence("a sync of the journal failed during recovery at \(ISO8601.format(Date()))")
         throw error
       }
-      for (offset, record) in pending { try apply(record, at: offset) }
+    }
+    if end > known {
+      _ = try journal.scan(
+        from: known,
+        { (offset, record, _) throws(RegistryError) in
+          if offset < end { try apply(record, at: offset) }
+        })
     }
     if case .tornTail(let at) = scanEnd {
       try handleTail(at: at, writing: writing)
@@ -290,7 +302,7 @@ public final class Registry {
     // and not only at its start (sectors persist out of order): clear the stray bytes after the
     // data. A valid record among them below the length recorded before the restart was
     // acknowledged, though: that is damage to report, never to clear.
-    if restarted, try journal.endOfNonZero(after: end) > end {
+    if restarted, case .clean = scanEnd, try journal.endOfNonZero(after: end) > end {
       if let next = try journal.findValidRecord(after: end, end: try journal.fileSize()),
         next < stored.applied
       {
@@ -395,8 +407,8 @@ public final class Registry {
   func append(_ record: Record) throws(RegistryError) -> Int64 {
     let offset = end
     let bytes = record.encoded()
-    try journal.write(bytes, at: offset)
     do {
+      try journal.write(bytes, at: offset)
       try journal.sync()
     } catch {
       discardUnsynced(at: offset, count: bytes.count)
@@ -506,9 +518,14 @@ public final class Registry {
     return index
   }
 
-  /// The index of a campaign if it exists, never creating it: for lock-free readers.
+  /// The index of a campaign if it exists, never creating it: for lock-free readers only (it
+  /// may take the lock, so it must not be called under it).
   func existingIndex(for campaign: Campaign) throws(RegistryError) -> CampaignIndex? {
     if let index = indexes[campaign.id], !index.isReplaced { return index }
+    // No index, or one a rebuild replaced: take the lock once, which waits out a rebuild in
+    // progress, before reading the new one.
+    indexes[campaign.id] = nil
+    try locked(writing: false) {}
     let index = try CampaignIndex.open(
       folder: indexFolder, campaign: campaign, journalID: journal.id, files: files, create: false)
     indexes[campaign.id] = index

@@ -306,6 +306,33 @@ struct ServeTests {
     #expect(last.lines(1).first.flatMap(decode)?["status"]?.string == "valid")
   }
 
+  @Test("a client that reads its answers late gets them all, and stalls nobody meanwhile")
+  func slowReader() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "3001")
+      .stdoutLines
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    defer {
+      kill(server.processIdentifier, SIGTERM)
+      server.waitUntilExit()
+    }
+    let slow = try SocketClient(path: path)
+    slow.send(
+      codes.prefix(3000).map { request(["id": $0, "op": "redeem", "code": $0, "store": "S1"]) }
+        .joined())
+    usleep(300_000)
+    let other = try SocketClient(path: path)
+    let started = Date()
+    other.send(request(["id": "o", "op": "redeem", "code": codes[3000], "store": "S2"]))
+    #expect(other.lines(1).first.flatMap(decode)?["status"]?.string == "redeemed")
+    #expect(Date().timeIntervalSince(started) < 0.5, "another client waited for the slow one")
+    usleep(1_500_000)
+    let answers = slow.lines(3000).compactMap(decode)
+    #expect(answers.count == 3000 && answers.allSatisfy { $0["status"]?.string == "redeemed" })
+  }
+
   @Test("8 socket clients and 8 CLI processes redeem overlapping codes: each exactly once")
   func mixed() throws {
     let home = try Home()

@@ -164,8 +164,8 @@ extension Registry {
       try index(for: pending.campaign).reserve(payload: code.payload)
     }
     let offset = end
-    try journal.write(batch.bytes, at: offset)
     do {
+      try journal.write(batch.bytes, at: offset)
       try journal.sync()
     } catch {
       discardUnsynced(at: offset, count: batch.bytes.count)

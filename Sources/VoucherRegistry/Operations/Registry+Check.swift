@@ -182,7 +182,11 @@ extension Registry {
       try writeState(sync: true)
       // Mark every index file being replaced, so that processes still mapping one open the new.
       for campaign in campaigns.campaigns {
-        (try? existingIndex(for: campaign))??.markReplaced()
+        // Opened directly: this runs under the lock, which existingIndex(for:) would take again.
+        let index = try? CampaignIndex.open(
+          folder: indexFolder, campaign: campaign, journalID: journal.id, files: files,
+          create: false)
+        index?.markReplaced()
       }
       dropIndexes()
       let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"

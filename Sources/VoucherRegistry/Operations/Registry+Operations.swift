@@ -218,6 +218,9 @@ extension Registry {
     campaign: Campaign, channel: ChannelID, serials: ClosedRange<Int>, reason: Reason?,
     unblock: Bool = false, now: Date
   ) throws(RegistryError) -> Int {
+    precondition(
+      serials.lowerBound >= 1 && serials.upperBound <= campaign.capacity,
+      "serials are checked by the caller")
     guard let channelIndex = campaign.channelIndex(channel) else {
       preconditionFailure("the channel is checked by the caller")
     }

@@ -80,24 +80,26 @@ enum ServeCommand {
       inbox.readerStarted()
       DispatchQueue(label: "voucher.accept").async {
         defer { inbox.readerEnded() }
+        var spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { Glibc.close(spare) }
         var number = 0
         while true {
           let client = accept(listener, nil, nil)
           if client < 0 {
             if errno == EINTR || errno == ECONNABORTED { continue }
-            // Out of descriptors: wait for clients to leave rather than stop accepting for good.
+            // Out of descriptors: give back the spare one, turn the waiting client away, and
+            // take the spare again, so that the registry's own files can still be opened.
             if (errno == EMFILE || errno == ENFILE) && !control.isStopping {
-              usleep(50_000)
+              Glibc.close(spare)
+              let turnedAway = accept(listener, nil, nil)
+              if turnedAway >= 0 { Glibc.close(turnedAway) }
+              spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+              usleep(10_000)
               continue
             }
             break
           }
           _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-          // A client that stops reading its answers must not stall the others: a write that
-          // cannot go out within a second fails, and that client is dropped.
-          var timeout = timeval(tv_sec: 1, tv_usec: 0)
-          _ = setsockopt(
-            client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
           let connection = Connection(input: client, output: client)
           let stopped = connections.withLock { list -> Bool in
             list.removeAll { $0.isClosed }
@@ -117,7 +119,11 @@ enum ServeCommand {
       for source in sources { source.cancel() }
       close(listener)
       unlink(socketPath)
-      for connection in connections.withLock({ $0 }) { connection.close() }
+      for connection in connections.withLock({ $0 }) {
+        connection.flush()
+        connection.close()
+        connection.flush()
+      }
     } else {
       let control = server.control
       let inbox = server.inbox
@@ -129,6 +135,7 @@ enum ServeCommand {
         inbox.readerEnded()
       }
       server.commitLoop()
+      connection.flush()
     }
     return ExitStatus.success
   }

@@ -6,12 +6,18 @@ import VoucherKit
   import Glibc
 #endif
 
-/// One client: a socket, or standard input and output. Readers read it; only the committer
-/// writes to it.
+/// One client: a socket, or standard input and output. Its reader reads it; its answers go out
+/// through its own writer queue, so that a client that reads slowly holds up nobody else.
 final class Connection: Sendable {
   let input: Int32
   let output: Int32
   private let closed = Mutex(false)
+  /// Writes this client's answers, in the order they were handed over.
+  private let writer: DispatchQueue
+  /// Answer bytes handed over and not yet written.
+  private let queued = Mutex(0)
+  /// A client with this much unread is dropped: it does not read its answers.
+  static let queueLimit = 32 << 20
   /// Requests handed to the committer and not answered yet: while there are any, the reader
   /// answers nothing itself, so that answers keep the order of the requests.
   let outstanding = Mutex(0)
@@ -38,16 +44,51 @@ final class Connection: Sendable {
   init(input: Int32, output: Int32) {
     self.input = input
     self.output = output
+    writer = DispatchQueue(label: "voucher.writer.\(input)")
   }
 
-  /// Writes answers; a client that went away is marked closed and ignored from then on.
+  /// Hands answers to the client's writer; returns at once.
   func send(_ text: String) {
+    guard !closed.withLock({ $0 }) else { return }
+    let size = text.utf8.count
+    let over = queued.withLock { bytes -> Bool in
+      bytes += size
+      return bytes > Self.queueLimit
+    }
+    if over {
+      closed.withLock { $0 = true }
+      stopReading()
+      close()
+      return
+    }
+    writer.async { [self] in
+      write(text)
+      queued.withLock { $0 -= size }
+    }
+  }
+
+  /// Writes an answer on the calling thread when nothing is queued for this client (a verify
+  /// its reader answers itself: one thread hop fewer); else queues it behind the others.
+  func sendNow(_ text: String) {
+    let written = queued.withLock { bytes -> Bool in
+      guard bytes == 0 else { return false }
+      write(text)
+      return true
+    }
+    if !written { send(text) }
+  }
+
+  /// Waits until every answer handed over is written (before the server exits).
+  func flush() { writer.sync {} }
+
+  /// Writes answers on the writer queue; a client that went away is marked closed and ignored.
+  private func write(_ text: String) {
     guard !closed.withLock({ $0 }) else { return }
     var copy = text
     let ok = copy.withUTF8 { bytes -> Bool in
       var done = 0
       while done < bytes.count {
-        let n = write(output, bytes.baseAddress! + done, bytes.count - done)
+        let n = Glibc.write(output, bytes.baseAddress! + done, bytes.count - done)
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else { return false }
         done += n
@@ -70,8 +111,13 @@ final class Connection: Sendable {
   /// Whether the socket was closed.
   var isClosed: Bool { closedSocket.withLock { $0 } }
 
-  /// Closes a socket once (standard input and output are left alone).
+  /// Closes a socket once, after the answers handed over before (standard input and output are
+  /// left alone).
   func close() {
+    writer.async { [self] in closeNow() }
+  }
+
+  private func closeNow() {
     guard input == output else { return }
     let first = closedSocket.withLock { closed -> Bool in
       defer { closed = true }

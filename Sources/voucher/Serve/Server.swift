@@ -131,11 +131,11 @@ final class Server {
     let id = fields["id"] ?? .null
     switch ServeRequest.make(fields, verifier: verifier, now: Date()) {
     case .answer(let outcome):
-      item.connection.send(outcome.jsonLine(id: id) + "\n")
+      item.connection.sendNow(outcome.jsonLine(id: id) + "\n")
       return true
     case .operation(let request):
       guard let status = try? view.peek(request.voucher) else { return false }
-      item.connection.send(
+      item.connection.sendNow(
         Outcome.verified(request.input, request.voucher, status).jsonLine(id: id) + "\n")
       return true
     case .failure:
