@@ -23,9 +23,11 @@ let package = Package(
     .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry"]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-    .executableTarget(name: "voucher-bench", dependencies: ["VoucherKit", "VoucherRegistry", "CSQLite"]),
+    .executableTarget(
+      name: "voucher-bench", dependencies: ["VoucherKit", "VoucherRegistry", "CSQLite", "VoucherTestSupport"]),
     .executableTarget(name: "foundation-baseline"),
-    // Fixtures shared by the test targets (hostile strings, a seeded generator, a JSON reader).
+    // Fixtures shared by the tests and the benchmark (hostile strings, a seeded generator, a JSON
+    // reader, a serve client).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
     .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import VoucherKit
+import VoucherTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -58,7 +59,7 @@ struct ServeBench {
       group.enter()
       DispatchQueue(label: "bench.client.\(client)").async {
         defer { group.leave() }
-        guard let connection = try? BenchClient(path: socket) else { return }
+        guard let connection = try? SocketClient(path: socket) else { return }
         var sent = 0
         var count = 0
         while sent < lines.count {
@@ -86,7 +87,7 @@ struct ServeBench {
     ]
 
     // One client, one request at a time: the verify round trip a till sees.
-    let client = try BenchClient(path: socket)
+    let client = try SocketClient(path: socket)
     let code = issuer.code(channel: 0, serial: clients * perClient + 1).description
     let line = "{\"id\":1,\"op\":\"verify\",\"code\":\"\(code)\",\"at\":\"store\"}\n"
     var samples: [Double] = []
@@ -104,59 +105,5 @@ struct ServeBench {
         baselineName: "target, us", ratio: roundTrip * 1e6 / 100, target: "< 100 us",
         met: roundTrip * 1e6 < 100))
     return rows
-  }
-}
-
-/// A JSON Lines client of `voucher serve --socket`.
-final class BenchClient {
-  let fd: Int32
-  private var buffer: [UInt8] = []
-
-  init(path: String) throws {
-    fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      let bytes = Array(path.utf8)
-      raw.copyBytes(from: bytes)
-      raw[bytes.count] = 0
-    }
-    let result = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    guard result == 0 else { throw SystemError("connect to", path) }
-  }
-
-  deinit { close(fd) }
-
-  func send(_ text: String) {
-    var copy = text
-    copy.withUTF8 { bytes in
-      var done = 0
-      while done < bytes.count {
-        let n = Glibc.send(fd, bytes.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
-        if n <= 0 { return }
-        done += n
-      }
-    }
-  }
-
-  func lines(_ count: Int) -> [String] {
-    var out: [String] = []
-    out.reserveCapacity(count)
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while out.count < count {
-      if let newline = buffer.firstIndex(of: 0x0A) {
-        out.append(String(decoding: buffer[..<newline], as: UTF8.self))
-        buffer.removeSubrange(...newline)
-        continue
-      }
-      let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n <= 0 { break }
-      buffer += chunk[..<n]
-    }
-    return out
   }
 }

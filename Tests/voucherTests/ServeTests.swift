@@ -7,67 +7,6 @@ import VoucherTestSupport
   import Glibc
 #endif
 
-/// A client of `voucher serve --socket`.
-final class SocketClient {
-  let fd: Int32
-  private var buffer: [UInt8] = []
-
-  init(path: String) throws {
-    fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      let bytes = Array(path.utf8)
-      raw.copyBytes(from: bytes)
-      raw[bytes.count] = 0
-    }
-    let deadline = Date().addingTimeInterval(10)
-    while true {
-      let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-        }
-      }
-      if result == 0 { return }
-      guard Date() < deadline else { throw TestFailure("cannot connect to \(path)") }
-      usleep(20_000)
-    }
-  }
-
-  deinit { Glibc.close(fd) }
-
-  func send(_ text: String) {
-    var bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-      let n = bytes.withUnsafeMutableBytes {
-        Glibc.send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL))
-      }
-      if n <= 0 { return }
-      done += n
-    }
-  }
-
-  /// Reads up to `count` lines; fewer if the server closes the connection.
-  func lines(_ count: Int) -> [String] {
-    var out: [String] = []
-    while out.count < count {
-      if let newline = buffer.firstIndex(of: 0x0A) {
-        out.append(String(decoding: buffer[..<newline], as: UTF8.self))
-        buffer.removeSubrange(...newline)
-        continue
-      }
-      var chunk = [UInt8](repeating: 0, count: 65_536)
-      let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n <= 0 { break }
-      buffer += chunk[..<n]
-    }
-    return out
-  }
-
-  func close() { shutdown(fd, Int32(SHUT_RDWR)) }
-}
-
 struct TestFailure: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
