@@ -53,7 +53,8 @@ public enum KeyRingError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
-  func leftPadded(to width: Int, with pad: Character = "0") -> String {
+  /// The text, padded on the left to `width` characters.
+  package func leftPadded(to width: Int, with pad: Character = "0") -> String {
     count >= width ? self : String(repeating: pad, count: width - count) + self
   }
 }

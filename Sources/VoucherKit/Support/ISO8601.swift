@@ -41,9 +41,6 @@ public enum ISO8601 {
     }
   }
 
-  /// The day (`YYYY-MM-DD`, UTC) that contains `date`.
-  public static func day(_ date: Date) -> String { String(format(date).prefix(10)) }
-
   /// Parses a date or date and time.
   ///
   /// - Parameters:

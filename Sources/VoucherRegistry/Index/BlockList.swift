@@ -91,9 +91,3 @@ struct BlockList: Equatable {
 func hex(_ bytes: [UInt8]) -> String {
   bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
 }
-
-extension String {
-  func leftPadded(to width: Int) -> String {
-    count >= width ? self : String(repeating: "0", count: width - count) + self
-  }
-}

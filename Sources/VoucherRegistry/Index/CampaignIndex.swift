@@ -20,17 +20,6 @@ struct CodeEntry: Sendable, Hashable {
 
   init() {}
 
-  init(_ bytes: [UInt8]) {
-    guard bytes.count == Self.size else { return }
-    uses = bytes[0]
-    flags = bytes[1]
-    last = (2..<8).reversed().reduce(Int64(0)) { $0 << 8 | Int64(bytes[$1]) }
-  }
-
-  var encoded: [UInt8] {
-    [uses, flags] + (0..<6).map { UInt8(truncatingIfNeeded: last >> (8 * $0)) }
-  }
-
   /// The entry as one little-endian word: uses, flags, then the 48-bit event offset.
   init(word: UInt64) {
     uses = UInt8(truncatingIfNeeded: word)
@@ -210,12 +199,5 @@ final class CampaignIndex {
     precondition(
       Int(payload) >= base && Int(payload) < base + span, "a payload outside the campaign's range")
     return Int(Self.headerSize) + (Int(payload) - base) * CodeEntry.size
-  }
-}
-
-extension Array where Element == UInt8 {
-  /// The bytes, padded with zeros to `count` (a read past a sparse file's end gives fewer).
-  func padded(to count: Int) -> [UInt8] {
-    self.count >= count ? self : self + [UInt8](repeating: 0, count: count - self.count)
   }
 }

@@ -121,31 +121,15 @@ extension Registry {
         continue
       }
       let index = try self.index(for: campaign)
-      let span = campaign.span
-      let chunk = 1 << 17
-      var start = 0
-      while start < span {
-        let count = min(chunk, span - start)
-        let bytes: [UInt8]
-        do {
-          bytes = try files.read(
-            index.file, at: CampaignIndex.headerSize + Int64(start) * 8, count: count * 8,
-            path: path
-          ).padded(to: count * 8)
-        } catch {
-          throw .io(error)
+      // The index is mapped: every entry is read where it lies.
+      for offset in 0..<campaign.span {
+        let payload = UInt32(campaign.base + offset)
+        if index.entry(payload: payload) != (wanted[payload] ?? CodeEntry()) {
+          problems.append(
+            "\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(offset) * 8): the entry does not match the journal; run 'voucher registry rebuild'"
+          )
+          if problems.count >= 20 { return problems }
         }
-        for item in 0..<count {
-          let payload = UInt32(campaign.base + start + item)
-          let found = CodeEntry(Array(bytes[(item * 8)..<(item * 8 + 8)]))
-          if found != (wanted[payload] ?? CodeEntry()) {
-            problems.append(
-              "\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(start + item) * 8): the entry does not match the journal; run 'voucher registry rebuild'"
-            )
-            if problems.count >= 20 { return problems }
-          }
-        }
-        start += count
       }
     }
     return problems

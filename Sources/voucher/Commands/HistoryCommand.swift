@@ -27,12 +27,9 @@ enum HistoryCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     let text = try options.positionals(1, "code")[0]
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
     guard
-      let voucher = try genuineVoucher(
-        text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring,
-        campaigns: campaigns)
+      let (voucher, campaigns) = try genuineVoucher(
+        text, venue: nil, acceptInvalidDates: true, format: format, context)
     else {
       return ExitStatus.rejected
     }

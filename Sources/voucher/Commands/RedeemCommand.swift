@@ -154,12 +154,9 @@ enum RedeemCommand {
     let request = try options.value("request").map { text in
       try field { () throws(InvalidField) in try RequestID(text) }
     }
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
     guard
-      let voucher = try genuineVoucher(
-        text, venue: nil, acceptInvalidDates: true, format: format, context, keyRing: ring,
-        campaigns: campaigns)
+      let (voucher, campaigns) = try genuineVoucher(
+        text, venue: nil, acceptInvalidDates: true, format: format, context)
     else {
       return ExitStatus.rejected
     }
@@ -222,11 +219,7 @@ enum RedeemCommand {
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let profileText = try options.required("profile")
     let profile = try field { () throws(InvalidField) in try ProfileID(profileText) }
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
-    guard
-      let voucher = try genuineVoucher(
-        text, venue: nil, format: format, context, keyRing: ring, campaigns: campaigns)
+    guard let (voucher, campaigns) = try genuineVoucher(text, venue: nil, format: format, context)
     else {
       return ExitStatus.rejected
     }

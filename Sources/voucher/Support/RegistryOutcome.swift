@@ -180,17 +180,18 @@ func printOutcome(_ outcome: Outcome, format: OutputFormat, _ context: Context) 
   }
 }
 
-/// Reads and verifies the code of a registry command. A code that is not genuine and valid gets
-/// its answer printed here, and `nil` comes back with the exit status to use.
+/// Loads the home's key ring and campaigns, reads and verifies the code of a registry command.
+/// A code that is not genuine and valid gets its answer printed here, and `nil` comes back.
 func genuineVoucher(
   _ text: String, venue: Venue?, acceptInvalidDates: Bool = false, format: OutputFormat,
-  _ context: Context,
-  keyRing: KeyRing, campaigns: CampaignBook
-) throws -> Voucher? {
+  _ context: Context
+) throws -> (voucher: Voucher, campaigns: CampaignBook)? {
+  let keyRing = try KeyRing.load(from: context.home.keys)
+  let campaigns = try context.home.campaignStore.load()
   let verification = Verifier(keyRing: keyRing, campaigns: campaigns).verify(
     text, at: venue, now: context.now)
-  if case .valid(let voucher) = verification { return voucher }
-  if acceptInvalidDates, let voucher = verification.voucher { return voucher }
+  if case .valid(let voucher) = verification { return (voucher, campaigns) }
+  if acceptInvalidDates, let voucher = verification.voucher { return (voucher, campaigns) }
   if case .malformed(let problem) = verification { context.console.error("code: \(problem)") }
   try printOutcome(Outcome(input: text, verification), format: format, context)
   return nil
