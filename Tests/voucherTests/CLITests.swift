@@ -88,9 +88,13 @@ struct CLITests {
       home.run("issue", "--campaign", campaign, "--channel", "flyer", "--count", "1").stdoutLines[0]
     }
     let shop = code("shop")
-    // Swap the first two symbols: the slot and the next, a typo the check symbol must catch.
+    // Swap the first two adjacent, different symbols (the slot and the next, usually): a typo the
+    // check symbol must catch, and one the suggestion search undoes.
     var typo = Array(shop)
-    typo.swapAt(0, typo[0] == typo[1] ? 2 : 1)
+    let first = typo.indices.first {
+      typo[$0] != "-" && typo[$0 + 1] != "-" && typo[$0] != typo[$0 + 1]
+    }!
+    typo.swapAt(first, first + 1)
     let answers = home.run(
       "verify", "--at", "online", "--format", "json", shop, code("later"), code("past"),
       String(typo), "0000-0000-0000-0000", "U-turn")

@@ -169,12 +169,21 @@ struct RegistryCLITests {
   func killLoop() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = issue(home, count: 2_000)
+    // Each round redeems 300 fresh codes (each one synced: the process is surely still running
+    // when the kill comes), plus 20 already-used ones; rounds go on until 100 processes were
+    // killed while running.
+    let perRound = 300
+    let codes = issue(home, count: perRound * 150)
     var acknowledged = Set<String>()
     var random = SeededGenerator(seed: 99)
     var kills = 0
-    for round in 0..<100 {
-      let batch = Array(codes.shuffled(using: &random).prefix(120))
+    var round = 0
+    while kills < 100 && round < 150 {
+      defer { round += 1 }
+      let fresh = codes[(round * perRound)..<((round + 1) * perRound)]
+      let batch =
+        (Array(fresh) + codes.prefix(round * perRound).shuffled(using: &random).prefix(20))
+        .shuffled(using: &random)
       let output = FileManager.default.temporaryDirectory.appendingPathComponent(
         "kill-\(UUID().uuidString)")
       _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -188,7 +197,7 @@ struct RegistryCLITests {
       try process.run()
       stdin.fileHandleForWriting.write(Data((batch.joined(separator: "\n") + "\n").utf8))
       try? stdin.fileHandleForWriting.close()
-      usleep(UInt32.random(in: 2_000...40_000, using: &random))
+      usleep(UInt32.random(in: 2_000...30_000, using: &random))
       if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
         kills += 1
@@ -202,7 +211,7 @@ struct RegistryCLITests {
       }
       try? FileManager.default.removeItem(at: output)
     }
-    #expect(kills >= 50, "only \(kills) of 100 processes were still running when killed")
+    #expect(kills >= 100, "only \(kills) of \(round) processes were still running when killed")
     let check = home.run("registry", "check")
     #expect(check.status == 0, "\(check.stderr)")
     // Every acknowledged code is redeemed exactly once, by its history.
