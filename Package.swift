@@ -31,6 +31,7 @@ let package = Package(
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
     .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
-    .testTarget(name: "voucherTests", dependencies: ["voucher", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "voucherTests", dependencies: ["voucher", "VoucherKit", "VoucherRegistry", "VoucherTestSupport"]),
   ]
 )

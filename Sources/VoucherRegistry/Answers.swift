@@ -88,8 +88,10 @@ public struct Event: Sendable, Hashable {
   public let store: String?
   /// The till of a redemption.
   public let terminal: String?
-  /// The profile of a redemption or claim.
+  /// The profile of a redemption or claim; `nil` when there was none or it was erased.
   public let profile: String?
+  /// Whether the event's profile was erased on request (`voucher forget`).
+  public var profileErased: Bool = false
   /// The request id of a redemption or void.
   public let request: String?
   /// The reason of a void or block.

@@ -252,6 +252,8 @@ public final class Registry {
         reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
     }
     state = stored
+    // An erasure interrupted by a crash is completed before anything reads the journal.
+    try applyPatchLog()
     // Without a readable boot id, every open must assume the machine restarted.
     let restarted =
       state.boot != RegistryState.currentBoot

@@ -28,6 +28,9 @@ let mainSpec = CommandSpec(
     ("block", "Block a range of serials (a lost or stolen batch)."),
     ("unblock", "Unblock a range of serials."),
     ("history", "Show every event of a code."),
+    ("report", "Report campaigns: issued, claimed, redeemed, rates; table, CSV, JSON, SVG, HTML."),
+    ("export", "Export every event as CSV or JSON Lines, for a CRM or a spreadsheet."),
+    ("forget", "Erase a customer profile id on request (crash-safe)."),
     ("registry", "Check the registry, or rebuild its index."),
     ("serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit."),
     ("campaign", "Add, list and show campaigns."),
@@ -90,6 +93,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     case "block": return try BlockCommand.run(rest, context, unblock: false)
     case "unblock": return try BlockCommand.run(rest, context, unblock: true)
     case "history": return try HistoryCommand.run(rest, context)
+    case "report": return try ReportCommand.run(rest, context)
+    case "export": return try ExportCommand.run(rest, context)
+    case "forget": return try ForgetCommand.run(rest, context)
     case "registry": return try RegistryCommand.run(rest, context)
     case "serve": return try ServeCommand.run(rest, context)
     case "demo": return try DemoCommand.run(rest, context)

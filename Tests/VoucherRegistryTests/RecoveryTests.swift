@@ -11,6 +11,10 @@ final class FaultyFiles: FileLayer {
   var failSync: (String) -> Bool = { _ in false }
   /// Syncs of the journal so far.
   var journalSyncs = 0
+  /// Paths whose next write fails with EIO, after writing the first `n` bytes (a crash mid-write).
+  var failWrite: (String) -> Int? = { _ in nil }
+  /// Renames to these paths fail with EIO (a crash before the rename).
+  var failRename: (String) -> Bool = { _ in false }
 
   func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
     try real.open(path, create: create)
@@ -25,6 +29,10 @@ final class FaultyFiles: FileLayer {
     try real.read(file, at: offset, count: count, path: path)
   }
   func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+    if let written = failWrite(path) {
+      if written > 0 { try real.write(file, Array(bytes.prefix(written)), at: offset, path: path) }
+      throw SystemError("write", path, code: 5)
+    }
     try real.write(file, bytes, at: offset, path: path)
   }
   func sync(_ file: Int32, path: String) throws(SystemError) {
@@ -47,7 +55,10 @@ final class FaultyFiles: FileLayer {
   func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
     real.unmap(address, length: length)
   }
-  func rename(_ from: String, to: String) throws(SystemError) { try real.rename(from, to: to) }
+  func rename(_ from: String, to: String) throws(SystemError) {
+    if failRename(to) { throw SystemError("rename", to, code: 5) }
+    try real.rename(from, to: to)
+  }
   func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
   func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
   func remove(_ path: String) throws(SystemError) { try real.remove(path) }

@@ -63,6 +63,28 @@ public struct IssueLog: Sendable {
     try entries().filter { $0.channel == channel }.map { $0.first + $0.count }.max() ?? 1
   }
 
+  /// How many distinct serials each channel has had issued: a reprint of issued serials counts
+  /// once.
+  ///
+  /// - Parameter until: Only runs recorded up to this moment.
+  public func issuedCounts(until: Date? = nil) throws(CampaignError) -> [ChannelID: Int] {
+    var ranges: [ChannelID: [ClosedRange<Int>]] = [:]
+    for entry in try entries() {
+      if let until, let at = ISO8601.parse(entry.at), at > until { continue }
+      ranges[entry.channel, default: []].append(entry.first...(entry.first + entry.count - 1))
+    }
+    return ranges.mapValues { ranges in
+      var count = 0
+      var covered = 0  // the highest serial counted so far
+      for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+        let start = max(range.lowerBound, covered + 1)
+        if range.upperBound >= start { count += range.upperBound - start + 1 }
+        covered = max(covered, range.upperBound)
+      }
+      return count
+    }
+  }
+
   /// Reserves serials for an issue run and records them durably, under the campaign's lock.
   ///
   /// - Parameters:

@@ -43,6 +43,44 @@ package enum FileSystem {
     return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
   }
 
+  /// What kind of file a path names, without following a symbolic link: `nil` if nothing.
+  package enum Kind { case file, directory, other }
+
+  package static func kind(of path: String) -> Kind? {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return nil }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .directory
+    default: return .other
+    }
+  }
+
+  /// Whether a file's bytes contain `needle` anywhere, read in chunks (memory stays flat).
+  package static func contains(_ path: String, _ needle: [UInt8]) throws(SystemError) -> Bool {
+    guard !needle.isEmpty else { return true }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path) }
+    defer { close(fd) }
+    var carry: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      guard count >= 0 else { throw SystemError("read", path) }
+      if count == 0 { return false }
+      let window = carry + chunk[0..<count]
+      if window.count >= needle.count {
+        for start in 0...(window.count - needle.count)
+        where window[start] == needle[0]
+          && window[start..<(start + needle.count)].elementsEqual(needle)
+        {
+          return true
+        }
+      }
+      carry = Array(window.suffix(needle.count - 1))
+    }
+  }
+
   /// Names in a folder, sorted, without `.` and `..`.
   package static func list(_ path: String) throws(SystemError) -> [String] {
     guard let dir = opendir(path) else { throw SystemError("list", path) }

@@ -38,7 +38,7 @@ struct ByteReader {
 
   var isAtEnd: Bool { position == bytes.endIndex }
 
-  private mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
+  mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
     guard !failed, bytes.endIndex - position >= count else {
       failed = true
       return nil

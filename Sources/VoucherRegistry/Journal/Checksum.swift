@@ -11,4 +11,11 @@ enum Checksum {
     let copy = Array(bytes)
     return copy.withUnsafeBytes { vc_crc32c(0, $0.baseAddress, $0.count) }
   }
+
+  /// The CRC-32C of two byte ranges one after the other, without copying them together.
+  static func crc32c(
+    _ first: UnsafeRawBufferPointer, then second: UnsafeRawBufferPointer
+  ) -> UInt32 {
+    vc_crc32c(vc_crc32c(0, first.baseAddress, first.count), second.baseAddress, second.count)
+  }
 }

@@ -62,6 +62,19 @@ struct Record: Sendable, Hashable {
   static let venueStore: UInt8 = 1
   static let venueOnline: UInt8 = 2
 
+  /// Whether a profile field was erased by `forget`: its bytes overwritten with zeros in place, so
+  /// that the record keeps its length and every offset that names it. No profile id can be all
+  /// zeros (ids are printable), so an erased field is never mistaken for a profile.
+  static func isErased(_ profile: String?) -> Bool {
+    guard let profile, !profile.isEmpty else { return false }
+    return profile.utf8.allSatisfy { $0 == 0 }
+  }
+
+  /// A profile field as readers see it: `nil` when absent or erased.
+  static func visibleProfile(_ profile: String?) -> String? {
+    isErased(profile) ? nil : profile
+  }
+
   /// The record's bytes, header included.
   func encoded() -> [UInt8] {
     var body = ByteWriter()
@@ -129,9 +142,12 @@ struct Record: Sendable, Hashable {
     let stored =
       UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16
       | UInt32(bytes[start + 7]) << 24
-    let checked =
-      bytes[(start + 1)..<(start + 4)] + bytes[(start + headerSize)..<(start + headerSize + length)]
-    guard Checksum.crc32c(checked) == stored else { return .invalid("checksum mismatch") }
+    let computed = bytes.withUnsafeBytes { raw in
+      Checksum.crc32c(
+        UnsafeRawBufferPointer(rebasing: raw[1..<4]),
+        then: UnsafeRawBufferPointer(rebasing: raw[headerSize..<(headerSize + length)]))
+    }
+    guard computed == stored else { return .invalid("checksum mismatch") }
     var reader = ByteReader(bytes[(start + headerSize)..<(start + headerSize + length)])
     let time = reader.i64()
     let record: Record

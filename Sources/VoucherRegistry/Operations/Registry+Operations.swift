@@ -296,7 +296,8 @@ extension Registry {
       return Event(
         kind: .redeemed, time: date(record.time), offset: offset,
         venue: venue == Record.venueOnline ? .online : .store,
-        store: store, terminal: terminal, profile: profile, request: request, reason: nil)
+        store: store, terminal: terminal, profile: Record.visibleProfile(profile),
+        profileErased: Record.isErased(profile), request: request, reason: nil)
     case .void(_, let reason, let request):
       return Event(
         kind: .voided, time: date(record.time), offset: offset, venue: nil, store: nil,
@@ -304,7 +305,8 @@ extension Registry {
     case .claim(let profile):
       return Event(
         kind: .claimed, time: date(record.time), offset: offset, venue: nil, store: nil,
-        terminal: nil, profile: profile, request: nil, reason: nil)
+        terminal: nil, profile: Record.visibleProfile(profile),
+        profileErased: Record.isErased(profile), request: nil, reason: nil)
     case .block(_, let reason):
       return Event(
         kind: .blocked, time: date(record.time), offset: offset, venue: nil, store: nil,

@@ -19,6 +19,7 @@ enum HistoryCommand {
     let store: String?
     let terminal: String?
     let profile: String?
+    let profileErased: Bool?
     let request: String?
     let reason: String?
   }
@@ -44,7 +45,8 @@ enum HistoryCommand {
       Shown(
         event: $0.kind.rawValue, time: ISO8601.format($0.time), venue: $0.venue?.rawValue,
         store: $0.store, terminal: $0.terminal,
-        profile: $0.profile, request: $0.request, reason: $0.reason)
+        profile: $0.profile, profileErased: $0.profileErased ? true : nil, request: $0.request,
+        reason: $0.reason)
     }
     if format == .json {
       try printJSON(shown, context.console)
@@ -58,6 +60,7 @@ enum HistoryCommand {
       if event.event == "redeemed" { line += event.store.map { " in store \($0)" } ?? " online" }
       if let terminal = event.terminal { line += ", terminal \(terminal)" }
       if let profile = event.profile { line += ", profile \(profile)" }
+      if event.profileErased == true { line += ", profile erased" }
       if let request = event.request { line += ", request \(request)" }
       if let reason = event.reason { line += ": \(reason)" }
       out += line + "\n"

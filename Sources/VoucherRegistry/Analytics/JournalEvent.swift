@@ -1,0 +1,135 @@
+import FoundationEssentials
+import VoucherKit
+
+/// One event of the journal as reports and exports read it: a redemption, void, claim, block or
+/// unblock, with the campaign, channel and serial it concerns.
+public struct JournalEvent: Sendable, Hashable {
+  /// What happened.
+  public let kind: Event.Kind
+  /// When, in milliseconds since 1970.
+  public let time: Int64
+  /// The record's offset in the journal: the event's identity.
+  public let offset: Int64
+  /// The campaign.
+  public let campaign: Campaign
+  /// The channel's index in the campaign's channels.
+  public let channelIndex: Int
+  /// The serial of a code event, the first serial of a block's range.
+  public let serial: Int
+  /// The last serial of a block's range; `serial` for a code event.
+  public let lastSerial: Int
+  /// The venue of a redemption.
+  public let venue: Venue?
+  /// The store of a redemption.
+  public let store: String?
+  /// The till of a redemption.
+  public let terminal: String?
+  /// The profile of a redemption or claim; `nil` when there was none or it was erased.
+  public let profile: String?
+  /// Whether the event named a profile that was erased on request.
+  public let profileErased: Bool
+  /// The request id of a redemption or void.
+  public let request: String?
+  /// The reason of a void, block or unblock.
+  public let reason: String?
+  /// For a void: the offset of the redemption it undid.
+  public let undoes: Int64?
+  /// The code's key slot and payload, for a code event.
+  package let code: (slot: UInt8, payload: UInt32)?
+
+  /// The channel.
+  public var channel: ChannelID { campaign.channels[channelIndex] }
+  /// When, as a date.
+  public var date: Date { Date(timeIntervalSince1970: Double(time) / 1000) }
+  /// Whether the event names a profile, erased or not (a redemption linked to a customer).
+  public var isLinked: Bool { profile != nil || profileErased }
+
+  public static func == (a: JournalEvent, b: JournalEvent) -> Bool {
+    a.offset == b.offset && a.kind == b.kind && a.time == b.time && a.campaign == b.campaign
+      && a.channelIndex == b.channelIndex && a.serial == b.serial && a.lastSerial == b.lastSerial
+      && a.venue == b.venue && a.store == b.store && a.terminal == b.terminal
+      && a.profile == b.profile && a.profileErased == b.profileErased && a.request == b.request
+      && a.reason == b.reason && a.undoes == b.undoes
+  }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(offset)
+    hasher.combine(kind)
+  }
+}
+
+/// Finds the campaign of a code event, remembering the last hit: journals come in runs of one
+/// campaign.
+struct CampaignLocator {
+  let book: CampaignBook
+  private var last: (slot: UInt8, base: Int, span: Int, campaign: Campaign)?
+
+  init(_ book: CampaignBook) { self.book = book }
+
+  /// The campaign, channel index and serial of a code, or `nil` for a code of no campaign here.
+  mutating func locate(slot: UInt8, payload: UInt32) -> (Campaign, channel: Int, serial: Int)? {
+    let value = Int(payload)
+    if let last, last.slot == slot, value >= last.base, value < last.base + last.span {
+      let offset = value - last.base
+      return (last.campaign, offset / last.campaign.capacity, offset % last.campaign.capacity + 1)
+    }
+    guard let campaign = book.campaign(slot: slot, payload: value) else { return nil }
+    last = (slot, campaign.base, campaign.span, campaign)
+    let offset = value - campaign.base
+    return (campaign, offset / campaign.capacity, offset % campaign.capacity + 1)
+  }
+}
+
+extension JournalEvent {
+  /// The event a record holds, or `nil` when it names no campaign of this home.
+  init?(_ record: Record, at offset: Int64, locator: inout CampaignLocator) {
+    switch record.body {
+    case .block(let range, let reason), .unblock(let range, let reason):
+      guard let id = CampaignID(range.campaign), let campaign = locator.book.campaign(id),
+        range.channel < campaign.channels.count
+      else {
+        return nil
+      }
+      var kind = Event.Kind.blocked
+      if case .unblock = record.body { kind = .unblocked }
+      self.init(
+        kind: kind, time: record.time, offset: offset, campaign: campaign,
+        channelIndex: range.channel, serial: range.first, lastSerial: range.last, venue: nil,
+        store: nil, terminal: nil, profile: nil, profileErased: false, request: nil,
+        reason: reason, undoes: nil, code: nil)
+    default:
+      guard let code = record.code,
+        let (campaign, channel, serial) = locator.locate(slot: code.slot, payload: code.payload)
+      else {
+        return nil
+      }
+      let base = (
+        campaign: campaign, channel: channel, serial: serial, code: (code.slot, code.payload)
+      )
+      switch record.body {
+      case .redeem(let venue, let store, let terminal, let profile, let request, _):
+        self.init(
+          kind: .redeemed, time: record.time, offset: offset, campaign: base.campaign,
+          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial,
+          venue: venue == Record.venueOnline ? .online : .store, store: store,
+          terminal: terminal, profile: Record.visibleProfile(profile),
+          profileErased: Record.isErased(profile), request: request, reason: nil, undoes: nil,
+          code: base.code)
+      case .void(let voided, let reason, let request):
+        self.init(
+          kind: .voided, time: record.time, offset: offset, campaign: base.campaign,
+          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial, venue: nil,
+          store: nil, terminal: nil, profile: nil, profileErased: false, request: request,
+          reason: reason, undoes: voided, code: base.code)
+      case .claim(let profile):
+        self.init(
+          kind: .claimed, time: record.time, offset: offset, campaign: base.campaign,
+          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial, venue: nil,
+          store: nil, terminal: nil, profile: Record.visibleProfile(profile),
+          profileErased: Record.isErased(profile), request: nil, reason: nil, undoes: nil,
+          code: base.code)
+      case .block, .unblock:
+        return nil
+      }
+    }
+  }
+}
