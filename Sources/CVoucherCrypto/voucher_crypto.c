@@ -195,4 +195,17 @@ uint32_t vc_crc32c(uint32_t crc, const void *bytes, size_t length) {
   return ~crc32c_software(crc, bytes, length);
 }
 
+uint32_t vc_record_crc(const void *record, size_t body_length) {
+  // Bytes 1 to 3 (type and length), then the body after the stored checksum, in one pass.
+  const uint8_t *bytes = record;
+  pthread_once(&crc32c_once, crc32c_init);
+#if defined(__x86_64__)
+  if (crc32c_hardware) {
+    uint32_t crc = crc32c_hardware_path(~0u, bytes + 1, 3);
+    return ~crc32c_hardware_path(crc, bytes + 8, body_length);
+  }
+#endif
+  return ~crc32c_software(crc32c_software(~0u, bytes + 1, 3), bytes + 8, body_length);
+}
+
 void vc_cleanse(void *pointer, size_t length) { OPENSSL_cleanse(pointer, length); }

@@ -14,10 +14,14 @@ struct VoucherBench {
     let quick = arguments.contains("--quick")
     let json = arguments.contains("json") || arguments.contains("--format=json")
     let scale = quick ? 1 : 5
+    // `--only reports`: just the report and export rows (to profile them).
+    let onlyReports = arguments.contains("reports")
     // On the disk the project lives on, so that syncs cost what they cost there.
     let scratch = FileManager.default.currentDirectoryPath + "/.build/voucher-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    // VOUCHER_BENCH_KEEP=1 keeps the homes, to profile commands against them afterwards.
+    let keep = ProcessInfo.processInfo.environment["VOUCHER_BENCH_KEEP"] == "1"
+    defer { if !keep { try? FileManager.default.removeItem(atPath: scratch) } }
     log("scratch folder \(scratch)")
 
     let home = VoucherHome(scratch + "/home")
@@ -29,6 +33,11 @@ struct VoucherBench {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
 
     var rows: [Row] = []
+    if onlyReports {
+      rows = try RegistryBench(scratch: scratch, quick: quick, log: log).rows(onlyReports: true)
+      printTable(rows)
+      return
+    }
 
     // The physical limit: two SHA-256 compressions (one HMAC over a short message) per code.
     log("measuring openssl speed -evp sha256 -bytes 16384")

@@ -397,6 +397,67 @@ struct ReportCLITests {
     #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix("campaign,channel,"))
   }
 
+  @Test(
+    "the HTML page renders in headless Chromium, charts and all, and requests nothing",
+    .enabled(if: chromium != nil, "Debian's chromium is not installed (.ci/run installs it)"))
+  func browser() throws {
+    let history = try KnownHistory()
+    defer { history.home.remove() }
+    let folder = history.home.path
+    #expect(
+      history.home.run("report", "--format", "html", "--output", folder + "/r.html").status == 0)
+    let rendered = try render(folder + "/r.html", in: folder)
+    #expect(
+      rendered.screenshot.count > 20_000
+        && rendered.screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    #expect(rendered.pageRequests.isEmpty, "\(rendered.pageRequests)")
+    // The screenshot is kept where asked, to look at (see the voucher DocC article).
+    if let keep = ProcessInfo.processInfo.environment["VOUCHER_SCREENSHOT"] {
+      try rendered.screenshot.write(to: URL(fileURLWithPath: keep))
+    }
+    // The check can fail: a page with a remote image is caught.
+    try "<html><body><img src=\"http://127.0.0.1:9/x.png\"></body></html>".write(
+      toFile: folder + "/bad.html", atomically: true, encoding: .utf8)
+    #expect(
+      try render(folder + "/bad.html", in: folder).pageRequests == ["http://127.0.0.1:9/x.png"])
+  }
+
+  /// Renders a page in headless Chromium: its screenshot, and the URLs the page itself requested
+  /// (from Chromium's network log; the browser's own background requests have no origin).
+  func render(_ page: String, in folder: String) throws -> (
+    screenshot: Data, pageRequests: [String]
+  ) {
+    let shot = folder + "/shot.png"
+    let log = folder + "/net.json"
+    try? FileManager.default.removeItem(atPath: shot)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: chromium!)
+    process.arguments = [
+      "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--user-data-dir=\(folder)/chromium", "--window-size=1000,1500", "--screenshot=\(shot)",
+      "--log-net-log=\(log)", "file://\(page)",
+    ]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    let screenshot = try Data(contentsOf: URL(fileURLWithPath: shot))
+    let net =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: log)))
+      as? [String: Any]
+    let types = (net?["constants"] as? [String: Any])?["logEventTypes"] as? [String: Int] ?? [:]
+    let start = types["URL_REQUEST_START_JOB"]
+    var requests: [String] = []
+    for event in net?["events"] as? [[String: Any]] ?? [] where event["type"] as? Int == start {
+      let params = event["params"] as? [String: Any] ?? [:]
+      if let url = params["url"] as? String, params["initiator"] as? String != "not an origin" {
+        requests.append(url)
+      }
+    }
+    return (screenshot, requests)
+  }
+
   @Test("forget: the profile id is nowhere under the home, every count stays, the registry checks")
   func forget() throws {
     let history = try KnownHistory()
@@ -482,6 +543,11 @@ struct ReportCLITests {
     }
     #expect(home.snapshot() == before)
   }
+}
+
+/// Debian's Chromium, if installed.
+let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+  FileManager.default.isExecutableFile(atPath: $0)
 }
 
 /// Counts chart series and funnel stages in an SVG document.

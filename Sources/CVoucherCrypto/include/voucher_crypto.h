@@ -33,6 +33,10 @@ uint64_t vc_sha256_prefix64(const uint8_t *message, size_t length);
 /// every registry record. Uses the SSE 4.2 instruction where the CPU has it.
 uint32_t vc_crc32c(uint32_t crc, const void *bytes, size_t length);
 
+/// The CRC-32C a registry record stores: of its bytes 1 to 3 (type and body length), then of its
+/// `body_length` body bytes from byte 8, in one call.
+uint32_t vc_record_crc(const void *record, size_t body_length);
+
 /// Overwrites `length` bytes at `pointer` in a way the compiler cannot elide.
 void vc_cleanse(void *pointer, size_t length);
 

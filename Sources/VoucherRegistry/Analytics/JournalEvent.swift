@@ -81,55 +81,41 @@ struct CampaignLocator {
 
 extension JournalEvent {
   /// The event a record holds, or `nil` when it names no campaign of this home.
-  init?(_ record: Record, at offset: Int64, locator: inout CampaignLocator) {
-    switch record.body {
-    case .block(let range, let reason), .unblock(let range, let reason):
-      guard let id = CampaignID(range.campaign), let campaign = locator.book.campaign(id),
-        range.channel < campaign.channels.count
-      else {
-        return nil
-      }
-      var kind = Event.Kind.blocked
-      if case .unblock = record.body { kind = .unblocked }
-      self.init(
-        kind: kind, time: record.time, offset: offset, campaign: campaign,
-        channelIndex: range.channel, serial: range.first, lastSerial: range.last, venue: nil,
-        store: nil, terminal: nil, profile: nil, profileErased: false, request: nil,
-        reason: reason, undoes: nil, code: nil)
-    default:
-      guard let code = record.code,
-        let (campaign, channel, serial) = locator.locate(slot: code.slot, payload: code.payload)
-      else {
-        return nil
-      }
-      let base = (
-        campaign: campaign, channel: channel, serial: serial, code: (code.slot, code.payload)
-      )
-      switch record.body {
-      case .redeem(let venue, let store, let terminal, let profile, let request, _):
-        self.init(
-          kind: .redeemed, time: record.time, offset: offset, campaign: base.campaign,
-          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial,
-          venue: venue == Record.venueOnline ? .online : .store, store: store,
-          terminal: terminal, profile: Record.visibleProfile(profile),
-          profileErased: Record.isErased(profile), request: request, reason: nil, undoes: nil,
-          code: base.code)
-      case .void(let voided, let reason, let request):
-        self.init(
-          kind: .voided, time: record.time, offset: offset, campaign: base.campaign,
-          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial, venue: nil,
-          store: nil, terminal: nil, profile: nil, profileErased: false, request: request,
-          reason: reason, undoes: voided, code: base.code)
-      case .claim(let profile):
-        self.init(
-          kind: .claimed, time: record.time, offset: offset, campaign: base.campaign,
-          channelIndex: base.channel, serial: base.serial, lastSerial: base.serial, venue: nil,
-          store: nil, terminal: nil, profile: Record.visibleProfile(profile),
-          profileErased: Record.isErased(profile), request: nil, reason: nil, undoes: nil,
-          code: base.code)
-      case .block, .unblock:
-        return nil
-      }
+  init?(_ record: RawRecord, at offset: Int64, locator: inout CampaignLocator) {
+    let campaign: Campaign
+    let channel: Int
+    let serial: Int
+    let kind: Event.Kind
+    switch record.type {
+    case 1: kind = .redeemed
+    case 2: kind = .voided
+    case 3: kind = .claimed
+    case 4: kind = .blocked
+    case 5: kind = .unblocked
+    default: return nil
     }
+    if record.type >= 4 {
+      guard let id = record.campaign.text.flatMap(CampaignID.init),
+        let found = locator.book.campaign(id), record.channel < found.channels.count
+      else {
+        return nil
+      }
+      (campaign, channel, serial) = (found, record.channel, record.first)
+    } else {
+      guard let found = locator.locate(slot: record.slot, payload: record.payload) else {
+        return nil
+      }
+      (campaign, channel, serial) = found
+    }
+    let profile = record.profile.text
+    self.init(
+      kind: kind, time: record.time, offset: offset, campaign: campaign, channelIndex: channel,
+      serial: serial, lastSerial: record.type >= 4 ? record.last : serial,
+      venue: record.type == 1 ? (record.venue == Record.venueOnline ? .online : .store) : nil,
+      store: record.store.text, terminal: record.terminal.text,
+      profile: Record.visibleProfile(profile), profileErased: Record.isErased(profile),
+      request: record.request.text, reason: record.reason.text,
+      undoes: record.type == 2 ? record.voided : nil,
+      code: record.type <= 3 ? (record.slot, record.payload) : nil)
   }
 }

@@ -2,7 +2,7 @@ import VoucherKit
 
 extension Registry {
   /// Reads every event of the journal, oldest first, as far as the journal reached when the call
-  /// began: for reports and exports.
+  /// began: for exports.
   ///
   /// The journal is read in large sequential chunks without holding the lock, so tills keep
   /// redeeming meanwhile; memory stays flat however long the journal is. Records are immutable
@@ -16,64 +16,79 @@ extension Registry {
   public func forEachEvent(
     campaign: CampaignID? = nil, _ visit: (JournalEvent) throws -> Void
   ) throws {
-    let stop = try locked(writing: false) { () throws(RegistryError) -> Int64 in end }
     var locator = CampaignLocator(campaigns)
-    var offset = Journal.headerSize
-    var buffer: [UInt8] = []
-    var bufferStart = offset
-    let chunk = 4 << 20
-    while offset < stop {
-      var local = Int(offset - bufferStart)
-      if local + Record.headerSize + 65_535 > buffer.count,
-        bufferStart + Int64(buffer.count) < stop
-      {
-        // Keep the unread part and read the next chunk after it.
-        buffer.removeFirst(local)
-        bufferStart = offset
-        local = 0
-        let from = offset + Int64(buffer.count)
-        do {
-          buffer += try files.read(
-            journal.file, at: from, count: Int(min(Int64(chunk), stop - from)), path: journalPath)
-        } catch {
-          throw RegistryError.io(error)
-        }
-      }
-      let record: Record
-      let length: Int
-      switch Record.decode(buffer[local...]) {
-      case .record(let decoded, let size):
-        record = decoded
-        length = size
-      case .truncated, .invalid:
-        // Perhaps half rewritten by a `forget` in progress: look again once it is done.
-        (record, length) = try locked(writing: false) { () throws(RegistryError) in
-          try journal.record(at: offset)
-        }
-        // The chunk may hold the old bytes of later records too: read afresh from here.
-        buffer = []
-        bufferStart = offset + Int64(length)
-      }
+    try scanRecords { record, offset in
       if let event = JournalEvent(record, at: offset, locator: &locator),
         campaign == nil || event.campaign.id == campaign
       {
         try visit(event)
       }
-      offset += Int64(length)
+    }
+  }
+
+  /// Adds every event of the journal to a report, as ``forEachEvent(campaign:_:)`` reads them,
+  /// without making a value of each.
+  public func addEvents(to report: inout ReportBuilder) throws {
+    try scanRecords { record, _ in
+      var undone: ReportBuilder.Undone?
+      if record.type == 2 {
+        // A void counts where the redemption it undid counted: read that one.
+        let target = try journal.record(at: record.voided).record
+        if case .redeem(_, let store, let terminal, _, _, _) = target.body {
+          undone = ReportBuilder.Undone(time: target.time, store: store, terminal: terminal)
+        }
+      }
+      report.add(record, undone: undone)
     }
   }
 
   /// The event at a journal offset (what a void undid), or `nil` for a record of no campaign here.
   public func event(at offset: Int64) throws(RegistryError) -> JournalEvent? {
     var locator = CampaignLocator(campaigns)
-    let record: Record
-    do {
-      record = try journal.record(at: offset).record
-    } catch {
-      record = try locked(writing: false) { () throws(RegistryError) in
-        try journal.record(at: offset).record
+    var bytes = try journal.recordBytes(at: offset)
+    if case .record = Record.decode(bytes[...]) {
+    } else {
+      // Perhaps half rewritten by a `forget` in progress: look again once it is done.
+      bytes = try locked(writing: false) { () throws(RegistryError) -> [UInt8] in
+        _ = try journal.record(at: offset)
+        return try journal.recordBytes(at: offset)
       }
     }
-    return JournalEvent(record, at: offset, locator: &locator)
+    return bytes.withUnsafeBytes { raw -> JournalEvent? in
+      guard case .record(let record) = RawRecord.decode(raw.baseAddress!, count: raw.count) else {
+        return nil
+      }
+      return JournalEvent(record, at: offset, locator: &locator)
+    }
+  }
+
+  /// Calls `visit` with every record up to the end of the data when the call began, in order.
+  func scanRecords(_ visit: (RawRecord, Int64) throws -> Void) throws {
+    let stop = try locked(writing: false) { () throws(RegistryError) -> Int64 in end }
+    let scanner = JournalScanner(journal: journal, from: Journal.headerSize, to: stop)
+    while true {
+      switch try scanner.next() {
+      case .end:
+        return
+      case .record(let record, let offset):
+        try visit(record, offset)
+      case .invalid(let offset):
+        // Perhaps half rewritten by a `forget` in progress: look again once it is done.
+        let bytes = try locked(writing: false) { () throws(RegistryError) -> [UInt8] in
+          _ = try journal.record(at: offset)
+          return try journal.recordBytes(at: offset)
+        }
+        let length = try bytes.withUnsafeBytes { raw throws -> Int in
+          guard case .record(let record) = RawRecord.decode(raw.baseAddress!, count: raw.count)
+          else {
+            throw RegistryError.damaged(
+              path: journalPath, offset: offset, reason: "the record cannot be read")
+          }
+          try visit(record, offset)
+          return record.length
+        }
+        scanner.skip(to: offset + Int64(length))
+      }
+    }
   }
 }

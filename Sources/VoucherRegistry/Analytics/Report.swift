@@ -52,6 +52,19 @@ public struct ReportFigures: Sendable, Hashable, Codable {
     self.issued = issued
     self.claimed = claimed
   }
+
+  mutating func apply(_ change: ReportBuilder.Change) {
+    switch change {
+    case .claim:
+      claimed = (claimed ?? 0) + 1
+    case .redemption(let linked, let firstAfterClaim):
+      redeemed += 1
+      if linked { self.linked += 1 }
+      if firstAfterClaim { claimedThenRedeemed += 1 }
+    case .void:
+      voided += 1
+    }
+  }
 }
 
 /// One campaign's part of a report.
@@ -87,17 +100,22 @@ public struct Report: Sendable, Hashable {
   public let campaigns: [CampaignReport]
 }
 
-/// Builds a report in one pass over the journal.
+/// Builds a report in one pass over the journal (see ``Registry/addEvents(to:)``).
 ///
-/// Memory holds one flag byte per code of each campaign with events (to know a code's claim when
+/// Memory holds one flag byte per code of each campaign with claims (to know a code's claim when
 /// it is redeemed) and one row per group and day, never the events themselves.
 public struct ReportBuilder {
   private let grouping: ReportGrouping
   private let since: Int64
   private let until: Int64
   private var parts: [Part] = []
-  private let partIndex: [CampaignID: Int]
-  private var lastPart = 0
+  /// Each part's code range, apart from the parts so that finding one touches no reference.
+  private let ranges: [(slot: UInt8, base: Int, span: Int, capacity: Int)]
+  private var current = 0
+  /// Store or till names, numbered in order of appearance.
+  private var names = Interner()
+  /// The last day seen: days come in runs.
+  private var lastDay: (start: Int64, end: Int64, day: Int64) = (1, 0, 0)
 
   /// Flags per code.
   private static let claimedFlag: UInt8 = 1
@@ -107,10 +125,38 @@ public struct ReportBuilder {
     let campaign: Campaign
     var total: ReportFigures
     var channelGroups: [ReportFigures]
-    var dayGroups: [Int64: ReportFigures] = [:]
-    var namedGroups: [String: ReportFigures] = [:]
-    var daily: [Int64: [Int]] = [:]
+    /// Days with events, in order of first appearance, with each day's figures and redemptions
+    /// per channel.
+    var days: [Int64] = []
+    var dayIndex: [Int64: Int] = [:]
+    var lastDay = -1
+    var dayFigures: [ReportFigures] = []
+    var dayRedeemed: [[Int]] = []
+    /// By interned name.
+    var namedGroups: [ReportFigures?] = []
     var flags: [UInt8] = []
+
+    /// The index of a day's rows, made on first use.
+    mutating func slot(of day: Int64) -> Int {
+      if lastDay >= 0 && days[lastDay] == day { return lastDay }
+      if let found = dayIndex[day] {
+        lastDay = found
+        return found
+      }
+      days.append(day)
+      dayFigures.append(ReportFigures(claimed: 0))
+      dayRedeemed.append([Int](repeating: 0, count: campaign.channels.count))
+      lastDay = days.count - 1
+      dayIndex[day] = lastDay
+      return lastDay
+    }
+  }
+
+  /// What a void needs to know of the redemption it undid.
+  struct Undone {
+    let time: Int64
+    let store: String?
+    let terminal: String?
   }
 
   /// Starts a report.
@@ -133,64 +179,86 @@ public struct ReportBuilder {
           ReportFigures(issued: issued[$0], claimed: 0)
         })
     }
-    partIndex = Dictionary(uniqueKeysWithValues: campaigns.enumerated().map { ($1.0.id, $0) })
+    ranges = campaigns.map { ($0.0.slot.rawValue, $0.0.base, $0.0.span, $0.0.capacity) }
   }
 
-  /// Adds one event; `undone` is the redemption a void undid (see ``Registry/event(at:)``).
-  public mutating func add(_ event: JournalEvent, undone: JournalEvent? = nil) {
-    if lastPart >= parts.count || parts[lastPart].campaign != event.campaign {
-      guard let found = partIndex[event.campaign.id] else { return }
-      lastPart = found
+  /// Finds the part of a code, and its channel and serial; `nil` for a campaign not reported.
+  private mutating func locate(slot: UInt8, payload: UInt32) -> (channel: Int, index: Int)? {
+    let value = Int(payload)
+    guard !ranges.isEmpty else { return nil }
+    var range = ranges[current]
+    if range.slot != slot || value < range.base || value >= range.base + range.span {
+      guard
+        let found = ranges.firstIndex(where: {
+          $0.slot == slot && value >= $0.base && value < $0.base + $0.span
+        })
+      else {
+        return nil
+      }
+      current = found
+      range = ranges[found]
     }
-    Self.add(
-      event, undone: undone, to: &parts[lastPart], grouping: grouping, window: since...until)
+    let index = value - range.base
+    return (index / range.capacity, index)
   }
 
-  private static func add(
-    _ event: JournalEvent, undone: JournalEvent?, to part: inout Part, grouping: ReportGrouping,
-    window: ClosedRange<Int64>
-  ) {
-    let index = (event.serial - 1) + event.channelIndex * event.campaign.capacity
-    switch event.kind {
-    case .claimed:
-      if part.flags.isEmpty { part.flags = [UInt8](repeating: 0, count: part.campaign.span) }
-      part.flags[index] |= claimedFlag
-      guard window.contains(event.time) else { return }
-      part.total.claimed? += 1
-      update(&part, event, grouping) { $0.claimed = ($0.claimed ?? 0) + 1 }
-    case .redeemed:
+  /// Adds one record.
+  mutating func add(_ record: RawRecord, undone: Undone?) {
+    guard record.type <= 3,
+      let (channel, index) = locate(slot: record.slot, payload: record.payload)
+    else {
+      return
+    }
+    let time = record.time
+    let inWindow = time >= since && time <= until
+    switch record.type {
+    case 3:
+      if parts[current].flags.isEmpty {
+        parts[current].flags = [UInt8](repeating: 0, count: ranges[current].span)
+      }
+      parts[current].flags[index] |= Self.claimedFlag
+      guard inWindow else { return }
+      parts[current].total.apply(.claim)
+      update(time: time, channel: channel, store: nil, terminal: nil, .claim)
+    case 1:
       var firstAfterClaim = false
-      if !part.flags.isEmpty,
-        part.flags[index] & (claimedFlag | countedFlag) == claimedFlag
+      if !parts[current].flags.isEmpty,
+        parts[current].flags[index] & (Self.claimedFlag | Self.countedFlag) == Self.claimedFlag
       {
-        part.flags[index] |= countedFlag
+        parts[current].flags[index] |= Self.countedFlag
         firstAfterClaim = true
       }
-      guard window.contains(event.time) else { return }
-      let linked = event.isLinked
-      let count = { (figures: inout ReportFigures) in
-        figures.redeemed += 1
-        if linked { figures.linked += 1 }
-        if firstAfterClaim { figures.claimedThenRedeemed += 1 }
-      }
-      count(&part.total)
-      update(&part, event, grouping, count)
-      let channels = part.campaign.channels.count
-      part.daily[day(event.time), default: [Int](repeating: 0, count: channels)][
-        event.channelIndex] += 1
-    case .voided:
+      guard inWindow else { return }
+      let change = Change.redemption(
+        linked: !record.profile.isEmpty, firstAfterClaim: firstAfterClaim)
+      parts[current].total.apply(change)
+      let needsNames = grouping == .store || grouping == .terminal
+      update(
+        time: time, channel: channel, store: needsNames ? record.store : nil,
+        terminal: needsNames ? record.terminal : nil, change)
+      let day = day(of: time)
+      let slot = parts[current].slot(of: day)
+      parts[current].dayRedeemed[slot][channel] += 1
+    default:
       // A void counts against the redemption it undid, in that redemption's window and group.
-      guard let undone, undone.kind == .redeemed, window.contains(undone.time) else { return }
-      part.total.voided += 1
-      update(&part, undone, grouping) { $0.voided += 1 }
-    case .blocked, .unblocked:
-      return
+      guard let undone, undone.time >= since, undone.time <= until else { return }
+      parts[current].total.apply(.void)
+      var store = undone.store ?? ""
+      var terminal = undone.terminal ?? ""
+      store.withUTF8 { store in
+        terminal.withUTF8 { terminal in
+          update(
+            time: undone.time, channel: channel, store: UnsafeRawBufferPointer(store),
+            terminal: UnsafeRawBufferPointer(terminal), .void)
+        }
+      }
     }
   }
 
   /// The report.
   public func finish() -> Report {
     let campaigns = parts.sorted { $0.campaign.id < $1.campaign.id }.map { part in
+      let order = part.days.indices.sorted { part.days[$0] < part.days[$1] }
       let groups: [(name: String, figures: ReportFigures)]
       switch grouping {
       case .channel:
@@ -198,11 +266,16 @@ public struct ReportBuilder {
           (part.campaign.channels[$0].rawValue, part.channelGroups[$0])
         }
       case .day:
-        groups = part.dayGroups.sorted { $0.key < $1.key }.map { (Self.dayName($0.key), $0.value) }
+        groups = order.map { (Self.dayName(part.days[$0]), part.dayFigures[$0]) }
       case .store, .terminal:
-        groups = part.namedGroups.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        groups = part.namedGroups.indices.compactMap { id in
+          part.namedGroups[id].map { (names.names[id], $0) }
+        }.sorted { $0.0 < $1.0 }
       }
-      let daily = part.daily.sorted { $0.key < $1.key }.map { (Self.dayName($0.key), $0.value) }
+      // Days with claims or voids only have no redemptions to chart.
+      let daily = order.filter { part.dayRedeemed[$0].contains { $0 > 0 } }.map {
+        (Self.dayName(part.days[$0]), part.dayRedeemed[$0])
+      }
       return CampaignReport(
         campaign: part.campaign, total: part.total, groups: groups, daily: daily)
     }
@@ -213,23 +286,47 @@ public struct ReportBuilder {
       campaigns: campaigns)
   }
 
-  /// Applies `change` to the event's group.
-  private static func update(
-    _ part: inout Part, _ event: JournalEvent, _ grouping: ReportGrouping,
-    _ change: (inout ReportFigures) -> Void
+  /// What an event changes in its groups' figures.
+  enum Change {
+    case claim
+    case redemption(linked: Bool, firstAfterClaim: Bool)
+    case void
+  }
+
+  /// Applies `change` to the group of an event of the current campaign.
+  private mutating func update(
+    time: Int64, channel: Int, store: UnsafeRawBufferPointer?, terminal: UnsafeRawBufferPointer?,
+    _ change: Change
   ) {
     switch grouping {
     case .channel:
-      change(&part.channelGroups[event.channelIndex])
+      parts[current].channelGroups[channel].apply(change)
     case .day:
-      change(&part.dayGroups[day(event.time), default: ReportFigures(claimed: 0)])
-    case .store:
-      guard event.kind != .claimed else { return }
-      change(&part.namedGroups[event.store ?? "online", default: ReportFigures()])
-    case .terminal:
-      guard event.kind != .claimed else { return }
-      change(&part.namedGroups[event.terminal ?? "none", default: ReportFigures()])
+      let slot = parts[current].slot(of: day(of: time))
+      parts[current].dayFigures[slot].apply(change)
+    case .store, .terminal:
+      // Claims happen online, at no store or till.
+      if case .claim = change { return }
+      let bytes = (grouping == .store ? store : terminal) ?? .empty
+      let id =
+        bytes.isEmpty
+        ? names.id(of: grouping == .store ? "online" : "none") : names.id(of: bytes)
+      if parts[current].namedGroups.count <= id {
+        parts[current].namedGroups += [ReportFigures?](
+          repeating: nil, count: id + 1 - parts[current].namedGroups.count)
+      }
+      var figures = parts[current].namedGroups[id] ?? ReportFigures()
+      figures.apply(change)
+      parts[current].namedGroups[id] = figures
     }
+  }
+
+  /// Days since 1970 (UTC) of a time in milliseconds, remembering the last day.
+  private mutating func day(of milliseconds: Int64) -> Int64 {
+    if milliseconds >= lastDay.start && milliseconds <= lastDay.end { return lastDay.day }
+    let day = Self.day(milliseconds)
+    lastDay = (day * 86_400_000, day * 86_400_000 + 86_399_999, day)
+    return day
   }
 
   /// Days since 1970 (UTC) of a time in milliseconds.
@@ -240,5 +337,46 @@ public struct ReportBuilder {
   /// `YYYY-MM-DD` of a day since 1970.
   static func dayName(_ day: Int64) -> String {
     String(ISO8601.format(Date(timeIntervalSince1970: Double(day) * 86_400)).prefix(10))
+  }
+}
+
+/// Numbers byte strings in order of appearance, without making a `String` of one seen before.
+struct Interner {
+  private(set) var names: [String] = []
+  private var bytes: [[UInt8]] = []
+  /// Open addressing: slot → id + 1 (0: empty).
+  private var slots = [Int](repeating: 0, count: 64)
+
+  mutating func id(of text: String) -> Int {
+    var text = text
+    return text.withUTF8 { id(of: UnsafeRawBufferPointer($0)) }
+  }
+
+  mutating func id(of text: UnsafeRawBufferPointer) -> Int {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    var slot = Int(hash & UInt64(slots.count - 1))
+    while slots[slot] != 0 {
+      let id = slots[slot] - 1
+      if bytes[id].elementsEqual(text) { return id }
+      slot = (slot + 1) & (slots.count - 1)
+    }
+    let id = names.count
+    names.append(String(decoding: text, as: UTF8.self))
+    bytes.append(Array(text))
+    slots[slot] = id + 1
+    if names.count * 2 > slots.count { grow() }
+    return id
+  }
+
+  private mutating func grow() {
+    slots = [Int](repeating: 0, count: slots.count * 2)
+    for (id, name) in bytes.enumerated() {
+      var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+      for byte in name { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+      var slot = Int(hash & UInt64(slots.count - 1))
+      while slots[slot] != 0 { slot = (slot + 1) & (slots.count - 1) }
+      slots[slot] = id + 1
+    }
   }
 }

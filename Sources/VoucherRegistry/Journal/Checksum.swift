@@ -12,10 +12,8 @@ enum Checksum {
     return copy.withUnsafeBytes { vc_crc32c(0, $0.baseAddress, $0.count) }
   }
 
-  /// The CRC-32C of two byte ranges one after the other, without copying them together.
-  static func crc32c(
-    _ first: UnsafeRawBufferPointer, then second: UnsafeRawBufferPointer
-  ) -> UInt32 {
-    vc_crc32c(vc_crc32c(0, first.baseAddress, first.count), second.baseAddress, second.count)
+  /// The checksum a record stores: of its type and length bytes, then its body.
+  static func record(_ record: UnsafeRawPointer, bodyLength: Int) -> UInt32 {
+    vc_record_crc(record, bodyLength)
   }
 }

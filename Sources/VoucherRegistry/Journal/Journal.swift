@@ -111,6 +111,17 @@ final class Journal {
 
   /// The record at `offset`, which must be whole and valid.
   func record(at offset: Int64) throws(RegistryError) -> (record: Record, length: Int) {
+    let bytes = try recordBytes(at: offset)
+    switch Record.decode(bytes[...]) {
+    case .record(let record, let length): return (record, length)
+    case .truncated: throw .damaged(path: path, offset: offset, reason: "a record is cut short")
+    case .invalid(let reason): throw .damaged(path: path, offset: offset, reason: reason)
+    }
+  }
+
+  /// The bytes at `offset` that its record header says the record has (at least 256, when the
+  /// file has them), not yet checked.
+  func recordBytes(at offset: Int64) throws(RegistryError) -> [UInt8] {
     var bytes: [UInt8]
     do {
       // Records are short: one small read, and a second only for a long one.
@@ -124,11 +135,7 @@ final class Journal {
     } catch {
       throw .io(error)
     }
-    switch Record.decode(bytes[...]) {
-    case .record(let record, let length): return (record, length)
-    case .truncated: throw .damaged(path: path, offset: offset, reason: "a record is cut short")
-    case .invalid(let reason): throw .damaged(path: path, offset: offset, reason: reason)
-    }
+    return bytes
   }
 
   /// How the data ended.

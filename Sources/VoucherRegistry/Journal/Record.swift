@@ -142,11 +142,7 @@ struct Record: Sendable, Hashable {
     let stored =
       UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16
       | UInt32(bytes[start + 7]) << 24
-    let computed = bytes.withUnsafeBytes { raw in
-      Checksum.crc32c(
-        UnsafeRawBufferPointer(rebasing: raw[1..<4]),
-        then: UnsafeRawBufferPointer(rebasing: raw[headerSize..<(headerSize + length)]))
-    }
+    let computed = bytes.withUnsafeBytes { Checksum.record($0.baseAddress!, bodyLength: length) }
     guard computed == stored else { return .invalid("checksum mismatch") }
     var reader = ByteReader(bytes[(start + headerSize)..<(start + headerSize + length)])
     let time = reader.i64()

@@ -17,6 +17,12 @@ package protocol FileLayer: AnyObject {
   /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
   func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
     -> [UInt8]
+  /// Reads into `buffer` from `offset`, as many bytes as there are up to its size: fewer only at
+  /// the end of the file. Answers how many.
+  func read(
+    _ file: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+  )
+    throws(SystemError) -> Int
   /// Writes all of `bytes` at `offset`.
   func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError)
   /// Flushes the file's data to disk (`fdatasync`).
@@ -69,18 +75,27 @@ package final class SystemFiles: FileLayer {
     -> [UInt8]
   {
     var bytes = [UInt8](repeating: 0, count: count)
+    let result = bytes.withUnsafeMutableBytes { buffer in
+      Result { () throws(SystemError) in try read(file, into: buffer, at: offset, path: path) }
+    }
+    let done = try result.get()
+    if done < count { bytes.removeLast(count - done) }
+    return bytes
+  }
+
+  package func read(
+    _ file: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+  ) throws(SystemError) -> Int {
     var done = 0
-    while done < count {
-      let n = bytes.withUnsafeMutableBytes {
-        pread(file, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-      }
+    while done < buffer.count {
+      let n = pread(
+        file, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
       if n < 0 && errno == EINTR { continue }
       guard n >= 0 else { throw SystemError("read", path) }
       if n == 0 { break }
       done += n
     }
-    if done < count { bytes.removeLast(count - done) }
-    return bytes
+    return done
   }
 
   package func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String)
@@ -161,4 +176,20 @@ package final class SystemFiles: FileLayer {
 /// `posix_fallocate` within the file's length (which it then does not change); answers an errno.
 private func fallocateKeepingSize(_ file: Int32, _ offset: Int64, _ length: Int64) -> Int32 {
   posix_fallocate(file, off_t(offset), off_t(length))
+}
+
+extension FileLayer {
+  /// Reads into a buffer through ``read(_:at:count:path:)``: for layers that only record or
+  /// inject faults.
+  package func read(
+    _ file: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+  ) throws(SystemError) -> Int {
+    let bytes = try read(file, at: offset, count: buffer.count, path: path)
+    bytes.withUnsafeBytes { raw in
+      if let source = raw.baseAddress {
+        buffer.baseAddress!.copyMemory(from: source, byteCount: raw.count)
+      }
+    }
+    return bytes.count
+  }
 }

@@ -50,14 +50,7 @@ enum ReportCommand {
         let registry = try Registry.open(
           home: context.home, campaigns: book, create: false, lockTimeout: lockTimeout(context))
         defer { reportWarnings(registry, context) }
-        let only = selected.count == 1 ? selected[0].id : nil
-        try registry.forEachEvent(campaign: only) { event in
-          var undone: JournalEvent?
-          if event.kind == .voided, let offset = event.undoes {
-            undone = try registry.event(at: offset)
-          }
-          builder.add(event, undone: undone)
-        }
+        try registry.addEvents(to: &builder)
       }
       let report = builder.finish()
       switch format {

@@ -42,15 +42,18 @@ enum ReportChart {
       <svg role="img" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" \
       font-family="sans-serif" font-size="12">
       <title>\(escape(part.campaign.id.rawValue)): redemptions per day and funnel</title>
-      \(panels(part))</svg>
+      \(panels(part, titled: false))</svg>
       """
   }
 
-  /// The title, the line chart and the funnel of one campaign, starting at y = 0.
-  static func panels(_ part: CampaignReport) -> String {
+  /// The title (unless the page shows it already), the line chart and the funnel of one
+  /// campaign, starting at y = 0.
+  static func panels(_ part: CampaignReport, titled: Bool = true) -> String {
     let title = "\(part.campaign.id.rawValue): \(part.campaign.title)"
     var out =
-      "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">\(escape(title))</text>\n"
+      titled
+      ? "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">\(escape(title))</text>\n"
+      : ""
     out += lineChart(part, top: 30)
     out += funnel(part.total, top: 30 + chartHeight)
     return out

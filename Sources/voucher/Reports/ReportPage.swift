@@ -36,7 +36,7 @@ enum ReportPage {
       </head>
       <body>
       <h1>Campaign report</h1>
-      <p>Grouped by \(report.grouping.rawValue), \(ReportChart.escape(window)). \
+      <p>Grouped by \(report.grouping.rawValue); events from \(ReportChart.escape(window)). \
       Generated \(ISO8601.format(generated)).</p>
 
       """
