@@ -83,6 +83,13 @@ public struct VoucherCode: Sendable, Hashable, CustomStringConvertible {
   /// Characters in the printed form of a code of `symbols` symbols.
   static func printedLength(symbols: Int) -> Int { symbols + (symbols - 1) / 4 }
 
+  /// Appends the printed form to a byte buffer.
+  package func appendPrinted(to bytes: inout [UInt8]) {
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: Self.printedLength(symbols: count)))
+    bytes.withUnsafeMutableBytes { _ = write(to: $0.baseAddress! + start) }
+  }
+
   /// Writes the printed form at `destination` and returns how many bytes it wrote.
   @inline(__always)
   func write(to destination: UnsafeMutableRawPointer) -> Int {

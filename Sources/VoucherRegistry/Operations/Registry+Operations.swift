@@ -86,6 +86,17 @@ extension Registry {
   /// acknowledged, so following an entry's chain needs no lock. The answer reflects every
   /// acknowledged write, and may miss one still in flight.
   public func peek(_ voucher: Voucher) throws(RegistryError) -> CodeStatus {
+    do {
+      return try peekUnlocked(voucher)
+    } catch {
+      // A record that fails its check may be one `forget` is rewriting: ask again under the lock,
+      // which waits for it; real damage is thrown from there.
+      guard case .damaged = error else { throw error }
+      return try locked(writing: false) { () throws(RegistryError) in try peekUnlocked(voucher) }
+    }
+  }
+
+  private func peekUnlocked(_ voucher: Voucher) throws(RegistryError) -> CodeStatus {
     if !isRecovered { try locked(writing: false) {} }
     try refreshBlocks()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)

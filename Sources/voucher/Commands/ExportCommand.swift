@@ -40,8 +40,7 @@ enum ExportCommand {
     let book = try context.home.campaignStore.load()
     let selected = try ReportCommand.selectCampaigns(options, book)
     // Codes are printed again from their serials; without the key, the code column stays empty.
-    let ring = try? KeyRing.load(from: context.home.keys)
-    var issuers: [CampaignID: Issuer?] = [:]
+    var rowText = ExportRows(ring: try? KeyRing.load(from: context.home.keys))
     let first = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.up)) } ?? .min
     let last = until.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? .max
     let output = try Output(
@@ -57,20 +56,9 @@ enum ExportCommand {
           selected.count == 1 && selected.count < book.campaigns.count ? selected[0].id : nil
         try registry.forEachEvent(campaign: only) { event in
           guard event.time >= first, event.time <= last else { return }
-          var code: String?
-          if event.kind != .blocked && event.kind != .unblocked {
-            let issuer =
-              issuers[event.campaign.id]
-              ?? {
-                let made = ring.flatMap { try? Issuer(campaign: event.campaign, keyRing: $0) }
-                issuers[event.campaign.id] = made
-                return made
-              }()
-            code = issuer?.code(channel: event.channelIndex, serial: event.serial).description
-          }
           switch format {
-          case .csv: try output.write(csvRow(event, code: code))
-          case .jsonl: try output.write(jsonRow(event, code: code))
+          case .csv: try output.append { rowText.csv(event, into: &$0) }
+          case .jsonl: try output.append { rowText.json(event, into: &$0) }
           }
           rows += 1
         }
@@ -86,43 +74,4 @@ enum ExportCommand {
     return ExitStatus.success
   }
 
-  static func csvRow(_ event: JournalEvent, code: String?) -> String {
-    let isBlock = event.kind == .blocked || event.kind == .unblocked
-    return CSV.line([
-      event.kind.rawValue, ISO8601.format(event.date), event.campaign.id.rawValue,
-      event.channel.rawValue, String(event.serial), isBlock ? String(event.lastSerial) : "",
-      code ?? "", event.venue?.rawValue ?? "", event.store ?? "", event.terminal ?? "",
-      event.profile ?? "", event.profileErased ? "true" : "", event.request ?? "",
-      event.reason ?? "", String(event.offset), event.undoes.map { String($0) } ?? "",
-    ])
-  }
-
-  static func jsonRow(_ event: JournalEvent, code: String?) -> String {
-    let isBlock = event.kind == .blocked || event.kind == .unblocked
-    var line = JSONWriter()
-    // Every column is present; a field that does not apply is null.
-    func text(_ name: StaticString, _ value: String?) {
-      if let value { line.add(name, value) } else { line.add(raw: name, "null") }
-    }
-    func number(_ name: StaticString, _ value: Int?) {
-      if let value { line.add(name, value) } else { line.add(raw: name, "null") }
-    }
-    text("event", event.kind.rawValue)
-    text("time", ISO8601.format(event.date))
-    text("campaign", event.campaign.id.rawValue)
-    text("channel", event.channel.rawValue)
-    number("serial", event.serial)
-    number("lastSerial", isBlock ? event.lastSerial : nil)
-    text("code", code)
-    text("venue", event.venue?.rawValue)
-    text("store", event.store)
-    text("terminal", event.terminal)
-    text("profile", event.profile)
-    line.add("profileErased", event.profileErased)
-    text("request", event.request)
-    text("reason", event.reason)
-    number("id", Int(event.offset))
-    number("undoes", event.undoes.map { Int($0) })
-    return line.line + "\n"
-  }
 }

@@ -43,6 +43,12 @@ final class Output {
     if buffer.count >= 1 << 16 { try flush() }
   }
 
+  /// Appends bytes made by `body` straight into the buffer.
+  func append(_ body: (inout [UInt8]) -> Void) throws {
+    body(&buffer)
+    if buffer.count >= 1 << 16 { try flush() }
+  }
+
   private func flush() throws {
     guard !buffer.isEmpty else { return }
     defer { buffer.removeAll(keepingCapacity: true) }

@@ -1,0 +1,142 @@
+import FoundationEssentials
+import VoucherKit
+import VoucherRegistry
+
+/// Export rows written as bytes, remembering what repeats from row to row: the campaign's
+/// issuer (which prints the code again) and the text of the last second. Fields that need no
+/// quoting or escaping (nearly all: ids are plain ASCII) are copied as they are.
+struct ExportRows {
+  let ring: KeyRing?
+  private var issuer: (campaign: Campaign, issuer: Issuer?)?
+  private var second: (value: Int64, text: String) = (.min, "")
+
+  init(ring: KeyRing?) { self.ring = ring }
+
+  /// The code of a code event, if the key ring can print it.
+  private mutating func code(_ event: JournalEvent) -> VoucherCode? {
+    guard event.kind != .blocked && event.kind != .unblocked else { return nil }
+    if issuer?.campaign != event.campaign {
+      issuer = (event.campaign, ring.flatMap { try? Issuer(campaign: event.campaign, keyRing: $0) })
+    }
+    return issuer?.issuer?.code(channel: event.channelIndex, serial: event.serial)
+  }
+
+  /// The event's time, to the second, in ISO 8601.
+  private mutating func time(_ event: JournalEvent) -> String {
+    let value = event.time >= 0 ? event.time / 1000 : (event.time - 999) / 1000
+    if value != second.value {
+      second = (value, ISO8601.format(Date(timeIntervalSince1970: Double(value))))
+    }
+    return second.text
+  }
+
+  mutating func csv(_ event: JournalEvent, into out: inout [UInt8]) {
+    let isBlock = event.kind == .blocked || event.kind == .unblocked
+    func field(_ text: String?, last: Bool = false) {
+      if let text { Self.appendCSV(text, to: &out) }
+      out.append(last ? 0x0D : 0x2C)
+      if last { out.append(0x0A) }
+    }
+    field(event.kind.rawValue)
+    field(time(event))
+    field(event.campaign.id.rawValue)
+    field(event.channel.rawValue)
+    field(String(event.serial))
+    field(isBlock ? String(event.lastSerial) : nil)
+    code(event)?.appendPrinted(to: &out)
+    out.append(0x2C)
+    field(event.venue?.rawValue)
+    field(event.store)
+    field(event.terminal)
+    field(event.profile)
+    field(event.profileErased ? "true" : nil)
+    field(event.request)
+    field(event.reason)
+    field(String(event.offset))
+    field(event.undoes.map { String($0) }, last: true)
+  }
+
+  mutating func json(_ event: JournalEvent, into out: inout [UInt8]) {
+    let isBlock = event.kind == .blocked || event.kind == .unblocked
+    var first = true
+    // Every column is present; a field that does not apply is null.
+    func key(_ name: StaticString) {
+      out.append(first ? 0x7B : 0x2C)
+      first = false
+      out.append(0x22)
+      name.withUTF8Buffer { out.append(contentsOf: $0) }
+      out.append(contentsOf: [0x22, 0x3A])
+    }
+    func text(_ name: StaticString, _ value: String?) {
+      key(name)
+      if let value { Self.appendJSON(value, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+    func number(_ name: StaticString, _ value: Int?) {
+      key(name)
+      out.append(contentsOf: (value.map { String($0) } ?? "null").utf8)
+    }
+    text("event", event.kind.rawValue)
+    text("time", time(event))
+    text("campaign", event.campaign.id.rawValue)
+    text("channel", event.channel.rawValue)
+    number("serial", event.serial)
+    number("lastSerial", isBlock ? event.lastSerial : nil)
+    key("code")
+    if let code = code(event) {
+      out.append(0x22)
+      code.appendPrinted(to: &out)
+      out.append(0x22)
+    } else {
+      out.append(contentsOf: "null".utf8)
+    }
+    text("venue", event.venue?.rawValue)
+    text("store", event.store)
+    text("terminal", event.terminal)
+    text("profile", event.profile)
+    key("profileErased")
+    out.append(contentsOf: (event.profileErased ? "true" : "false").utf8)
+    text("request", event.request)
+    text("reason", event.reason)
+    number("id", Int(event.offset))
+    number("undoes", event.undoes.map { Int($0) })
+    out.append(contentsOf: [0x7D, 0x0A])
+  }
+
+  /// Appends a CSV field: as it is when it needs neither quoting nor neutralising.
+  static func appendCSV(_ text: String, to out: inout [UInt8]) {
+    var text = text
+    let plain = text.withUTF8 { bytes in
+      guard let first = bytes.first, ![0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first),
+        !bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
+      else {
+        return false
+      }
+      out.append(contentsOf: bytes)
+      return true
+    }
+    if !plain {
+      var field = ""
+      CSV.append(text, to: &field)
+      out.append(contentsOf: field.utf8)
+    }
+  }
+
+  /// Appends a JSON string literal: the bytes as they are when nothing needs escaping.
+  static func appendJSON(_ text: String, to out: inout [UInt8]) {
+    var text = text
+    let plain = text.withUTF8 { bytes in
+      guard
+        !bytes.contains(where: {
+          $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2
+        })
+      else {
+        return false
+      }
+      out.append(0x22)
+      out.append(contentsOf: bytes)
+      out.append(0x22)
+      return true
+    }
+    if !plain { out.append(contentsOf: JSONWriter.quoted(text).utf8) }
+  }
+}
