@@ -217,47 +217,6 @@ struct FaultInjectionTests {
   }
 
   @Test(
-    "ulimit -f: EFBIG is a clear error (SIGXFSZ does not kill), nothing acknowledged, the registry repairable"
-  )
-  func fileSizeLimit() throws {
-    var injected: [String: Int] = [:]
-    let home = try Home()
-    defer { home.remove() }
-    let codes = home.codes(60)
-    // Creating the registry allocates 4 MiB of journal: over a 1 MiB limit.
-    let create = home.run(fileSizeLimit: 1024, ["redeem", codes[0], "--store", "S1"])
-    expectRefused(create, "registry creation over the limit")
-    #expect(create.status == 74 && create.stderr.contains("File too large"), "\(create.stderr)")
-    injected["ulimit -f", default: 0] += 1
-    #expect(home.run("registry", "check").status == 0)
-    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
-    // Appending past the limit: every record lies beyond the first kilobyte.
-    for code in codes[1..<30] { _ = home.run("redeem", code, "--store", "S1") }
-    let append = home.run(fileSizeLimit: 1, ["redeem", codes[30], "--store", "S1"])
-    expectRefused(append, "append over the limit")
-    #expect(append.status == 74 && append.stderr.contains("File too large"), "\(append.stderr)")
-    injected["ulimit -f", default: 0] += 1
-    let check = home.run("registry", "check")
-    #expect(check.status == 0, "\(check.stderr)")
-    #expect(home.run("redeem", codes[30], "--store", "S1").status == 0)
-    #expect(try home.redemptions(codes[30]) == 1)
-    for code in codes[0..<31] { #expect(home.run("verify", code).stdout.contains("  used-up  ")) }
-    // An output file over the limit: an error, and no file.
-    let output = home.path + "/big.txt"
-    let issue = home.run(
-      fileSizeLimit: 64,
-      [
-        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "20000", "--output",
-        output,
-      ]
-    )
-    expectRefused(issue, "issue over the limit")
-    injected["ulimit -f", default: 0] += 1
-    #expect(!FileManager.default.fileExists(atPath: output))
-    print("file size limit: \(injected)")
-  }
-
-  @Test(
     "serve: a sync that fails mid-session answers an error and fences every later write; check lifts the fence"
   )
   func serveSyncFailure() throws {
@@ -383,5 +342,50 @@ struct FaultInjectionTests {
     }
     #expect(failures > 0, "no fault fired in \(operations) operations")
     print("random faults: \(failures) failed of \(operations) operations: \(injected)")
+  }
+}
+
+/// `ulimit -f` needs no fiu-run: these run everywhere.
+@Suite("a file size limit (ulimit -f) against the real binary")
+struct FileSizeLimitTests {
+  @Test(
+    "ulimit -f: EFBIG is a clear error (SIGXFSZ does not kill), nothing acknowledged, the registry repairable"
+  )
+  func fileSizeLimit() throws {
+    var injected: [String: Int] = [:]
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.codes(60)
+    // Creating the registry allocates 4 MiB of journal: over a 1 MiB limit.
+    let create = home.run(fileSizeLimit: 1024, ["redeem", codes[0], "--store", "S1"])
+    expectRefused(create, "registry creation over the limit")
+    #expect(create.status == 74 && create.stderr.contains("File too large"), "\(create.stderr)")
+    injected["ulimit -f", default: 0] += 1
+    #expect(home.run("registry", "check").status == 0)
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    // Appending past the limit: every record lies beyond the first kilobyte.
+    for code in codes[1..<30] { _ = home.run("redeem", code, "--store", "S1") }
+    let append = home.run(fileSizeLimit: 1, ["redeem", codes[30], "--store", "S1"])
+    expectRefused(append, "append over the limit")
+    #expect(append.status == 74 && append.stderr.contains("File too large"), "\(append.stderr)")
+    injected["ulimit -f", default: 0] += 1
+    let check = home.run("registry", "check")
+    #expect(check.status == 0, "\(check.stderr)")
+    #expect(home.run("redeem", codes[30], "--store", "S1").status == 0)
+    #expect(try home.redemptions(codes[30]) == 1)
+    for code in codes[0..<31] { #expect(home.run("verify", code).stdout.contains("  used-up  ")) }
+    // An output file over the limit: an error, and no file.
+    let output = home.path + "/big.txt"
+    let issue = home.run(
+      fileSizeLimit: 64,
+      [
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "20000", "--output",
+        output,
+      ]
+    )
+    expectRefused(issue, "issue over the limit")
+    injected["ulimit -f", default: 0] += 1
+    #expect(!FileManager.default.fileExists(atPath: output))
+    print("file size limit: \(injected)")
   }
 }
