@@ -150,8 +150,10 @@ public final class Registry {
 
   /// Creates a complete registry in a temporary folder and renames it into place, so that a
   /// crash at any step leaves either no registry or a complete one.
-  private static func createRegistry(at folder: String, files: any FileLayer) throws(RegistryError)
-  {
+  private static func createRegistry(at link: String, files: any FileLayer) throws(RegistryError) {
+    // A registry folder that is a symbolic link (to another disk) is created where it points:
+    // the staging folder must be on that file system, and renaming over the link would fail.
+    let folder = resolvedLink(link)
     let parent = FileSystem.parentDirectory(of: folder)
     let staging = "\(folder).new-\(getpid())-\(UInt32.random(in: 0 ... .max))"
     do throws(SystemError) {
@@ -187,6 +189,16 @@ public final class Registry {
       removeStaging(staging, files: files)
       throw .io(error)
     }
+  }
+
+  /// The target of a symbolic link to a folder, or the path itself.
+  private static func resolvedLink(_ path: String) -> String {
+    var info = stat()
+    guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK,
+      let resolved = realpath(path, nil)
+    else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
   }
 
   private static func removeStaging(_ staging: String, files: any FileLayer) {

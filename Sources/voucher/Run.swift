@@ -82,6 +82,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     }
     let context = Context(home: VoucherHome(homePath ?? "."), console: console, now: now)
     let rest = Array(arguments[(index + 1)...])
+    if arguments[index] != "help" { try checkHomeFolders(context.home) }
     switch arguments[index] {
     case "verify": return try VerifyCommand.run(rest, context)
     case "issue": return try IssueCommand.run(rest, context)

@@ -4,6 +4,8 @@ import Testing
 /// What one run of the built `voucher` binary did.
 struct Outcome {
   let status: Int32
+  /// Whether a signal ended the process (then `status` is the signal's number).
+  var signaled = false
   let stdout: String
   let stderr: String
   var stdoutLines: [String] {
@@ -85,7 +87,7 @@ let voucherBinary: String = {
 /// Runs the binary with stdin, stdout and stderr in files (no pipe can fill up and block).
 func runBinary(
   _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-  directory: String? = nil
+  directory: String? = nil, executable: String = voucherBinary
 ) -> Outcome {
   let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
     "voucher-io-\(UUID().uuidString)")
@@ -98,7 +100,7 @@ func runBinary(
   _ = FileManager.default.createFile(atPath: output.path, contents: nil)
   _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: voucherBinary)
+  process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "VOUCHER_HOME")
@@ -111,7 +113,7 @@ func runBinary(
   try! process.run()
   process.waitUntilExit()
   return Outcome(
-    status: process.terminationStatus,
+    status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
     stdout: String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self),
     stderr: String(decoding: (try? Data(contentsOf: errors)) ?? Data(), as: UTF8.self))
 }

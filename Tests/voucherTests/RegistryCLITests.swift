@@ -172,14 +172,20 @@ struct RegistryCLITests {
     // Each round redeems 300 fresh codes (each one synced: the process is surely still running
     // when the kill comes), plus 20 already-used ones; rounds go on until 100 processes were
     // killed while running.
+    // A soak (VOUCHER_SOAK_SECONDS) goes on for that long instead.
     let perRound = 300
-    let codes = issue(home, count: perRound * 150)
+    var codes = issue(home, count: perRound * 150)
     var acknowledged = Set<String>()
-    var random = SeededGenerator(seed: 99)
+    var random = SeededGenerator(seed: Soak.seed(default: 99))
     var kills = 0
     var round = 0
-    while kills < 100 && round < 150 {
+    let started = Date()
+    let soak = Soak.seconds
+    while (kills < 100 && round < 150)
+      || (soak.map { Date().timeIntervalSince(started) < $0 } ?? false)
+    {
       defer { round += 1 }
+      if codes.count < (round + 1) * perRound { codes += issue(home, count: perRound * 50) }
       let fresh = codes[(round * perRound)..<((round + 1) * perRound)]
       let batch =
         (Array(fresh) + codes.prefix(round * perRound).shuffled(using: &random).prefix(20))
@@ -212,11 +218,17 @@ struct RegistryCLITests {
       try? FileManager.default.removeItem(at: output)
     }
     #expect(kills >= 100, "only \(kills) of \(round) processes were still running when killed")
+    print("CLI kill loop: \(kills) kills in \(round) rounds, \(acknowledged.count) acknowledged")
     let check = home.run("registry", "check")
     #expect(check.status == 0, "\(check.stderr)")
     // Every acknowledged code is redeemed exactly once, by its history.
-    let verified = home.run(arguments: ["verify", "--format", "json"] + Array(acknowledged))
-    let rows = try JSONDecoder().decode([JSONValue].self, from: Data(verified.stdout.utf8))
+    let all = Array(acknowledged)
+    var rows: [JSONValue] = []
+    for start in stride(from: 0, to: all.count, by: 2000) {
+      let chunk = Array(all[start..<min(start + 2000, all.count)])
+      let verified = home.run(arguments: ["verify", "--format", "json"] + chunk)
+      rows += try JSONDecoder().decode([JSONValue].self, from: Data(verified.stdout.utf8))
+    }
     #expect(
       rows.count == acknowledged.count && rows.allSatisfy { $0["status"]?.string == "used-up" })
     for code in acknowledged.prefix(200) {
