@@ -150,8 +150,10 @@ public struct CampaignStore: Sendable {
     }
     let tagOK =
       CodeFormat.requestableTagBits.contains(campaign.tagBits) && campaign.tagBits % 5 == 0
-    guard tagOK, !campaign.channels.isEmpty, campaign.capacity >= 1, campaign.base >= 0,
-      (1...255).contains(campaign.uses),
+    // Capacity and base are bounded before `span` multiplies them, so that no file can overflow it.
+    guard tagOK, (1...32).contains(campaign.channels.count),
+      (1...CodeFormat.payloadSpace).contains(campaign.capacity),
+      (0..<CodeFormat.payloadSpace).contains(campaign.base), (1...255).contains(campaign.uses),
       campaign.base + campaign.span <= CodeFormat.payloadSpace,
       Set(campaign.channels).count == campaign.channels.count
     else {

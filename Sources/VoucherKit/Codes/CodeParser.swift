@@ -70,7 +70,8 @@ enum CodeParser {
     var count = 0
     for (offset, scalar) in text.unicodeScalars.enumerated() {
       var bytes: UInt32
-      if scalar.isASCII {
+      // NUL packs to no bytes at all, so it must not take this branch: it would vanish.
+      if scalar.isASCII && scalar.value != 0 {
         bytes = scalar.value
       } else if let folded = CompatibilityFolding.fold(scalar.value) {
         bytes = folded

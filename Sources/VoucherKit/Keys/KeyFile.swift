@@ -24,7 +24,10 @@ struct KeyFile {
   static func slot(fromName name: String) -> KeySlot? {
     guard name.hasPrefix("slot-"), name.hasSuffix(".key"), name.utf8.count == 11 else { return nil }
     let digits = name.dropFirst(5).prefix(2)
-    guard digits.allSatisfy(\.isASCII), let number = Int(digits) else { return nil }
+    // Two digits exactly: `Int` alone would also take a sign, as in `slot-+1.key`.
+    guard digits.allSatisfy({ ("0"..."9").contains($0) }), let number = Int(digits) else {
+      return nil
+    }
     return KeySlot(number)
   }
 

@@ -119,6 +119,29 @@ struct CampaignStoreTests {
     #expect(try log.entries().count == 6)
   }
 
+  @Test("a campaign file whose range overflows is malformed, not a trap (found by fuzzing)")
+  func overflowingFile() throws {
+    let home = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: home) }
+    let store = CampaignStore(folder: home + "/Campaigns")
+    let campaign = try store.add(spec("a", channels: ["x", "y"]), keyRing: ring, now: Date())
+    let path = store.path(of: campaign.id)
+    let written = try String(contentsOfFile: path, encoding: .utf8)
+    for (from, to) in [
+      ("\"capacity\" : 1000", "\"capacity\" : 9223372036854775807"),
+      ("\"capacity\" : 1000", "\"capacity\" : 4611686018427387904"),
+      ("\"base\" : 0", "\"base\" : 9223372036854775807"),
+    ] {
+      #expect(written.contains(from))
+      try written.replacingOccurrences(of: from, with: to).write(
+        toFile: path, atomically: true, encoding: .utf8)
+      #expect(throws: CampaignError.malformedFile(path: path, reason: "a setting is out of range"))
+      {
+        try store.load()
+      }
+    }
+  }
+
   @Test("ISO 8601 dates: whole days, times, offsets, and impossible dates")
   func dates() {
     #expect(ISO8601.parse("2026-12-31") == Date(timeIntervalSince1970: 1_798_675_200))

@@ -64,6 +64,19 @@ struct CodeParserTests {
     }
   }
 
+  @Test("a NUL is malformed beside full-width characters too (found by fuzzing)")
+  func nulBesideNonASCII() {
+    // The Unicode path used to skip NUL, so a full-width code with a NUL in it read as valid
+    // while the same code in ASCII was refused.
+    #expect(throws: MalformedCode.invalidCharacter(position: 18, character: "\0")) {
+      try VoucherCode(parsing: "０WPJ-RMMH-SG6J-XJ\0H7")
+    }
+    // The fuzzer's input: both paths must name the first NUL.
+    #expect(throws: MalformedCode.invalidCharacter(position: 12, character: "\0")) {
+      try CodeParser.parseUnicode("0K7M007M07M\0\0\0\u{11}--")
+    }
+  }
+
   @Test("lengths outside 15 to 20 symbols are malformed, however long the input")
   func lengths() throws {
     #expect(throws: MalformedCode.empty) { try VoucherCode(parsing: "") }

@@ -28,6 +28,20 @@ struct KeyRingTests {
     #expect(ring.signingKey?.slot == KeySlot(1))
   }
 
+  @Test("only slot-NN.key with two digits is a key file: a signed number is not a second key")
+  func keyFileNames() throws {
+    #expect(KeyFile.slot(fromName: "slot-01.key") == KeySlot(1))
+    for name in ["slot-+1.key", "slot--1.key", "slot-1.key", "slot- 1.key", "slot-1a.key"] {
+      #expect(KeyFile.slot(fromName: name) == nil, "\(name)")
+    }
+    let folder = try temporaryFolder() + "/Keys"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try KeyRing.generate(in: folder, now: Date())
+    try FileManager.default.copyItem(
+      atPath: folder + "/slot-00.key", toPath: folder + "/slot-+0.key")
+    #expect(try KeyRing.load(from: folder).keys.map(\.slot) == [KeySlot(0)!])
+  }
+
   @Test("retire and revoke move forward only")
   func transitions() throws {
     let folder = try temporaryFolder() + "/Keys"
