@@ -3,7 +3,8 @@
 
 /// Fuzzes the journal record decoder, alone and inside the journal's scan.
 ///
-/// Checks: nothing traps; a decoded record encodes back to exactly the bytes it came from, and
+/// Checks: nothing traps; the in-place decoder of reports agrees; a decoded record encodes back to
+/// exactly the bytes it came from, and
 /// decodes the same from a slice that does not start at index 0; a scan of a journal holding the
 /// input visits contiguous records and ends clean, at a torn tail with no valid record after it,
 /// or with a damage error naming an offset inside the data.
@@ -16,6 +17,20 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     require(length <= bytes.count, "a record longer than its bytes")
     require(record.encoded() == Array(bytes[..<length]), "a record does not encode back")
   }
+  // The in-place decoder that reports and exports use accepts exactly the same records.
+  let raw = bytes.withUnsafeBytes { buffer -> RawRecord.Decoded in
+    guard let base = buffer.baseAddress else { return .truncated }
+    return RawRecord.decode(base, count: buffer.count)
+  }
+  switch (decoded, raw) {
+  case (.record(let record, let length), .record(let view)):
+    require(length == view.length && Int(record.body.type) == Int(view.type), "raw record")
+    require(record.time == view.time, "raw record time")
+  case (.truncated, .truncated), (.invalid, .invalid): break
+  default: require(false, "the in-place decoder disagrees: \(decoded) against \(raw)")
+  }
+  // The erasure log's decoder: never a trap, and what it accepts encodes back the same.
+  if let log = PatchLog.decode(bytes) { require(log.encoded() == bytes, "an erasure log") }
   // The same bytes behind one stray byte: slices keep their indices.
   let shifted = [0] + bytes
   switch (decoded, Record.decode(shifted[1...])) {
