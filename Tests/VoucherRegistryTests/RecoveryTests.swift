@@ -9,8 +9,12 @@ final class FaultyFiles: FileLayer {
   let real = SystemFiles()
   /// Paths whose next sync fails with EIO.
   var failSync: (String) -> Bool = { _ in false }
+  /// Folders whose next sync fails with EIO.
+  var failFolderSync: (String) -> Bool = { _ in false }
   /// Syncs of the journal so far.
   var journalSyncs = 0
+  /// Folders synced so far, in order.
+  var folderSyncs: [String] = []
 
   func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
     try real.open(path, create: create)
@@ -48,7 +52,11 @@ final class FaultyFiles: FileLayer {
     real.unmap(address, length: length)
   }
   func rename(_ from: String, to: String) throws(SystemError) { try real.rename(from, to: to) }
-  func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
+  func syncDirectory(_ path: String) throws(SystemError) {
+    if failFolderSync(path) { throw SystemError("sync folder", path, code: 5) }
+    folderSyncs.append(path)
+    try real.syncDirectory(path)
+  }
   func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
   func remove(_ path: String) throws(SystemError) { try real.remove(path) }
   func exists(_ path: String) -> Bool { real.exists(path) }
