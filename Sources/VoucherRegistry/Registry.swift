@@ -423,16 +423,17 @@ public final class Registry {
   /// A failed sync fences the registry and is reported; it is never retried.
   @discardableResult
   func append(_ record: Record) throws(RegistryError) -> Int64 {
-    let offset = end
-    let bytes = record.encoded()
+    let start = end
+    let offset = start + Int64(journal.frameOverhead)
+    let bytes = journal.commitBytes(record.encoded())
     do {
-      try journal.write(bytes, at: offset)
+      try journal.write(bytes, at: start)
       try journal.sync()
     } catch {
-      discardUnsynced(at: offset, count: bytes.count)
+      discardUnsynced(at: start, count: bytes.count)
       throw error
     }
-    end = offset + Int64(bytes.count)
+    end = start + Int64(bytes.count)
     try apply(record, at: offset)
     state.applied = end
     state.boot = RegistryState.currentBoot

@@ -74,13 +74,9 @@ struct RecoveryTests {
     return try fixture.journalBytes()
   }
 
-  /// Where the journal's data ends: the first offset where a record header would be all zeros.
+  /// Where the journal's data ends: after its last whole commit.
   func dataEnd(_ bytes: [UInt8]) -> Int {
-    var offset = Int(Journal.headerSize)
-    while offset + Record.headerSize <= bytes.count,
-      case .record(_, let length) = Record.decode(bytes[offset...])
-    { offset += length }
-    return offset
+    journalFrames(bytes).last?.end ?? Int(Journal.headerSize)
   }
 
   /// `bytes` with `patch` written at `offset` (growing the array if needed).
@@ -179,9 +175,7 @@ struct RecoveryTests {
     defer { fixture.remove() }
     let bytes = try redeemSome(fixture, count: 3)
     let end = dataEnd(bytes)
-    var lastStart = Int(Journal.headerSize)
-    while case .record(_, let length) = Record.decode(bytes[lastStart...]), lastStart + length < end
-    { lastStart += length }
+    let lastStart = journalFrames(bytes).last!.start
     try fixture.writeJournal(
       overwrite(bytes, at: lastStart, with: [UInt8](repeating: 0, count: end - lastStart)))
     #expect(throws: RegistryError.self) {
@@ -197,11 +191,8 @@ struct RecoveryTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     var bytes = try redeemSome(fixture, count: 3)
-    // The second record starts after the first; flip a byte inside it.
-    guard case .record(_, let firstLength) = Record.decode(bytes[Int(Journal.headerSize)...]) else {
-      throw TestFailure("no record")
-    }
-    let second = Int(Journal.headerSize) + firstLength
+    // The second commit's record starts after its frame header; flip a byte inside it.
+    let second = journalFrames(bytes)[1].start + Journal.frameHeaderSize
     bytes[second + 12] ^= 0x40
     try fixture.writeJournal(bytes)
     let registry = try fixture.registry()
@@ -257,7 +248,7 @@ struct RecoveryTests {
         venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil,
         usesAfter: 2))
     let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
-    try journal.write(record.encoded(), at: registry.end)
+    try journal.write(journal.commitBytes(record.encoded()), at: registry.end)
     try journal.sync()
     let next = try fixture.registry()
     guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now)
