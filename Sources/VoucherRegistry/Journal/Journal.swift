@@ -267,6 +267,12 @@ final class Journal {
       let header = try readBytes(at: offset, count: min(Self.frameHeaderSize, Int(size - offset)))
       if header.prefix(Record.headerSize).allSatisfy({ $0 == 0 }) { return .clean(end: offset) }
       guard let body = try frameBody(at: offset, header: header, end: size) else {
+        // Another process may have grown the file past the size known here.
+        let fresh = try fileSize()
+        if fresh > size {
+          size = fresh
+          continue
+        }
         if let next = try findValidRecord(after: offset, end: try fileSize()) {
           let (at, reason) = try damagedRecord(inFrameAt: offset, header: header, before: next)
           throw .damaged(
