@@ -300,7 +300,7 @@ struct PowerLossTests {
     var outcomes: [CrashPoint.Outcome: Int] = [:]
     var results: [String: Int] = [:]
     for seed: UInt64 in soak ? Array(1...8) : [1, 2] {
-      let run = try PowerLossRun(seed: seed, statesPerPoint: soak ? 200 : 24)
+      let run = try PowerLossRun(seed: seed, statesPerPoint: soak ? 96 : 24)
       defer {
         run.fixture.remove()
         try? FileManager.default.removeItem(atPath: run.scratch)
