@@ -184,7 +184,16 @@ public final class Registry {
         removeStaging(staging, files: files)
         return
       }
-      try files.syncDirectory(parent)
+      do throws(SystemError) {
+        try files.syncDirectory(parent)
+      } catch {
+        // The registry exists but its name may not survive a power loss: fenced until a check
+        // has synced its folder's parent.
+        fence(
+          folder: folder, files: files,
+          reason: "a sync of \(parent) failed at \(ISO8601.format(Date()))")
+        throw error
+      }
     } catch {
       removeStaging(staging, files: files)
       throw .io(error)
@@ -222,8 +231,17 @@ public final class Registry {
       throw .fenced(
         reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
     }
-    if recovering { try recover(writing: writing) } else { try loadState() }
-    return try body()
+    do throws(RegistryError) {
+      if recovering { try recover(writing: writing) } else { try loadState() }
+      return try body()
+    } catch {
+      // Whatever file or folder it was, a failed sync is fatal: the kernel may have dropped the
+      // dirty pages, so a later sync could succeed without them.
+      if let path = error.failedSyncPath, !files.exists(fencePath) {
+        fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+      }
+      throw error
+    }
   }
 
   /// Takes the lock, waiting up to the timeout. The kernel drops an `flock` when its holder dies,
@@ -419,16 +437,17 @@ public final class Registry {
   /// A failed sync fences the registry and is reported; it is never retried.
   @discardableResult
   func append(_ record: Record) throws(RegistryError) -> Int64 {
-    let offset = end
-    let bytes = record.encoded()
+    let start = end
+    let offset = start + Int64(journal.frameOverhead)
+    let bytes = journal.commitBytes(record.encoded())
     do {
-      try journal.write(bytes, at: offset)
+      try journal.write(bytes, at: start)
       try journal.sync()
     } catch {
-      discardUnsynced(at: offset, count: bytes.count)
+      discardUnsynced(at: start, count: bytes.count)
       throw error
     }
-    end = offset + Int64(bytes.count)
+    end = start + Int64(bytes.count)
     try apply(record, at: offset)
     state.applied = end
     state.boot = RegistryState.currentBoot
@@ -445,16 +464,32 @@ public final class Registry {
   }
 
   /// Refuses further writes until `registry check` passes (best effort: the disk may be failing).
-  func fence(_ reason: String) {
-    guard let file = try? files.open(fencePath, create: true) else { return }
+  func fence(_ reason: String) { Self.fence(folder: folder, files: files, reason: reason) }
+
+  /// Writes `FENCED` in a registry folder (best effort).
+  static func fence(folder: String, files: any FileLayer, reason: String) {
+    let path = folder + "/FENCED"
+    guard let file = try? files.open(path, create: true) else { return }
     defer { files.close(file) }
-    try? files.write(file, Array((reason + "\n").utf8), at: 0, path: fencePath)
-    try? files.sync(file, path: fencePath)
+    try? files.write(file, Array((reason + "\n").utf8), at: 0, path: path)
+    try? files.sync(file, path: path)
     try? files.syncDirectory(folder)
   }
 
-  /// Syncs every index file and the state, then records the checkpoint.
+  /// Syncs every index file, the index folder and the state, then records the checkpoint. A
+  /// failed sync fences the registry.
   func checkpoint() throws(RegistryError) {
+    do throws(RegistryError) {
+      try syncIndexesAndState()
+    } catch {
+      if let path = error.failedSyncPath, !files.exists(fencePath) {
+        fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+      }
+      throw error
+    }
+  }
+
+  private func syncIndexesAndState() throws(RegistryError) {
     let names: [String]
     do {
       names = try FileSystem.list(indexFolder)
@@ -473,9 +508,15 @@ public final class Registry {
       do {
         try files.sync(file, path: path)
       } catch {
-        fence("a sync of \(path) failed")
         throw .syncFailed(path: path, code: error.code)
       }
+    }
+    // An index linked into place whose folder sync failed is made durable here at the latest:
+    // the checkpoint must never cover records whose index file could vanish with a power loss.
+    do {
+      try files.syncDirectory(indexFolder)
+    } catch {
+      throw .syncFailed(path: indexFolder, code: error.code)
     }
     state.checkpoint = state.applied
     try writeState(sync: true)

@@ -34,6 +34,18 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   }
 }
 
+extension RegistryError {
+  /// The file or folder whose sync failed, when this is a failed sync.
+  var failedSyncPath: String? {
+    switch self {
+    case .syncFailed(let path, _): return path
+    case .io(let error) where error.operation == "sync" || error.operation == "sync folder":
+      return error.path
+    default: return nil
+    }
+  }
+}
+
 extension Substring {
   func trimmingCharacters() -> String {
     String(drop(while: { $0 == " " }))

@@ -60,6 +60,21 @@ struct Fixture {
   }
 }
 
+/// The commits (frames) of a journal's bytes: where each starts and ends. Its first record
+/// starts `Journal.frameHeaderSize` bytes after its start.
+func journalFrames(_ bytes: [UInt8]) -> [(start: Int, end: Int)] {
+  var frames: [(start: Int, end: Int)] = []
+  var offset = Int(Journal.headerSize)
+  while offset + Journal.frameHeaderSize <= bytes.count, bytes[offset] == Journal.frameMarker {
+    let length =
+      Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6]) << 16
+      | Int(bytes[offset + 7]) << 24
+    frames.append((offset, offset + Journal.frameHeaderSize + length))
+    offset += Journal.frameHeaderSize + length
+  }
+  return frames
+}
+
 struct TestFailure: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }

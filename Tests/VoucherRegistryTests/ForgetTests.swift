@@ -78,6 +78,32 @@ struct ForgetTests {
         == .claimedByOther)
   }
 
+  @Test("in a commit of several records, the frame's checksum is made anew and the rest kept")
+  func framedBatch() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let registry = try fixture.registry()
+    let first = try ProfileID("crm:P1")
+    let results = try registry.perform(
+      [
+        .claim(try fixture.voucher(1), profile: first),
+        .redeem(
+          try fixture.voucher(2), store: StoreID("S1"), terminal: nil,
+          profile: ProfileID("crm:P2"), request: nil),
+        .redeem(
+          try fixture.voucher(3), store: StoreID("S1"), terminal: nil, profile: first, request: nil),
+      ], now: fixture.now)
+    #expect(results.count == 3)
+    let before = try state(fixture)
+    #expect(try fixture.registry().forget(profile: first).events == 2)
+    #expect(try state(fixture) == before)
+    #expect(try !contains(fixture, "crm:P1") && contains(fixture, "crm:P2"))
+    // The whole journal still reads, frames and all, after a restart's full replay.
+    #expect(try fixture.registry().check().problems.isEmpty)
+    #expect(try fixture.registry().rebuild() == 3)
+    #expect(try fixture.registry().check().problems.isEmpty)
+  }
+
   @Test("a crash before the erasure log is in place leaves the old state")
   func crashBeforeLog() throws {
     let fixture = try Fixture()

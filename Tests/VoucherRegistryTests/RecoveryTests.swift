@@ -9,12 +9,16 @@ final class FaultyFiles: FileLayer {
   let real = SystemFiles()
   /// Paths whose next sync fails with EIO.
   var failSync: (String) -> Bool = { _ in false }
+  /// Folders whose next sync fails with EIO.
+  var failFolderSync: (String) -> Bool = { _ in false }
   /// Syncs of the journal so far.
   var journalSyncs = 0
   /// Paths whose next write fails with EIO, after writing the first `n` bytes (a crash mid-write).
   var failWrite: (String) -> Int? = { _ in nil }
   /// Renames to these paths fail with EIO (a crash before the rename).
   var failRename: (String) -> Bool = { _ in false }
+  /// Folders synced so far, in order.
+  var folderSyncs: [String] = []
 
   func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
     try real.open(path, create: create)
@@ -59,7 +63,11 @@ final class FaultyFiles: FileLayer {
     if failRename(to) { throw SystemError("rename", to, code: 5) }
     try real.rename(from, to: to)
   }
-  func syncDirectory(_ path: String) throws(SystemError) { try real.syncDirectory(path) }
+  func syncDirectory(_ path: String) throws(SystemError) {
+    if failFolderSync(path) { throw SystemError("sync folder", path, code: 5) }
+    folderSyncs.append(path)
+    try real.syncDirectory(path)
+  }
   func makeDirectory(_ path: String) throws(SystemError) { try real.makeDirectory(path) }
   func remove(_ path: String) throws(SystemError) { try real.remove(path) }
   func exists(_ path: String) -> Bool { real.exists(path) }
@@ -77,13 +85,9 @@ struct RecoveryTests {
     return try fixture.journalBytes()
   }
 
-  /// Where the journal's data ends: the first offset where a record header would be all zeros.
+  /// Where the journal's data ends: after its last whole commit.
   func dataEnd(_ bytes: [UInt8]) -> Int {
-    var offset = Int(Journal.headerSize)
-    while offset + Record.headerSize <= bytes.count,
-      case .record(_, let length) = Record.decode(bytes[offset...])
-    { offset += length }
-    return offset
+    journalFrames(bytes).last?.end ?? Int(Journal.headerSize)
   }
 
   /// `bytes` with `patch` written at `offset` (growing the array if needed).
@@ -182,9 +186,7 @@ struct RecoveryTests {
     defer { fixture.remove() }
     let bytes = try redeemSome(fixture, count: 3)
     let end = dataEnd(bytes)
-    var lastStart = Int(Journal.headerSize)
-    while case .record(_, let length) = Record.decode(bytes[lastStart...]), lastStart + length < end
-    { lastStart += length }
+    let lastStart = journalFrames(bytes).last!.start
     try fixture.writeJournal(
       overwrite(bytes, at: lastStart, with: [UInt8](repeating: 0, count: end - lastStart)))
     #expect(throws: RegistryError.self) {
@@ -200,11 +202,8 @@ struct RecoveryTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     var bytes = try redeemSome(fixture, count: 3)
-    // The second record starts after the first; flip a byte inside it.
-    guard case .record(_, let firstLength) = Record.decode(bytes[Int(Journal.headerSize)...]) else {
-      throw TestFailure("no record")
-    }
-    let second = Int(Journal.headerSize) + firstLength
+    // The second commit's record starts after its frame header; flip a byte inside it.
+    let second = journalFrames(bytes)[1].start + Journal.frameHeaderSize
     bytes[second + 12] ^= 0x40
     try fixture.writeJournal(bytes)
     let registry = try fixture.registry()
@@ -260,7 +259,7 @@ struct RecoveryTests {
         venue: Record.venueStore, store: "S2", terminal: nil, profile: nil, request: nil,
         usesAfter: 2))
     let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
-    try journal.write(record.encoded(), at: registry.end)
+    try journal.write(journal.commitBytes(record.encoded()), at: registry.end)
     try journal.sync()
     let next = try fixture.registry()
     guard case .usedUp(let last) = try next.redeem(voucher, store: StoreID("S3"), now: fixture.now)

@@ -50,8 +50,8 @@ struct ReviewRegressionTests {
       body: .redeem(
         venue: Record.venueStore, store: "S9", terminal: nil, profile: nil, request: "r-1",
         usesAfter: 1))
-    try Journal(path: fixture.journalPath, files: SystemFiles()).write(
-      record.encoded(), at: registry.end)
+    let journal = try Journal(path: fixture.journalPath, files: SystemFiles())
+    try journal.write(journal.commitBytes(record.encoded()), at: registry.end)
     let before = files.journalSyncs
     let reopened = try fixture.registry(files: files)
     guard

@@ -264,16 +264,18 @@ struct RegistryCLITests {
           "warning: repaired a torn tail of the journal at byte offset \(dataEnd)"),
       "\(repaired.stderr)")
     bytes = Array(try Data(contentsOf: journal))
-    let middle = 32 + 20  // inside the first record, codes[0]'s redemption
+    // The first commit's frame header (12 bytes) follows the journal header (32); its record,
+    // codes[0]'s redemption, starts at 44.
+    let middle = 44 + 20
     bytes[middle] ^= 0x01
     try Data(bytes).write(to: journal)
     let check = home.run("registry", "check")
     #expect(
-      check.status == 65 && check.stderr.contains("journal is damaged at byte offset 32"),
+      check.status == 65 && check.stderr.contains("journal is damaged at byte offset 44"),
       "\(check.stderr)")
     let redeem = home.run("redeem", codes[0], "--store", "S2")
     #expect(
-      redeem.status == 65 && redeem.stderr.contains("damaged at byte offset 32"), "\(redeem.stderr)"
+      redeem.status == 65 && redeem.stderr.contains("damaged at byte offset 44"), "\(redeem.stderr)"
     )
     #expect(!redeem.stdout.contains("redeemed"))
   }

@@ -65,26 +65,43 @@ extension Registry {
   /// Calls `visit` with every record up to the end of the data when the call began, in order.
   func scanRecords(_ visit: (RawRecord, Int64) throws -> Void) throws {
     let stop = try locked(writing: false) { () throws(RegistryError) -> Int64 in end }
+    try scanRecords(to: stop, rereadUnderLock: true) { record, offset, _ in
+      try visit(record, offset)
+    }
+  }
+
+  /// Calls `visit` with every record up to `stop`, its offset and its frame's (-1 in a version 1
+  /// journal). A record that fails its check is read again under the lock when
+  /// `rereadUnderLock` (a `forget` may be rewriting it), else reported as damage.
+  func scanRecords(
+    to stop: Int64, rereadUnderLock: Bool, _ visit: (RawRecord, Int64, Int64) throws -> Void
+  ) throws {
     let scanner = JournalScanner(journal: journal, from: Journal.headerSize, to: stop)
     while true {
       switch try scanner.next() {
       case .end:
         return
-      case .record(let record, let offset):
-        try visit(record, offset)
+      case .record(let record, let offset, let frame):
+        try visit(record, offset, frame)
       case .invalid(let offset):
+        guard rereadUnderLock else {
+          _ = try journal.record(at: offset)
+          throw RegistryError.damaged(
+            path: journalPath, offset: offset, reason: "no record or frame starts here")
+        }
         // Perhaps half rewritten by a `forget` in progress: look again once it is done.
         let bytes = try locked(writing: false) { () throws(RegistryError) -> [UInt8] in
           _ = try journal.record(at: offset)
           return try journal.recordBytes(at: offset)
         }
+        let frame = scanner.currentFrame
         let length = try bytes.withUnsafeBytes { raw throws -> Int in
           guard case .record(let record) = RawRecord.decode(raw.baseAddress!, count: raw.count)
           else {
             throw RegistryError.damaged(
               path: journalPath, offset: offset, reason: "the record cannot be read")
           }
-          try visit(record, offset)
+          try visit(record, offset, frame)
           return record.length
         }
         scanner.skip(to: offset + Int64(length))

@@ -42,31 +42,38 @@ extension Registry {
       var patches: [PatchLog.Patch] = []
       var redemptions = 0
       var claims = 0
-      let dataEnd = end
-      _ = try journal.scan(from: Journal.headerSize) {
-        (offset, record, length) throws(RegistryError) in
-        guard offset < dataEnd else { return }
-        let body: Record.Body
-        switch record.body {
-        case .redeem(let venue, let store, let terminal, let named, let request, let usesAfter)
-        where named == profile.rawValue:
-          body = .redeem(
-            venue: venue, store: store, terminal: terminal, profile: erased, request: request,
-            usesAfter: usesAfter)
-          redemptions += 1
-        case .claim(let named) where named == profile.rawValue:
-          body = .claim(profile: erased)
-          claims += 1
-        default:
-          return
+      // Rewritten records by frame (-1: a version 1 journal, whose records stand alone).
+      var rewritten: [(frame: Int64, offset: Int64, bytes: [UInt8])] = []
+      do {
+        try scanRecords(to: end, rereadUnderLock: false) { raw, offset, frame in
+          guard raw.type == 1 || raw.type == 3, raw.profile.elementsEqual(needle) else { return }
+          let bytes = Array(UnsafeRawBufferPointer(start: raw.base, count: raw.length))
+          guard case .record(let record, _) = Record.decode(bytes[...]) else { return }
+          let body: Record.Body
+          switch record.body {
+          case .redeem(let venue, let store, let terminal, _, let request, let usesAfter):
+            body = .redeem(
+              venue: venue, store: store, terminal: terminal, profile: erased, request: request,
+              usesAfter: usesAfter)
+            redemptions += 1
+          case .claim:
+            body = .claim(profile: erased)
+            claims += 1
+          default:
+            return
+          }
+          let new = Record(
+            time: record.time, code: record.code, previous: record.previous, body: body
+          ).encoded()
+          precondition(new.count == bytes.count, "an erased record keeps its length")
+          rewritten.append((frame, offset, new))
         }
-        let bytes = Record(
-          time: record.time, code: record.code, previous: record.previous, body: body
-        )
-        .encoded()
-        precondition(bytes.count == length, "an erased record keeps its length")
-        patches.append(PatchLog.Patch(file: "journal", offset: offset, bytes: bytes))
+      } catch let error as RegistryError {
+        throw error
+      } catch {
+        throw .io(SystemError("read", journalPath, code: 5))
       }
+      patches += try journalPatches(rewritten)
       // Bytes cut from a torn tail are kept aside; they may hold the id too.
       var sideFiles = 0
       for name in ((try? FileSystem.list(folder)) ?? []).sorted()
@@ -92,6 +99,55 @@ extension Registry {
       }
       return ForgetReport(redemptions: redemptions, claims: claims, sideFiles: sideFiles)
     }
+  }
+
+  /// The journal patches for rewritten records: each record on its own in a version 1 journal;
+  /// in a version 2 journal, each frame holding one, whole, with its checksum recomputed.
+  private func journalPatches(_ rewritten: [(frame: Int64, offset: Int64, bytes: [UInt8])])
+    throws(RegistryError) -> [PatchLog.Patch]
+  {
+    var patches: [PatchLog.Patch] = []
+    var index = 0
+    while index < rewritten.count {
+      let frame = rewritten[index].frame
+      guard frame >= 0 else {
+        patches.append(
+          PatchLog.Patch(
+            file: "journal", offset: rewritten[index].offset, bytes: rewritten[index].bytes))
+        index += 1
+        continue
+      }
+      var header: [UInt8]
+      do {
+        header = try files.read(
+          journal.file, at: frame, count: Journal.frameHeaderSize, path: journalPath)
+      } catch {
+        throw .io(error)
+      }
+      var reader = ByteReader(header[4...])
+      let length = Int(reader.u32())
+      var body: [UInt8]
+      do {
+        body = try files.read(
+          journal.file, at: frame + Int64(Journal.frameHeaderSize), count: length, path: journalPath
+        )
+      } catch {
+        throw .io(error)
+      }
+      guard body.count == length else {
+        throw .damaged(path: journalPath, offset: frame, reason: "a commit's frame is cut short")
+      }
+      while index < rewritten.count && rewritten[index].frame == frame {
+        let at = Int(rewritten[index].offset - frame) - Journal.frameHeaderSize
+        body.replaceSubrange(at..<(at + rewritten[index].bytes.count), with: rewritten[index].bytes)
+        index += 1
+      }
+      var crc = ByteWriter()
+      crc.u32(Checksum.crc32c(header[4..<8] + body))
+      header.replaceSubrange(8..<12, with: crc.bytes)
+      patches.append(PatchLog.Patch(file: "journal", offset: frame, bytes: header + body))
+    }
+    return patches
   }
 
   /// Writes the intent log whole: a temporary file, synced, renamed into place, folder synced.

@@ -1,10 +1,15 @@
 import VoucherKit
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The journal, `Registry/journal`: the registry's source of truth. Everything else under
 /// `Registry/` can be rebuilt from it.
 ///
 /// It starts with a 32-byte header (`VOUCHERJ`, version, a random journal id that ties the other
-/// files to this journal, CRC-32C), then records (see ``Record``), then zeros: the file is
+/// files to this journal, CRC-32C), then one frame per commit (version 2; version 1 journals hold
+/// bare records), each holding whole records (see ``Record``), then zeros: the file is
 /// allocated ahead in chunks, so that appending a record overwrites allocated space and its
 /// `fdatasync` need not commit a new file size (about half the cost of a growing append here).
 /// The data ends where a record header would be all zeros.
@@ -19,6 +24,13 @@ final class Journal {
   let files: any FileLayer
   /// The random id written at creation.
   let id: [UInt8]
+  /// Whether each commit is framed (version 2); version 1 journals hold bare records, and are
+  /// still read and appended to as they are.
+  let framed: Bool
+  /// A frame: `u8 0xA6 | 3 zero bytes | u32 length | u32 CRC-32C of (length, records)`, then
+  /// `length` bytes of whole records: the records of one commit, all valid or none.
+  static let frameMarker: UInt8 = 0xA6
+  static let frameHeaderSize = 12
   /// The file's size when last asked: a lower bound, refreshed only when the data reaches it.
   /// Asking on every operation would cost more than the system call: on kernels with multigrain
   /// timestamps, a `stat` makes the next write set a fine-grained mtime, which dirties the inode,
@@ -41,11 +53,12 @@ final class Journal {
       files.close(file)
       throw .io(error)
     }
-    guard let id = Self.parseHeader(header) else {
+    guard let (id, version) = Self.parseHeader(header) else {
       files.close(file)
       throw .damaged(path: path, offset: 0, reason: "the journal header is not valid")
     }
     self.id = id
+    framed = version >= 2
     knownSize = try fileSize()
   }
 
@@ -55,20 +68,38 @@ final class Journal {
   static func header(id: [UInt8]) -> [UInt8] {
     var writer = ByteWriter()
     writer.bytes += magic
-    writer.u32(1)
+    writer.u32(2)
     writer.bytes += id
     writer.u32(Checksum.crc32c(writer.bytes))
     return writer.bytes
   }
 
-  private static func parseHeader(_ bytes: [UInt8]) -> [UInt8]? {
+  private static func parseHeader(_ bytes: [UInt8]) -> (id: [UInt8], version: UInt32)? {
     guard bytes.count == Int(headerSize), Array(bytes[0..<8]) == magic else { return nil }
     var reader = ByteReader(bytes[8...])
-    guard reader.u32() == 1 else { return nil }
+    let version = reader.u32()
+    guard version == 1 || version == 2 else { return nil }
     let id = Array(bytes[12..<28])
     var crc = ByteReader(bytes[28..<32])
     guard Checksum.crc32c(bytes[0..<28]) == crc.u32() else { return nil }
-    return id
+    return (id, version)
+  }
+
+  /// The bytes in front of a commit's records: a frame header, or none in a version 1 journal.
+  var frameOverhead: Int { framed ? Self.frameHeaderSize : 0 }
+
+  /// The bytes to append for a commit: its records, framed in a version 2 journal.
+  func commitBytes(_ records: [UInt8]) -> [UInt8] {
+    guard framed else { return records }
+    var length = ByteWriter()
+    length.u32(UInt32(records.count))
+    var writer = ByteWriter()
+    writer.u8(Self.frameMarker)
+    writer.bytes += [0, 0, 0]
+    writer.bytes += length.bytes
+    writer.u32(Checksum.crc32c(length.bytes + records))
+    writer.bytes += records
+    return writer.bytes
   }
 
   /// The file's length in bytes, allocated space included, asked of the file system.
@@ -155,6 +186,7 @@ final class Journal {
   func scan(from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void)
     throws(RegistryError) -> ScanEnd
   {
+    if framed { return try scanFrames(from: start, visit) }
     // Another process may have grown the file: the known size is refreshed when data reaches it.
     var size = knownSize > start + Int64(Record.headerSize) ? knownSize : try fileSize()
     var offset = start
@@ -228,8 +260,117 @@ final class Journal {
     return .clean(end: offset)
   }
 
-  /// The offset of the first valid record after `offset`, if any: tells damage from a torn tail.
+  /// ``scan(from:_:)`` of a version 2 journal: frame by frame. A frame that is not whole and
+  /// valid is a commit that never completed (a torn tail: with its sectors persisted in any
+  /// order), unless a valid frame follows it: damage.
+  private func scanFrames(
+    from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void
+  ) throws(RegistryError) -> ScanEnd {
+    var offset = start
+    var size = knownSize
+    while true {
+      if offset + Int64(Self.frameHeaderSize) > size { size = try fileSize() }
+      guard offset < size else { return .clean(end: offset) }
+      let header = try readBytes(at: offset, count: min(Self.frameHeaderSize, Int(size - offset)))
+      if header.prefix(Record.headerSize).allSatisfy({ $0 == 0 }) { return .clean(end: offset) }
+      guard let body = try frameBody(at: offset, header: header, end: size) else {
+        // Another process may have grown the file past the size known here.
+        let fresh = try fileSize()
+        if fresh > size {
+          size = fresh
+          continue
+        }
+        if let next = try findValidRecord(after: offset, end: try fileSize()) {
+          let (at, reason) = try damagedRecord(inFrameAt: offset, header: header, before: next)
+          throw .damaged(
+            path: path, offset: at, reason: "\(reason), and a valid frame follows at \(next)")
+        }
+        return .tornTail(at: offset)
+      }
+      let first = offset + Int64(Self.frameHeaderSize)
+      var local = 0
+      while local < body.count {
+        guard case .record(let record, let length) = Record.decode(body[local...]) else {
+          throw .damaged(
+            path: path, offset: first + Int64(local),
+            reason: "a record in a valid frame is malformed")
+        }
+        try visit(first + Int64(local), record, length)
+        local += length
+      }
+      offset = first + Int64(body.count)
+    }
+  }
+
+  /// Where damage in the frame at `offset` lies: its first invalid record, if one is found
+  /// before `next`, else the frame itself.
+  private func damagedRecord(inFrameAt offset: Int64, header: [UInt8], before next: Int64)
+    throws(RegistryError) -> (Int64, String)
+  {
+    guard header.count == Self.frameHeaderSize, header[0] == Self.frameMarker else {
+      return (offset, "no frame starts here")
+    }
+    var position = offset + Int64(Self.frameHeaderSize)
+    while position < next {
+      let bytes = try readBytes(at: position, count: Int(min(65_543, next - position)))
+      switch Record.decode(bytes[...]) {
+      case .record(_, let length): position += Int64(length)
+      case .invalid(let reason): return (position, reason)
+      case .truncated: return (offset, "a commit's frame is not whole and valid")
+      }
+    }
+    return (offset, "a commit's frame is not whole and valid")
+  }
+
+  /// The records of the frame at `offset` if it is whole and valid within `end`.
+  private func frameBody(at offset: Int64, header: [UInt8], end: Int64) throws(RegistryError)
+    -> [UInt8]?
+  {
+    guard header.count == Self.frameHeaderSize, header[0] == Self.frameMarker,
+      header[1] == 0, header[2] == 0, header[3] == 0
+    else { return nil }
+    var reader = ByteReader(header[4...])
+    let length = Int64(reader.u32())
+    let stored = reader.u32()
+    let first = offset + Int64(Self.frameHeaderSize)
+    guard length > 0, first + length <= end else { return nil }
+    let body = try readBytes(at: first, count: Int(length))
+    guard body.count == Int(length), Checksum.crc32c(header[4..<8] + body) == stored else {
+      return nil
+    }
+    return body
+  }
+
+  private func readBytes(at offset: Int64, count: Int) throws(RegistryError) -> [UInt8] {
+    do {
+      return try files.read(file, at: offset, count: count, path: path)
+    } catch {
+      throw .io(error)
+    }
+  }
+
+  /// The offset of the first valid frame after `offset` in a version 2 journal.
+  private func findValidFrame(after offset: Int64, end: Int64) throws(RegistryError) -> Int64? {
+    var position = offset + 1
+    while position < end {
+      let bytes = try readBytes(at: position, count: Int(min(Int64(1 << 20), end - position)))
+      if bytes.isEmpty { return nil }
+      var index = Self.nextByte(Self.frameMarker, in: bytes, from: 0, before: bytes.count)
+      while let candidate = index {
+        let at = position + Int64(candidate)
+        let header = try readBytes(at: at, count: Self.frameHeaderSize)
+        if try frameBody(at: at, header: header, end: end) != nil { return at }
+        index = Self.nextByte(Self.frameMarker, in: bytes, from: candidate + 1, before: bytes.count)
+      }
+      position += Int64(bytes.count)
+    }
+    return nil
+  }
+
+  /// The offset of the first valid record (frame, in a version 2 journal) after `offset`, if
+  /// any: tells damage from a torn tail.
   func findValidRecord(after offset: Int64, end: Int64) throws(RegistryError) -> Int64? {
+    if framed { return try findValidFrame(after: offset, end: end) }
     var position = offset + 1
     while position < end {
       let bytes: [UInt8]
@@ -240,13 +381,13 @@ final class Journal {
         throw .io(error)
       }
       if bytes.isEmpty { return nil }
-      var index = 0
       let limit = min(bytes.count, 1 << 20)
-      while index < limit {
-        if bytes[index] == Record.marker, case .record = Record.decode(bytes[index...]) {
-          return position + Int64(index)
+      var index = Self.nextByte(Record.marker, in: bytes, from: 0, before: limit)
+      while let candidate = index {
+        if case .record = Record.decode(bytes[candidate...]) {
+          return position + Int64(candidate)
         }
-        index += 1
+        index = Self.nextByte(Record.marker, in: bytes, from: candidate + 1, before: limit)
       }
       position += Int64(limit)
     }
@@ -268,10 +409,40 @@ final class Journal {
         throw .io(error)
       }
       if bytes.isEmpty { break }
-      if let index = bytes.lastIndex(where: { $0 != 0 }) { last = position + Int64(index) + 1 }
+      if let index = Self.lastNonZero(bytes) { last = position + Int64(index) + 1 }
       position += Int64(bytes.count)
     }
     return last
+  }
+
+  /// The index of the next `byte` (a marker) in `bytes[from..<before]`, found with `memchr`: the
+  /// search runs through megabytes of allocated zeros after a restart.
+  private static func nextByte(_ byte: UInt8, in bytes: [UInt8], from: Int, before: Int) -> Int? {
+    guard from < before else { return nil }
+    return bytes.withUnsafeBytes { raw -> Int? in
+      guard let found = memchr(raw.baseAddress! + from, Int32(byte), before - from) else {
+        return nil
+      }
+      return raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+    }
+  }
+
+  private static let zeros = [UInt8](repeating: 0, count: 4096)
+
+  /// The index of the last non-zero byte. Compares 4 KiB blocks with `memcmp` from the end, since
+  /// after a restart recovery looks through the whole allocated chunk (4 MiB of zeros), which a
+  /// byte-by-byte search in a debug build takes a quarter of a second to do.
+  static func lastNonZero(_ bytes: [UInt8]) -> Int? {
+    var end = bytes.count
+    while end > 0 {
+      let start = max(0, end - zeros.count)
+      let same = bytes.withUnsafeBytes { raw in
+        zeros.withUnsafeBytes { memcmp(raw.baseAddress! + start, $0.baseAddress!, end - start) }
+      }
+      if same != 0 { return bytes[start..<end].lastIndex { $0 != 0 } }
+      end = start
+    }
+    return nil
   }
 
   /// Clears a torn tail (or stray bytes after the data), keeping the bytes in a side file beside

@@ -91,7 +91,7 @@ final class Batch {
 
   /// Adds a code event; answers its offset.
   func add(_ record: Record, for voucher: Voucher, entry: CodeEntry) -> Int64 {
-    let offset = registry.end + Int64(bytes.count)
+    let offset = registry.end + Int64(registry.journal.frameOverhead + bytes.count)
     bytes += record.encoded()
     records[offset] = record
     order.append(offset)
@@ -164,14 +164,15 @@ extension Registry {
       try index(for: pending.campaign).reserve(payload: code.payload)
     }
     let offset = end
+    let bytes = journal.commitBytes(batch.bytes)
     do {
-      try journal.write(batch.bytes, at: offset)
+      try journal.write(bytes, at: offset)
       try journal.sync()
     } catch {
-      discardUnsynced(at: offset, count: batch.bytes.count)
+      discardUnsynced(at: offset, count: bytes.count)
       throw error
     }
-    end = offset + Int64(batch.bytes.count)
+    end = offset + Int64(bytes.count)
     for (code, pending) in batch.entries {
       if let index = try? index(for: pending.campaign) {
         index.write(pending.entry, payload: code.payload)

@@ -92,7 +92,13 @@ extension Registry {
         }
       }
       if problems.isEmpty && files.exists(fencePath) {
+        // Whichever sync failed, everything is synced again before writes resume: the journal,
+        // the index files and their folder, the state, this folder and its parent.
+        try journal.sync()
+        try checkpoint()
         do throws(SystemError) {
+          try files.syncDirectory(folder)
+          try files.syncDirectory(FileSystem.parentDirectory(of: folder))
           try files.remove(fencePath)
           try files.syncDirectory(folder)
         } catch {
