@@ -39,15 +39,31 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   default: require(false, "a shifted slice decodes differently")
   }
 
-  let memory = MemoryFiles(Journal.header(id: Array(repeating: 7, count: 16)) + bytes)
+  // The input as the journal after the header, in both versions: bare records (1) and one frame
+  // per commit (2).
+  for version: UInt32 in [1, 2] { scanJournal(bytes, version: version) }
+  return 0
+}
+
+/// Scans a journal holding `bytes` after a header of `version`, checking how the scan ends.
+func scanJournal(_ bytes: [UInt8], version: UInt32) {
+  var header = Journal.header(id: Array(repeating: 7, count: 16))
+  if version == 1 {
+    header.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+    let crc = Checksum.crc32c(header[0..<28])
+    header.replaceSubrange(28..<32, with: withUnsafeBytes(of: crc.littleEndian) { Array($0) })
+  }
+  let memory = MemoryFiles(header + bytes)
   guard let journal = try? Journal(path: "journal", files: memory) else {
     require(false, "a valid header is refused")
-    return 0
+    return
   }
+  // Records follow each other, with a frame header between commits in version 2.
+  let gap = Int64(version == 2 ? Journal.frameHeaderSize : 0)
   var next = Journal.headerSize
   do {
     let end = try journal.scan(from: Journal.headerSize) { offset, record, length in
-      require(offset == next, "records are not contiguous")
+      require(offset == next || offset == next + gap, "records are not contiguous")
       require(record.encoded().count == length, "a scanned record's length")
       next = offset + Int64(length)
     }
@@ -63,11 +79,13 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   } catch {
     guard case .damaged(_, let offset, _) = error else {
       require(false, "scan threw \(error)")
-      return 0
+      return
     }
-    require(offset == next && offset < Int64(memory.bytes.count), "damage at \(offset)")
+    // Damage is named where the next record or commit starts, or at a record inside that commit.
+    require(
+      offset >= next && (version == 2 || offset == next) && offset < Int64(memory.bytes.count),
+      "damage at \(offset)")
   }
-  return 0
 }
 
 /// One file held in memory: enough of ``FileLayer`` for reading a journal.
