@@ -45,6 +45,11 @@ struct RegistryModel {
     return .voided
   }
 
+  /// Erasure: a claim by the profile stays, by nobody who can be named.
+  mutating func forget(_ profile: String) {
+    for (serial, code) in codes where code.claim == profile { codes[serial]!.claim = "(erased)" }
+  }
+
   mutating func claim(_ serial: Int, profile: String) -> Answer {
     if let claim = codes[serial]?.claim {
       return claim == profile ? .claimed(replayed: true) : .claimedByOther
@@ -68,6 +73,11 @@ struct DifferentialTests {
     let profiles = ["p:1", "p:2", "p:3"]
     for step in 0..<150 {
       if step % 40 == 39 { registry = try fixture.registry() }  // a restart between batches
+      if step % 25 == 24 {  // an erasure between batches
+        let profile = profiles.randomElement(using: &random)!
+        _ = try registry.forget(profile: ProfileID(profile))
+        model.forget(profile)
+      }
       let size = Int.random(in: 1...8, using: &random)
       var operations: [RegistryOperation] = []
       var expected: [RegistryModel.Answer] = []
