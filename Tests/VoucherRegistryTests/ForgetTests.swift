@@ -104,6 +104,30 @@ struct ForgetTests {
     #expect(try fixture.registry().check().problems.isEmpty)
   }
 
+  @Test("reports and exports refuse a damaged record, naming its offset, and never skip it")
+  func damagedRecordInAReport() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    try history(fixture)
+    var offsets: [Int64] = []
+    try fixture.registry().forEachEvent { offsets.append($0.offset) }
+    #expect(offsets.count == 5)
+    // A byte in the body of the third record (its store), inside a valid-looking frame.
+    var bytes = try fixture.journalBytes()
+    bytes[Int(offsets[2]) + Record.headerSize + 24] ^= 0x20
+    try fixture.writeJournal(bytes)
+    let registry = try fixture.registry()
+    do {
+      try registry.forEachEvent { _ in }
+      Issue.record("a damaged record was read")
+    } catch RegistryError.damaged(_, let offset, _) {
+      #expect(offset == offsets[2])
+    }
+    var report = ReportBuilder(
+      campaigns: [(fixture.campaign, issued: [10, 0])], grouping: .channel, since: nil, until: nil)
+    #expect(throws: RegistryError.self) { try registry.addEvents(to: &report) }
+  }
+
   @Test("a crash before the erasure log is in place leaves the old state")
   func crashBeforeLog() throws {
     let fixture = try Fixture()
