@@ -61,6 +61,44 @@ final class Batch {
     return (code, try registry.index(for: voucher.campaign).entry(payload: payload))
   }
 
+  /// A code's entry and events (newest first), the entry checked against the events: every
+  /// record of the chain is the code's, and the entry's live uses and claim are what they say.
+  /// An index entry damaged on disk (a flipped count) is named, never trusted into a second
+  /// redemption. (An entry zeroed whole reads as a code never used; `registry check` finds it.)
+  func checkedHistory(_ voucher: Voucher) throws(RegistryError) -> (
+    CodeRef, CodeEntry, [(Int64, Record)]
+  ) {
+    let (code, entry) = try self.entry(voucher)
+    let chain = try events(from: entry.last)
+    var live = 0
+    var voided = Set<Int64>()
+    var claimed = false
+    for (offset, record) in chain {
+      guard record.code == code else {
+        throw indexDamage(voucher, "the entry leads to another code's records")
+      }
+      switch record.body {
+      case .void(let target, _, _): voided.insert(target)
+      case .redeem where !voided.contains(offset): live += 1
+      case .claim: claimed = true
+      default: break
+      }
+    }
+    guard live == Int(entry.uses), claimed == entry.isClaimed else {
+      throw indexDamage(voucher, "the entry does not match the code's records in the journal")
+    }
+    return (code, entry, chain)
+  }
+
+  private func indexDamage(_ voucher: Voucher, _ reason: String) -> RegistryError {
+    let campaign = voucher.campaign
+    let payload = Int(campaign.payload(channel: voucher.channelIndex, serial: voucher.serial))
+    return .damaged(
+      path: "\(registry.indexFolder)/\(campaign.id).idx",
+      offset: CampaignIndex.headerSize + Int64(payload - campaign.base) * 8,
+      reason: "\(reason); run 'voucher registry rebuild'")
+  }
+
   /// A code's events, newest first, pending ones included.
   func events(from last: Int64) throws(RegistryError) -> [(Int64, Record)] {
     var chain: [(Int64, Record)] = []

@@ -112,9 +112,18 @@ extension Registry {
       chain.append((next - 1, record))
       next = record.previous
     }
-    let last = liveRedemptions(chain).first.map {
-      receipt($0.1, at: $0.0, campaign: voucher.campaign)
+    // The entry (one word, read at once) and its chain agree unless the index is damaged.
+    let code = CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload)
+    let live = liveRedemptions(chain)
+    guard chain.allSatisfy({ $0.1.code == code }), live.count == Int(entry.uses) else {
+      throw .damaged(
+        path: "\(indexFolder)/\(voucher.campaign.id).idx",
+        offset: CampaignIndex.headerSize + Int64(Int(payload) - voucher.campaign.base) * 8,
+        reason:
+          "the entry does not match the code's records in the journal; run 'voucher registry rebuild'"
+      )
     }
+    let last = live.first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
     return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
   }
 
@@ -124,8 +133,7 @@ extension Registry {
     _ voucher: Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?,
     request: RequestID?, now: Date, in batch: Batch
   ) throws(RegistryError) -> RedeemAnswer {
-    let (code, entry) = try batch.entry(voucher)
-    let chain = try batch.events(from: entry.last)
+    let (code, entry, chain) = try batch.checkedHistory(voucher)
     if let request {
       for (offset, record) in chain {
         if case .redeem(_, _, _, _, let seen, _) = record.body, seen == request.rawValue {
@@ -158,8 +166,7 @@ extension Registry {
   func void(_ voucher: Voucher, reason: Reason?, request: RequestID?, now: Date, in batch: Batch)
     throws(RegistryError) -> VoidAnswer
   {
-    let (code, entry) = try batch.entry(voucher)
-    let chain = try batch.events(from: entry.last)
+    let (code, entry, chain) = try batch.checkedHistory(voucher)
     if let request {
       for (_, record) in chain {
         if case .void(let voided, _, let seen) = record.body, seen == request.rawValue,
@@ -185,8 +192,7 @@ extension Registry {
   func claim(_ voucher: Voucher, profile: ProfileID, now: Date, in batch: Batch)
     throws(RegistryError) -> ClaimAnswer
   {
-    let (code, entry) = try batch.entry(voucher)
-    let chain = try batch.events(from: entry.last)
+    let (code, entry, chain) = try batch.checkedHistory(voucher)
     if entry.isClaimed, let claimed = latestClaim(chain) {
       guard claimed == profile.rawValue else { return .claimedByOther }
       let time =
@@ -204,8 +210,8 @@ extension Registry {
   }
 
   func status(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> CodeStatus {
-    let (_, entry) = try batch.entry(voucher)
-    let last = try liveRedemptions(batch.events(from: entry.last)).first.map {
+    let (_, entry, chain) = try batch.checkedHistory(voucher)
+    let last = liveRedemptions(chain).first.map {
       receipt($0.1, at: $0.0, campaign: voucher.campaign)
     }
     return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
