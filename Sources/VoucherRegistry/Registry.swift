@@ -419,8 +419,12 @@ public final class Registry {
       }
       let index = try index(for: campaign)
       var entry = index.entry(payload: code.payload)
-      guard entry.last < offset + 1 else { return }
       try index.reserve(payload: code.payload)
+      guard entry.last < offset + 1 else {
+        // Applied before, and the entry reached the disk; its bit may not have (another page).
+        index.markEvents(payload: code.payload)
+        return
+      }
       switch record.body {
       case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
       case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0

@@ -222,21 +222,53 @@ struct RecoveryTests {
     #expect(throws: RegistryError.self) { try registry.rebuild() }
   }
 
+  /// An entry zeroed whole reads like a code never used; the bitmap of codes with events tells
+  /// them apart, so a redeemed code is never redeemed again.
+  func zeroedEntry() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    _ = try redeemSome(fixture, count: 3)
+    let path = fixture.home.registry + "/index/summer.idx"
+    var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    let second = Int(
+      CampaignIndex.entryOffset(fixture.campaign, payload: fixture.campaign.base + 1))
+    for position in second..<(second + 8) { index[position] = 0 }
+    try Data(index).write(to: URL(fileURLWithPath: path))
+    let registry = try fixture.registry()
+    do {
+      _ = try registry.redeem(try fixture.voucher(2), store: StoreID("X"), now: fixture.now)
+      Issue.record("a redeemed code whose entry was zeroed was redeemed again")
+    } catch RegistryError.damaged(let damaged, _, let reason) {
+      #expect(damaged.hasSuffix("summer.idx") && reason.contains("the code has events"))
+    }
+    #expect(try !registry.check().problems.isEmpty)
+    #expect(try registry.rebuild() == 3)
+    #expect(
+      try registry.redeem(try fixture.voucher(2), store: StoreID("X"), now: fixture.now).receipt
+        == nil)
+  }
+
   @Test("a damaged index entry is found by check and mended by rebuild")
   func indexDamage() throws {
+    try zeroedEntry()
     let fixture = try Fixture()
     defer { fixture.remove() }
     _ = try redeemSome(fixture, count: 5)
     let path = fixture.home.registry + "/index/summer.idx"
     var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    index[Int(CampaignIndex.headerSize) + 8 * 2] = 0  // serial 3 loses its use
+    let third = CampaignIndex.entryOffset(fixture.campaign, payload: fixture.campaign.base + 2)
+    index[Int(third)] = 0  // serial 3 loses its use
     try Data(index).write(to: URL(fileURLWithPath: path))
     let registry = try fixture.registry()
+    // The answer names the damage (the entry disagrees with the code's records), never a second
+    // redemption.
+    #expect(throws: RegistryError.self) {
+      try registry.redeem(try fixture.voucher(3), store: StoreID("X"), now: fixture.now)
+    }
     let report = try registry.check()
     #expect(
-      report.problems.contains {
-        $0.contains("summer.idx is damaged at byte offset \(CampaignIndex.headerSize + 16)")
-      }, "\(report.problems)")
+      report.problems.contains { $0.contains("summer.idx is damaged at byte offset \(third)") },
+      "\(report.problems)")
     #expect(try registry.rebuild() == 5)
     #expect(try registry.check().problems.isEmpty)
     #expect(
@@ -279,7 +311,7 @@ struct RecoveryTests {
     // state another boot id.
     let path = fixture.home.registry + "/index/summer.idx"
     var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    for position in Int(CampaignIndex.headerSize)..<index.count { index[position] = 0 }
+    for position in Int(CampaignIndex.headerSize)..<index.count { index[position] = 0 }  // bits too
     try Data(index).write(to: URL(fileURLWithPath: path))
     var state = RegistryState.parse(
       Array(try Data(contentsOf: URL(fileURLWithPath: fixture.home.registry + "/state"))))!

@@ -72,7 +72,7 @@ final class CampaignIndex {
   static func header(campaign: Campaign, journalID: [UInt8]) -> [UInt8] {
     var writer = ByteWriter()
     writer.bytes += magic
-    writer.u32(1)
+    writer.u32(2)
     writer.bytes += journalID
     writer.u8(campaign.slot.rawValue)
     writer.u32(UInt32(campaign.base))
@@ -93,7 +93,7 @@ final class CampaignIndex {
     let path = "\(folder)/\(campaign.id).idx"
     let expected = header(campaign: campaign, journalID: journalID)
     let span = campaign.channels.count * campaign.capacity
-    let length = Int(headerSize) + span * CodeEntry.size
+    let length = Int(entriesStart(span: span)) + span * CodeEntry.size
     do throws(SystemError) {
       if !files.exists(path) {
         guard create else { return nil }
@@ -164,14 +164,15 @@ final class CampaignIndex {
   /// Makes sure the disk space under a code's entry is allocated, so that storing the entry
   /// cannot fail: called before the journal write that the entry will reflect.
   func reserve(payload: UInt32) throws(RegistryError) {
-    let page = position(payload) >> 12
-    guard !reserved.contains(page) else { return }
-    do {
-      try files.reserve(file, offset: Int64(page) << 12, length: 4096, path: path)
-    } catch {
-      throw .io(error)
+    for page in [position(payload) >> 12, bit(payload).offset >> 12] where !reserved.contains(page)
+    {
+      do {
+        try files.reserve(file, offset: Int64(page) << 12, length: 4096, path: path)
+      } catch {
+        throw .io(error)
+      }
+      reserved.insert(page)
     }
-    reserved.insert(page)
   }
 
   /// The entry of the code with payload `payload`: one aligned load, atomic against a writer.
@@ -184,6 +185,11 @@ final class CampaignIndex {
   func write(_ entry: CodeEntry, payload: UInt32) {
     mapping.storeBytes(
       of: entry.word.littleEndian, toByteOffset: position(payload), as: UInt64.self)
+    // The entry first, then its bit: a code's bit is never set while its entry is still empty.
+    let (offset, mask) = bit(payload)
+    let byte = mapping.load(fromByteOffset: offset, as: UInt8.self)
+    let wanted = entry.last != 0 ? byte | mask : byte & ~mask
+    if wanted != byte { mapping.storeBytes(of: wanted, toByteOffset: offset, as: UInt8.self) }
   }
 
   /// Flushes the index to disk, for a checkpoint.
@@ -198,6 +204,39 @@ final class CampaignIndex {
   private func position(_ payload: UInt32) -> Int {
     precondition(
       Int(payload) >= base && Int(payload) < base + span, "a payload outside the campaign's range")
-    return Int(Self.headerSize) + (Int(payload) - base) * CodeEntry.size
+    return Int(Self.entriesStart(span: span)) + (Int(payload) - base) * CodeEntry.size
+  }
+
+  /// Where the entries start: after the header and the bitmap of codes with events (one bit per
+  /// code, rounded up to whole words).
+  static func entriesStart(span: Int) -> Int64 { headerSize + Int64((span + 63) / 64 * 8) }
+
+  /// The byte offset of a code's entry in its campaign's index file, for messages.
+  static func entryOffset(_ campaign: Campaign, payload: Int) -> Int64 {
+    let span = campaign.channels.count * campaign.capacity
+    return entriesStart(span: span) + Int64(payload - campaign.base) * Int64(CodeEntry.size)
+  }
+
+  /// The byte and bit of a code in the bitmap of codes with events.
+  private func bit(_ payload: UInt32) -> (offset: Int, mask: UInt8) {
+    let index = Int(payload) - base
+    return (Int(Self.headerSize) + index / 8, UInt8(1) << (index % 8))
+  }
+
+  /// Sets a code's bit (recovery, when its entry is already on disk).
+  func markEvents(payload: UInt32) {
+    let (offset, mask) = bit(payload)
+    let byte = mapping.load(fromByteOffset: offset, as: UInt8.self)
+    if byte & mask == 0 {
+      mapping.storeBytes(of: byte | mask, toByteOffset: offset, as: UInt8.self)
+    }
+  }
+
+  /// Whether the code has had an event: a second record of it, apart from its entry, so that an
+  /// entry zeroed on disk is told from a code never used. Read under the lock only (a lock-free
+  /// reader could see the bit before the entry).
+  func hasEvents(payload: UInt32) -> Bool {
+    let (offset, mask) = bit(payload)
+    return mapping.load(fromByteOffset: offset, as: UInt8.self) & mask != 0
   }
 }

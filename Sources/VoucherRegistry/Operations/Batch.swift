@@ -69,6 +69,11 @@ final class Batch {
     CodeRef, CodeEntry, [(Int64, Record)]
   ) {
     let (code, entry) = try self.entry(voucher)
+    if entry.last == 0, entries[code] == nil,
+      try registry.index(for: voucher.campaign).hasEvents(payload: code.payload)
+    {
+      throw indexDamage(voucher, "the entry is empty but the code has events")
+    }
     let chain = try events(from: entry.last)
     var live = 0
     var voided = Set<Int64>()
@@ -95,7 +100,7 @@ final class Batch {
     let payload = Int(campaign.payload(channel: voucher.channelIndex, serial: voucher.serial))
     return .damaged(
       path: "\(registry.indexFolder)/\(campaign.id).idx",
-      offset: CampaignIndex.headerSize + Int64(payload - campaign.base) * 8,
+      offset: CampaignIndex.entryOffset(campaign, payload: payload),
       reason: "\(reason); run 'voucher registry rebuild'")
   }
 

@@ -130,9 +130,12 @@ extension Registry {
       // The index is mapped: every entry is read where it lies.
       for offset in 0..<campaign.span {
         let payload = UInt32(campaign.base + offset)
-        if index.entry(payload: payload) != (wanted[payload] ?? CodeEntry()) {
+        let expected = wanted[payload] ?? CodeEntry()
+        if index.entry(payload: payload) != expected
+          || index.hasEvents(payload: payload) != (expected != CodeEntry())
+        {
           problems.append(
-            "\(path) is damaged at byte offset \(CampaignIndex.headerSize + Int64(offset) * 8): the entry does not match the journal; run 'voucher registry rebuild'"
+            "\(path) is damaged at byte offset \(CampaignIndex.entryOffset(campaign, payload: Int(payload))): the entry does not match the journal; run 'voucher registry rebuild'"
           )
           if problems.count >= 20 { return problems }
         }

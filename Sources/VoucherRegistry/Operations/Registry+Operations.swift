@@ -118,7 +118,7 @@ extension Registry {
     guard chain.allSatisfy({ $0.1.code == code }), live.count == Int(entry.uses) else {
       throw .damaged(
         path: "\(indexFolder)/\(voucher.campaign.id).idx",
-        offset: CampaignIndex.headerSize + Int64(Int(payload) - voucher.campaign.base) * 8,
+        offset: CampaignIndex.entryOffset(voucher.campaign, payload: Int(payload)),
         reason:
           "the entry does not match the code's records in the journal; run 'voucher registry rebuild'"
       )
