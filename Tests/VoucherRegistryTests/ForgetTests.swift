@@ -167,6 +167,48 @@ struct ForgetTests {
     }
   }
 
+  @Test("a rebuild after a crash mid-erasure completes the erasure first: no torn tail, no id")
+  func rebuildAfterCrash() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    try history(fixture)
+    let before = try state(fixture)
+    let files = FaultyFiles()
+    files.failWrite = { $0.hasSuffix("/journal") ? 12 : nil }
+    #expect(throws: RegistryError.self) {
+      try fixture.registry(files: files).forget(profile: ProfileID("crm:P1"))
+    }
+    let registry = try Registry.open(
+      folder: fixture.home.registry, campaigns: fixture.book, create: false, lockTimeout: 5,
+      files: SystemFiles())
+    #expect(try registry.rebuild() == 5)
+    #expect(registry.takeWarnings().isEmpty)
+    #expect(try !contains(fixture, "crm:P1"))
+    #expect(try state(fixture) == before)
+    #expect(try fixture.registry().check().problems.isEmpty)
+  }
+
+  @Test("a record with an impossible time is damage to both decoders, never a trap later")
+  func impossibleTimes() throws {
+    let code = CodeRef(slot: 1, payload: 7)
+    for time: Int64 in [-1, .min, .max, Record.times.upperBound + 1] {
+      let bytes = Record(
+        time: time, code: code, previous: 0,
+        body: .redeem(
+          venue: 1, store: "S1", terminal: nil, profile: nil, request: nil, usesAfter: 1)
+      ).encoded()
+      guard case .invalid = Record.decode(bytes[...]) else {
+        Issue.record("time \(time) decoded")
+        continue
+      }
+      let raw = bytes.withUnsafeBytes { RawRecord.decode($0.baseAddress!, count: $0.count) }
+      guard case .invalid = raw else {
+        Issue.record("time \(time) decoded in place")
+        continue
+      }
+    }
+  }
+
   @Test("a damaged erasure log is named, never applied or dropped silently")
   func damagedLog() throws {
     let fixture = try Fixture()

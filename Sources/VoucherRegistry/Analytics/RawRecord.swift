@@ -108,7 +108,7 @@ struct RawRecord {
       valid = valid && record.first >= 1 && record.first <= record.last
     default: return .invalid
     }
-    guard valid, position == bodyLength else { return .invalid }
+    guard valid, position == bodyLength, Record.times.contains(record.time) else { return .invalid }
     return .record(record)
   }
 

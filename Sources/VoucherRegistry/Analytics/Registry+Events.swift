@@ -31,9 +31,18 @@ extension Registry {
   public func addEvents(to report: inout ReportBuilder) throws {
     try scanRecords { record, _ in
       var undone: ReportBuilder.Undone?
-      if record.type == 2 {
-        // A void counts where the redemption it undid counted: read that one.
-        let target = try journal.record(at: record.voided).record
+      if record.type == 2, report.reports(slot: record.slot, payload: record.payload) {
+        // A void counts where the redemption it undid counted: read that one (again under the
+        // lock if a `forget` may be rewriting it).
+        let target: Record
+        do throws(RegistryError) {
+          target = try journal.record(at: record.voided).record
+        } catch {
+          guard case .damaged = error else { throw error }
+          target = try locked(writing: false) { () throws(RegistryError) in
+            try journal.record(at: record.voided).record
+          }
+        }
         if case .redeem(_, let store, let terminal, _, _, _) = target.body {
           undone = ReportBuilder.Undone(time: target.time, store: store, terminal: terminal)
         }

@@ -202,6 +202,12 @@ public struct ReportBuilder {
     return (index / range.capacity, index)
   }
 
+  /// Whether a code belongs to a campaign of this report.
+  func reports(slot: UInt8, payload: UInt32) -> Bool {
+    let value = Int(payload)
+    return ranges.contains { $0.slot == slot && value >= $0.base && value < $0.base + $0.span }
+  }
+
   /// Adds one record.
   mutating func add(_ record: RawRecord, undone: Undone?) {
     guard record.type <= 3,

@@ -1,10 +1,10 @@
 /// An intent log of in-place rewrites, `Registry/forget.pending`: what makes `forget` crash-safe.
 ///
 /// The rewrites are written here and synced first; only then are the target files patched. A
-/// crash before the log is whole leaves the old state (the log fails its checksum, or was never
-/// renamed into place, and is removed); a crash after it leaves a log that the next open applies
-/// again (patches are idempotent), then removes. The log never holds what was erased, only the
-/// new bytes.
+/// crash before the log is whole leaves the old state (the log was never renamed into place); a
+/// crash after it leaves a log that the next open applies again (patches are idempotent), then
+/// removes. A log that fails its checksum is damage, named, never applied or dropped. The log
+/// never holds what was erased, only the new bytes.
 ///
 /// On disk:
 /// ```

@@ -210,9 +210,16 @@ extension Registry {
     }
     do throws(SystemError) {
       try files.remove(patchLogPath)
-      try files.syncDirectory(folder)
     } catch {
       throw .io(error)
+    }
+    do throws(SystemError) {
+      try files.syncDirectory(folder)
+    } catch {
+      // The log might come back after a power loss and undo a later erasure: fence, as for any
+      // failed sync.
+      fence("a sync of \(folder) failed after an erasure at \(ISO8601.format(Date()))")
+      throw .syncFailed(path: folder, code: error.code)
     }
   }
 }

@@ -61,6 +61,8 @@ struct Record: Sendable, Hashable {
   /// Venue numbers in redeem records.
   static let venueStore: UInt8 = 1
   static let venueOnline: UInt8 = 2
+  /// Record times lie from 1970 to the end of 9999 (in milliseconds): anything else is damage.
+  static let times: ClosedRange<Int64> = 0...253_402_300_799_999
 
   /// Whether a profile field was erased by `forget`: its bytes overwritten with zeros in place, so
   /// that the record keeps its length and every offset that names it. No profile id can be all
@@ -175,6 +177,7 @@ struct Record: Sendable, Hashable {
       return .invalid("unknown record type \(type)")
     }
     guard !reader.failed, reader.isAtEnd else { return .invalid("malformed record body") }
+    guard times.contains(record.time) else { return .invalid("an impossible time") }
     switch record.body {
     case .block(let range, _), .unblock(let range, _):
       guard range.first >= 1, range.first <= range.last else {

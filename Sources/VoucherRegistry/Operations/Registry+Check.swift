@@ -151,7 +151,10 @@ extension Registry {
   @discardableResult
   public func rebuild() throws(RegistryError) -> Int {
     try locked(writing: true, recovering: false) { () throws(RegistryError) -> Int in
-      // First make sure the whole journal is sound.
+      // An erasure a crash interrupted is completed first: its half-rewritten frame is neither
+      // a torn tail to cut nor damage.
+      try applyPatchLog()
+      // Then make sure the whole journal is sound.
       var records = 0
       switch try journal.scan(
         from: Journal.headerSize, { (_, _, _) throws(RegistryError) in records += 1 })

@@ -89,10 +89,11 @@ extension Registry {
     do {
       return try peekUnlocked(voucher)
     } catch {
-      // A record that fails its check may be one `forget` is rewriting: ask again under the lock,
-      // which waits for it; real damage is thrown from there.
+      // A record that fails its check may be one `forget` is rewriting: wait for the lock (the
+      // rewrite holds it until it is done), then ask again; real damage is thrown then.
       guard case .damaged = error else { throw error }
-      return try locked(writing: false) { () throws(RegistryError) in try peekUnlocked(voucher) }
+      try locked(writing: false) {}
+      return try peekUnlocked(voucher)
     }
   }
 

@@ -21,13 +21,19 @@ struct ExportRows {
     return issuer?.issuer?.code(channel: event.channelIndex, serial: event.serial)
   }
 
-  /// The event's time, to the second, in ISO 8601.
+  /// The event's time in ISO 8601, to the millisecond as the journal keeps it.
   private mutating func time(_ event: JournalEvent) -> String {
-    let value = event.time >= 0 ? event.time / 1000 : (event.time - 999) / 1000
+    // Record times are never negative (the decoder refuses them).
+    let value = event.time / 1000
     if value != second.value {
-      second = (value, ISO8601.format(Date(timeIntervalSince1970: Double(value))))
+      // `...:SSZ` without its `Z`.
+      second = (
+        value, String(ISO8601.format(Date(timeIntervalSince1970: Double(value))).dropLast())
+      )
     }
-    return second.text
+    let milliseconds = Int(event.time % 1000)
+    let digits = String(milliseconds)
+    return second.text + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
   }
 
   mutating func csv(_ event: JournalEvent, into out: inout [UInt8]) {
