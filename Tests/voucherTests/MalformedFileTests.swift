@@ -280,10 +280,16 @@ final class MutationBench {
     else { return statuses }
     let check = step(["registry", "check"])
     #expect([0, 65, 66, 74, 78].contains(check.status), "check: \(check.status) after \(what)")
-    // The index is a cache of the journal without checksums of its own: a zeroed entry reads as a
-    // code never used, until `registry check` (which compares every entry with the journal) finds
-    // it. Everywhere else a wrong answer is a failure outright.
+    // The index is a cache of the journal without checksums of its own: `verify` reads it without
+    // the lock, where a zeroed entry reads as a code never used until `registry check` (which
+    // compares every entry with the journal) finds it. Everywhere else a wrong answer is a
+    // failure outright.
     if kind == "index" {
+      // Under the lock an entry is checked against the journal and the bitmap: a damaged index
+      // never gives a second redemption or a history without its redemption.
+      #expect(
+        !diverged.contains { $0.contains("a second time") || $0.contains("history") },
+        "a damaged index was trusted under the lock after \(what): \(diverged)")
       #expect(
         diverged.isEmpty || check.status == 65,
         "registry check missed a damaged index that gave wrong answers after \(what): \(diverged)")

@@ -219,7 +219,7 @@ extension Registry {
   }
 
   func history(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> [Event] {
-    var records = try batch.events(from: try batch.entry(voucher).1.last)
+    var records = try batch.checkedHistory(voucher).2
     for offset in blocks.records(
       campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex, serial: voucher.serial)
     where offset < end {
