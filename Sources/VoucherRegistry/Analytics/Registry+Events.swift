@@ -51,26 +51,6 @@ extension Registry {
     }
   }
 
-  /// The event at a journal offset (what a void undid), or `nil` for a record of no campaign here.
-  public func event(at offset: Int64) throws(RegistryError) -> JournalEvent? {
-    var locator = CampaignLocator(campaigns)
-    var bytes = try journal.recordBytes(at: offset)
-    if case .record = Record.decode(bytes[...]) {
-    } else {
-      // Perhaps half rewritten by a `forget` in progress: look again once it is done.
-      bytes = try locked(writing: false) { () throws(RegistryError) -> [UInt8] in
-        _ = try journal.record(at: offset)
-        return try journal.recordBytes(at: offset)
-      }
-    }
-    return bytes.withUnsafeBytes { raw -> JournalEvent? in
-      guard case .record(let record) = RawRecord.decode(raw.baseAddress!, count: raw.count) else {
-        return nil
-      }
-      return JournalEvent(record, at: offset, locator: &locator)
-    }
-  }
-
   /// Calls `visit` with every record up to the end of the data when the call began, in order.
   func scanRecords(_ visit: (RawRecord, Int64) throws -> Void) throws {
     let stop = try locked(writing: false) { () throws(RegistryError) -> Int64 in end }

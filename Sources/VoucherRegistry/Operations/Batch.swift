@@ -61,10 +61,9 @@ final class Batch {
     return (code, try registry.index(for: voucher.campaign).entry(payload: payload))
   }
 
-  /// A code's entry and events (newest first), the entry checked against the events: every
-  /// record of the chain is the code's, and the entry's live uses and claim are what they say.
-  /// An index entry damaged on disk (a flipped count) is named, never trusted into a second
-  /// redemption. (An entry zeroed whole reads as a code never used; `registry check` finds it.)
+  /// A code's entry and events (newest first), the entry checked against the events and, when
+  /// empty, against the index's bitmap (see ``Registry/checkEntry(_:chain:of:)``): an index entry
+  /// damaged on disk is named, never trusted into a second redemption.
   func checkedHistory(_ voucher: Voucher) throws(RegistryError) -> (
     CodeRef, CodeEntry, [(Int64, Record)]
   ) {
@@ -72,36 +71,11 @@ final class Batch {
     if entry.last == 0, entries[code] == nil,
       try registry.index(for: voucher.campaign).hasEvents(payload: code.payload)
     {
-      throw indexDamage(voucher, "the entry is empty but the code has events")
+      throw registry.indexDamage(voucher, "the entry is empty but the code has events")
     }
     let chain = try events(from: entry.last)
-    var live = 0
-    var voided = Set<Int64>()
-    var claimed = false
-    for (offset, record) in chain {
-      guard record.code == code else {
-        throw indexDamage(voucher, "the entry leads to another code's records")
-      }
-      switch record.body {
-      case .void(let target, _, _): voided.insert(target)
-      case .redeem where !voided.contains(offset): live += 1
-      case .claim: claimed = true
-      default: break
-      }
-    }
-    guard live == Int(entry.uses), claimed == entry.isClaimed else {
-      throw indexDamage(voucher, "the entry does not match the code's records in the journal")
-    }
+    try registry.checkEntry(entry, chain: chain, of: voucher)
     return (code, entry, chain)
-  }
-
-  private func indexDamage(_ voucher: Voucher, _ reason: String) -> RegistryError {
-    let campaign = voucher.campaign
-    let payload = Int(campaign.payload(channel: voucher.channelIndex, serial: voucher.serial))
-    return .damaged(
-      path: "\(registry.indexFolder)/\(campaign.id).idx",
-      offset: CampaignIndex.entryOffset(campaign, payload: payload),
-      reason: "\(reason); run 'voucher registry rebuild'")
   }
 
   /// A code's events, newest first, pending ones included.

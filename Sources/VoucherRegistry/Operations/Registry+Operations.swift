@@ -114,16 +114,7 @@ extension Registry {
       next = record.previous
     }
     // The entry (one word, read at once) and its chain agree unless the index is damaged.
-    let code = CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload)
-    let live = liveRedemptions(chain)
-    guard chain.allSatisfy({ $0.1.code == code }), live.count == Int(entry.uses) else {
-      throw .damaged(
-        path: "\(indexFolder)/\(voucher.campaign.id).idx",
-        offset: CampaignIndex.entryOffset(voucher.campaign, payload: Int(payload)),
-        reason:
-          "the entry does not match the code's records in the journal; run 'voucher registry rebuild'"
-      )
-    }
+    let live = try checkEntry(entry, chain: chain, of: voucher)
     let last = live.first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
     return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
   }
@@ -269,6 +260,40 @@ extension Registry {
       }
     }
     return live
+  }
+
+  /// Checks a code's index entry against the chain of records it leads to: every record is the
+  /// code's, and the entry's live uses and claim flag are what the records say.
+  ///
+  /// - Returns: The live redemptions, newest first.
+  /// - Throws: ``RegistryError/damaged(path:offset:reason:)`` naming the entry.
+  @discardableResult
+  func checkEntry(_ entry: CodeEntry, chain: [(Int64, Record)], of voucher: Voucher)
+    throws(RegistryError) -> [(Int64, Record)]
+  {
+    let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
+    let code = CodeRef(slot: voucher.campaign.slot.rawValue, payload: payload)
+    guard chain.allSatisfy({ $0.1.code == code }) else {
+      throw indexDamage(voucher, "the entry leads to another code's records")
+    }
+    let claimed = chain.contains {
+      if case .claim = $0.1.body { return true } else { return false }
+    }
+    let live = liveRedemptions(chain)
+    guard live.count == Int(entry.uses), claimed == entry.isClaimed else {
+      throw indexDamage(voucher, "the entry does not match the code's records in the journal")
+    }
+    return live
+  }
+
+  /// Damage to a code's index entry, named with its file and offset.
+  func indexDamage(_ voucher: Voucher, _ reason: String) -> RegistryError {
+    let campaign = voucher.campaign
+    let payload = Int(campaign.payload(channel: voucher.channelIndex, serial: voucher.serial))
+    return .damaged(
+      path: "\(indexFolder)/\(campaign.id).idx",
+      offset: CampaignIndex.entryOffset(campaign, payload: payload),
+      reason: "\(reason); run 'voucher registry rebuild'")
   }
 
   /// The profile of the latest claim.

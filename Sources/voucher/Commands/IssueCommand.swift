@@ -41,14 +41,7 @@ enum IssueCommand {
     let format = try options.choice("format", IssueFormat.self) ?? .text
     let threads =
       try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-    let output = options.value("output")
-    if let output, output.isEmpty || output.utf8.contains(0) {
-      throw CommandError.usage("--output must name a file")
-    }
-    if options.has("force") && output == nil {
-      throw CommandError.usage("--force goes with --output")
-    }
-
+    try Output.checkOptions(path: options.value("output"), force: options.has("force"))
     let ring = try KeyRing.load(from: context.home.keys)
     guard let campaign = try context.home.campaignStore.load().campaign(campaignID) else {
       throw CampaignError.unknownCampaign(campaignID)
@@ -65,17 +58,8 @@ enum IssueCommand {
 
     // Stage the output file first: an unwritable folder or an existing file fails before any
     // serial is reserved.
-    var staged: StagedFile?
-    if let output {
-      if !options.has("force") && FileSystem.exists(output) {
-        throw CommandError(ExitStatus.cannotCreate, "\(output) exists; pass --force to replace it")
-      }
-      do {
-        staged = try StagedFile(for: output)
-      } catch {
-        throw CommandError(ExitStatus.cannotCreate, error.description)
-      }
-    }
+    let output = try Output(
+      path: options.value("output"), force: options.has("force"), console: context.console)
     do {
       let serials = try context.home.issueLog(campaignID).reserve(
         campaign: campaign, channel: channel, count: count, first: first, now: context.now)
@@ -83,9 +67,7 @@ enum IssueCommand {
       var lastShown = Date.distantPast
       try issuer.write(
         channel: channelIndex, serials: serials, format: format, threads: threads,
-        to: { bytes in
-          if let staged { try staged.write(bytes) } else { try context.console.writeOut(bytes) }
-        },
+        to: { bytes in try output.write(raw: bytes) },
         progress: { done in
           guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else {
             return
@@ -94,19 +76,14 @@ enum IssueCommand {
           context.console.writeError("\rissued \(done) of \(count) codes")
           if done == count { context.console.writeError("\n") }
         })
-      if let staged, let output {
-        do {
-          try staged.commit(replace: options.has("force"))
-        } catch {
-          throw CommandError(
-            error.code == EEXIST ? ExitStatus.cannotCreate : ExitStatus.ioError, error.description)
-        }
+      try output.commit(force: options.has("force"))
+      if let path = output.path {
         try context.console.print(
-          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(output)\n"
+          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(path)\n"
         )
       }
     } catch {
-      staged?.discard()
+      output.discard()
       throw error
     }
     return ExitStatus.success

@@ -16,10 +16,8 @@ enum CSV {
   /// Appends one field, neutralised and quoted as needed.
   static func append(_ field: String, to out: inout String) {
     var text = field
-    if let first = text.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first) {
-      text = "'" + text
-    }
-    if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+    if let first = text.utf8.first, startsFormula(first) { text = "'" + text }
+    if text.utf8.contains(where: needsQuotes) {
       out += "\""
       for character in text {
         out.append(character)
@@ -29,5 +27,21 @@ enum CSV {
     } else {
       out += text
     }
+  }
+
+  /// Whether a field starting with this byte could become a spreadsheet formula.
+  static func startsFormula(_ byte: UInt8) -> Bool {
+    byte == 0x3D || byte == 0x2B || byte == 0x2D || byte == 0x40 || byte == 0x09 || byte == 0x0D
+  }
+
+  /// Whether a field holding this byte must be quoted.
+  static func needsQuotes(_ byte: UInt8) -> Bool {
+    byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D
+  }
+
+  /// Whether a field goes out as it is: not empty, no formula start, nothing to quote.
+  static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let first = bytes.first, !startsFormula(first) else { return false }
+    return !bytes.contains(where: needsQuotes)
   }
 }

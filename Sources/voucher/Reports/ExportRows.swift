@@ -112,11 +112,7 @@ struct ExportRows {
   static func appendCSV(_ text: String, to out: inout [UInt8]) {
     var text = text
     let plain = text.withUTF8 { bytes in
-      guard let first = bytes.first, ![0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first),
-        !bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
-      else {
-        return false
-      }
+      guard CSV.isPlain(bytes) else { return false }
       out.append(contentsOf: bytes)
       return true
     }
@@ -131,13 +127,7 @@ struct ExportRows {
   static func appendJSON(_ text: String, to out: inout [UInt8]) {
     var text = text
     let plain = text.withUTF8 { bytes in
-      guard
-        !bytes.contains(where: {
-          $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2
-        })
-      else {
-        return false
-      }
+      guard !bytes.contains(where: JSONWriter.needsEscape) else { return false }
       out.append(0x22)
       out.append(contentsOf: bytes)
       out.append(0x22)

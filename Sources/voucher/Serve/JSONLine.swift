@@ -260,6 +260,13 @@ struct JSONWriter {
   /// The object as one line of JSON.
   var line: String { text + "}" }
 
+  /// Whether a string holding this byte must be escaped scalar by scalar: a control character,
+  /// a quote or backslash, or the first byte of U+2028 and U+2029 (and of some other
+  /// characters, which then go out unchanged).
+  static func needsEscape(_ byte: UInt8) -> Bool {
+    byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
+  }
+
   /// A JSON string literal.
   static func quoted(_ text: String) -> String {
     var out = ""
@@ -271,13 +278,7 @@ struct JSONWriter {
   /// common case), else escaped scalar by scalar.
   static func appendQuoted(_ value: String, to out: inout String) {
     out += "\""
-    var plain = true
-    for byte in value.utf8
-    where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
-      plain = false
-      break
-    }
-    if plain {
+    if !value.utf8.contains(where: needsEscape) {
       out += value
     } else {
       for scalar in value.unicodeScalars {

@@ -19,13 +19,10 @@ final class Output {
     self.console = console
     self.path = path
     buffer.reserveCapacity(1 << 16)
+    try Self.checkOptions(path: path, force: force)
     guard let path else {
-      if force { throw CommandError.usage("--force goes with --output") }
       staged = nil
       return
-    }
-    if path.isEmpty || path.utf8.contains(0) {
-      throw CommandError.usage("--output must name a file")
     }
     if !force && FileSystem.exists(path) {
       throw CommandError(ExitStatus.cannotCreate, "\(path) exists; pass --force to replace it")
@@ -37,10 +34,24 @@ final class Output {
     }
   }
 
+  /// Checks `--output` and `--force` without touching a file (usage errors, exit 64).
+  static func checkOptions(path: String?, force: Bool) throws(CommandError) {
+    if force && path == nil { throw .usage("--force goes with --output") }
+    if let path, path.isEmpty || path.utf8.contains(0) {
+      throw .usage("--output must name a file")
+    }
+  }
+
   /// Appends text.
   func write(_ text: String) throws {
     buffer += text.utf8
     if buffer.count >= 1 << 16 { try flush() }
+  }
+
+  /// Writes bytes through, unbuffered (large blocks, as `issue` makes them).
+  func write(raw bytes: UnsafeRawBufferPointer) throws {
+    try flush()
+    if let staged { try staged.write(bytes) } else { try console.writeOut(bytes) }
   }
 
   /// Appends bytes made by `body` straight into the buffer.
