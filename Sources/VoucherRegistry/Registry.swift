@@ -121,18 +121,51 @@ public final class Registry {
 
   /// Opens a home's registry.
   ///
+  /// A registry is created implicitly only in a home that has never issued a code (the first
+  /// `issue` does it). Once codes are out, a missing or empty registry folder is a disk that did
+  /// not mount or a restore gone wrong: it is refused, never silently made anew, and only
+  /// ``create(home:)`` starts an empty one.
+  ///
   /// - Parameters:
   ///   - home: The home folder.
   ///   - campaigns: The home's campaigns, which say which campaign each code belongs to.
-  ///   - create: Whether to create the registry when it is missing (write commands do).
+  ///   - create: Whether to create the registry when it is missing and the home has issued no
+  ///     code yet (write commands do).
   ///   - lockTimeout: Seconds to wait for another process's lock before answering busy.
-  /// - Throws: ``RegistryError/missing(path:)`` without a registry and without `create`.
+  /// - Throws: ``RegistryError/vanished(path:)`` when the registry is missing in a home that has
+  ///   issued codes; ``RegistryError/missing(path:)`` without a registry and without `create`.
   public static func open(
     home: VoucherHome, campaigns: CampaignBook, create: Bool, lockTimeout: Double = 10
   ) throws(RegistryError) -> Registry {
-    try open(
+    if !exists(in: home) && home.hasIssuedCodes { throw .vanished(path: home.registry) }
+    return try open(
       folder: home.registry, campaigns: campaigns, create: create, lockTimeout: lockTimeout,
       files: SystemFiles())
+  }
+
+  /// Opens a home's registry if it has one, for readers: `nil` in a home that never issued a code
+  /// and has no registry (codes are then checked by their signature alone).
+  ///
+  /// - Throws: ``RegistryError/vanished(path:)`` when the registry is missing in a home that has
+  ///   issued codes: answering without it could call a redeemed code valid.
+  public static func openIfPresent(
+    home: VoucherHome, campaigns: CampaignBook, lockTimeout: Double = 10
+  ) throws(RegistryError) -> Registry? {
+    if !exists(in: home) {
+      if home.hasIssuedCodes { throw .vanished(path: home.registry) }
+      return nil
+    }
+    return try open(home: home, campaigns: campaigns, create: false, lockTimeout: lockTimeout)
+  }
+
+  /// Creates an empty registry in a home on purpose (`voucher registry init`), also where codes
+  /// were issued before, for example to start again after a registry was lost for good.
+  ///
+  /// - Throws: ``RegistryError/alreadyExists(path:)`` when the home has a registry.
+  public static func create(home: VoucherHome) throws(RegistryError) {
+    let files = SystemFiles()
+    if files.exists(home.registry + "/journal") { throw .alreadyExists(path: home.registry) }
+    try createRegistry(at: home.registry, files: files)
   }
 
   package static func open(
@@ -232,7 +265,13 @@ public final class Registry {
         reason: (reason ?? "").split(separator: "\n").first.map(String.init) ?? "it was fenced")
     }
     do throws(RegistryError) {
-      if recovering { try recover(writing: writing) } else { try loadState() }
+      // Readers repair a torn tail too (once, under the lock), unless writes are fenced: else
+      // every reader would replay and warn until the next write.
+      if recovering {
+        try recover(repairTail: writing || !files.exists(fencePath))
+      } else {
+        try loadState()
+      }
       return try body()
     } catch {
       // Whatever file or folder it was, a failed sync is fatal: the kernel may have dropped the
@@ -263,7 +302,7 @@ public final class Registry {
 
   /// Recovery as `registry check` needs it: replays what a killed writer left unapplied, but
   /// leaves a torn tail for the report.
-  func recoverForCheck() throws(RegistryError) { try recover(writing: false) }
+  func recoverForCheck() throws(RegistryError) { try recover(repairTail: false) }
 
   /// Reads the state and block list without replaying anything.
   func loadState() throws(RegistryError) {
@@ -274,7 +313,7 @@ public final class Registry {
   }
 
   /// Brings the index up to the journal's end.
-  private func recover(writing: Bool) throws(RegistryError) {
+  private func recover(repairTail: Bool) throws(RegistryError) {
     let bytes = readStateBytes()
     guard let stored = RegistryState.parse(bytes), stored.journalID == journal.id else {
       throw .damaged(
@@ -284,32 +323,59 @@ public final class Registry {
     state = stored
     // An erasure interrupted by a crash is completed before anything reads the journal.
     try applyPatchLog()
-    // Without a readable boot id, every open must assume the machine restarted.
-    let restarted =
+    // Only what was synced is trusted by a process that has not yet brought the index up to the
+    // journal itself: the records after the checkpoint are applied again (applying is
+    // idempotent, and costs a read of at most a checkpoint interval of journal). Unsynced index
+    // pages can be lost while a newer `state` survives without the machine restarting (a
+    // writeback error, a FUSE or network file system restarting, a VM restored), and an index
+    // behind the journal must never answer for a code. Without a readable boot id, every
+    // recovery must assume the machine restarted.
+    let rebooted =
       state.boot != RegistryState.currentBoot
       || RegistryState.currentBoot == RegistryState.unknownBoot
+    var restarted = rebooted || !recovered
     if restarted { state.applied = state.checkpoint }
     try reloadBlocksIfChanged()
-    let known = state.applied
+    var known = state.applied
     var unrepaired = false
     // Records past `applied` were written by a process that died before it answered: they may
     // not be on disk yet. Find the end first, make those records durable, and only then apply
     // them, so that no answer (a replayed receipt, a used-up) rests on bytes only the page cache
     // holds. (Records below the stored `applied` were synced before they were answered.)
     var unsynced = false
-    let scanEnd = try journal.scan(
-      from: known,
-      { (offset, _, _) throws(RegistryError) in if offset >= stored.applied { unsynced = true } })
-    switch scanEnd {
-    case .clean(let dataEnd):
-      end = dataEnd
-    case .tornTail(let at):
-      end = at
+    func scanToEnd() throws(RegistryError) -> Journal.ScanEnd {
+      let scanEnd = try journal.scan(
+        from: known,
+        { (offset, _, _) throws(RegistryError) in if offset >= stored.applied { unsynced = true } })
+      switch scanEnd {
+      case .clean(let dataEnd): end = dataEnd
+      case .tornTail(let at): end = at
+      }
+      if end < stored.applied {
+        throw .damaged(
+          path: journalPath, offset: end,
+          reason: "the data ends before the length \(stored.applied) recorded before the restart")
+      }
+      return scanEnd
     }
-    if restarted && end < stored.applied {
-      throw .damaged(
-        path: journalPath, offset: end,
-        reason: "the data ends before the length \(stored.applied) recorded before the restart")
+    var scanEnd: Journal.ScanEnd
+    do throws(RegistryError) {
+      scanEnd = try scanToEnd()
+    } catch {
+      // Damage between the checkpoint and `applied`, on the same boot: the index reached the
+      // page cache for those records, so trust it as far as `applied` (as every reader did
+      // before it checked from the checkpoint) and let each operation meet the damage in its
+      // own code's chain, rather than refuse every code. After a reboot nothing is trusted.
+      guard case .damaged(_, let offset, _) = error, !rebooted, known < stored.applied else {
+        throw error
+      }
+      warnings.append(
+        "the journal is damaged at byte offset \(offset), after the last checkpoint: run 'voucher registry check'"
+      )
+      restarted = false
+      known = stored.applied
+      state.applied = stored.applied
+      scanEnd = try scanToEnd()
     }
     if unsynced {
       do {
@@ -327,8 +393,7 @@ public final class Registry {
         })
     }
     if case .tornTail(let at) = scanEnd {
-      try handleTail(at: at, writing: writing)
-      unrepaired = !writing
+      unrepaired = !(try handleTail(at: at, repair: repairTail))
     }
     // After a restart, a write that was never acknowledged may have reached the disk in part,
     // and not only at its start (sectors persist out of order): clear the stray bytes after the
@@ -342,8 +407,7 @@ public final class Registry {
           path: journalPath, offset: end,
           reason: "the data stops here but an acknowledged record follows at \(next)")
       }
-      try handleTail(at: end, writing: writing)
-      unrepaired = !writing
+      unrepaired = !(try handleTail(at: end, repair: repairTail))
     }
     if end != known || restarted {
       state.applied = end
@@ -354,18 +418,26 @@ public final class Registry {
     recovered = true
   }
 
-  /// Clears (when writing) or reports a torn tail.
-  private func handleTail(at offset: Int64, writing: Bool) throws(RegistryError) {
-    if writing {
-      let (side, count) = try journal.clearTail(
-        at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
-      warnings.append(
-        "repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)"
-      )
-    } else {
-      warnings.append(
-        "the journal has a torn tail at byte offset \(offset); the next write repairs it")
+  /// Clears (with `repair`) or reports a torn tail; answers whether it was cleared.
+  ///
+  /// A reader's repair that cannot write (a read-only mount, say) leaves the tail for the next
+  /// writer; a failed sync is thrown, and fences, as for any write.
+  private func handleTail(at offset: Int64, repair: Bool) throws(RegistryError) -> Bool {
+    if repair {
+      do {
+        let (side, count) = try journal.clearTail(
+          at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
+        warnings.append(
+          "repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)"
+        )
+        return true
+      } catch {
+        if error.failedSyncPath != nil { throw error }
+      }
     }
+    warnings.append(
+      "the journal has a torn tail at byte offset \(offset); the next write repairs it")
+    return false
   }
 
   /// Whether this process has recovered the registry since the machine booted.
@@ -418,8 +490,8 @@ public final class Registry {
           reason: "the record names a code of no campaign in this home")
       }
       let index = try index(for: campaign)
-      var entry = index.entry(payload: code.payload)
       try index.reserve(payload: code.payload)
+      var entry = try index.entry(payload: code.payload)
       guard entry.last < offset + 1 else {
         // Applied before, and the entry reached the disk; its bit may not have (another page).
         index.markEvents(payload: code.payload)

@@ -4,6 +4,11 @@ import VoucherKit
 public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The home has no registry yet (nothing was ever redeemed).
   case missing(path: String)
+  /// The registry is missing or empty, but the home has issued codes: a disk that did not mount,
+  /// or a restore gone wrong. Never made anew by itself.
+  case vanished(path: String)
+  /// An explicit creation found a registry already there.
+  case alreadyExists(path: String)
   /// Another process held the registry lock longer than the timeout.
   case busy(path: String)
   /// A file is damaged where valid data must be: never answered as "not redeemed".
@@ -19,6 +24,11 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     switch self {
     case .missing(let path):
       return "no registry at \(path): nothing has been redeemed in this home yet"
+    case .vanished(let path):
+      return
+        "no registry at \(path), but this home has issued codes: if the registry's disk is not mounted or its folder was moved, put it back; to start an empty registry on purpose, run 'voucher registry init'"
+    case .alreadyExists(let path):
+      return "\(path) already holds a registry"
     case .busy(let path):
       return "the registry is busy (\(path) is locked by another process); try again"
     case .damaged(let path, let offset, let reason):

@@ -228,6 +228,9 @@ struct RecoveryTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     _ = try redeemSome(fixture, count: 3)
+    // Damage to synced index data: a new process replays only what follows the checkpoint.
+    let synced = try fixture.registry()
+    try synced.locked(writing: false) { () throws(RegistryError) in try synced.checkpoint() }
     let path = fixture.home.registry + "/index/summer.idx"
     var index = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     let second = Int(
@@ -274,6 +277,33 @@ struct RecoveryTests {
     #expect(
       try registry.redeem(try fixture.voucher(3), store: StoreID("X"), now: fixture.now).receipt
         == nil)
+  }
+
+  @Test(
+    "an index that lost unsynced pages while a newer state survived, without a reboot, is replayed: never a second redemption"
+  )
+  func lostIndexPagesWithoutReboot() throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let path = fixture.home.registry + "/index/summer.idx"
+    _ = try fixture.registry().redeem(try fixture.voucher(1), store: StoreID("S1"), now: fixture.now)
+    let old = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(
+      try fixture.registry().redeem(try fixture.voucher(2), store: StoreID("S1"), now: fixture.now)
+        .receipt != nil)
+    // The index's pages written since are lost; `state` (same boot id) still says applied.
+    try old.write(to: URL(fileURLWithPath: path))
+    // Lock-free readers and writers of a new process alike see the redemption.
+    #expect(try fixture.registry().peek(try fixture.voucher(2)).uses == 1)
+    try old.write(to: URL(fileURLWithPath: path))
+    #expect(try fixture.registry().uses(of: try fixture.voucher(2)) == 1)
+    try old.write(to: URL(fileURLWithPath: path))
+    guard
+      case .usedUp(let last?) = try fixture.registry().redeem(
+        try fixture.voucher(2), store: StoreID("S2"), now: fixture.now)
+    else { throw TestFailure("a code redeemed before the lost index write was redeemed again") }
+    #expect(last.store?.rawValue == "S1")
+    #expect(try fixture.registry().check().problems.isEmpty)
   }
 
   @Test("records a killed process synced but never applied are replayed, once")

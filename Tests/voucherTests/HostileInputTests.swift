@@ -62,7 +62,7 @@ struct HostileInputTests {
   func symlinkedFolders() throws {
     let home = try Home()
     defer { home.remove() }
-    let codes = home.codes(3)
+    // The link is made before the first issue, which creates the registry where it points.
     let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent(
       "voucher-registry-\(UUID().uuidString)"
     ).path
@@ -70,6 +70,7 @@ struct HostileInputTests {
     defer { try? FileManager.default.removeItem(atPath: elsewhere) }
     try FileManager.default.createSymbolicLink(
       atPath: home.path + "/Registry", withDestinationPath: elsewhere)
+    let codes = home.codes(3)
     let link = home.path + "-link"
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: home.path)
     defer { try? FileManager.default.removeItem(atPath: link) }

@@ -295,4 +295,80 @@ struct RegistryCLITests {
     flock(holder, LOCK_UN)
     #expect(home.run("redeem", codes[1], "--store", "S1").status == 0)
   }
+
+  @Test(
+    "an index file that lost its latest writes while state kept them (no reboot): verify and redeem still see every redemption"
+  )
+  func staleIndex() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 3)
+    let index = home.path + "/Registry/index/summer.idx"
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    let old = try Data(contentsOf: URL(fileURLWithPath: index))
+    #expect(home.run("redeem", codes[1], "--store", "S1").status == 0)
+    try old.write(to: URL(fileURLWithPath: index))
+    let verify = home.run("verify", codes[1])
+    #expect(verify.status == 1 && verify.stdout.contains("  used-up  "), "\(verify.stdout)")
+    try old.write(to: URL(fileURLWithPath: index))
+    let again = home.run("redeem", codes[1], "--store", "S2")
+    #expect(
+      again.status == 1 && again.stdout.contains("  used-up  ")
+        && again.stdout.contains("in store S1"), "\(again.stdout)")
+    try old.write(to: URL(fileURLWithPath: index))
+    #expect(home.run("registry", "check").status == 0)
+    let history = home.run("history", codes[1], "--format", "json")
+    #expect(
+      try JSONDecoder().decode([JSONValue].self, from: Data(history.stdout.utf8)).count == 1)
+  }
+
+  @Test(
+    "a missing or empty Registry folder in a home that issued codes is refused, never made anew; 'registry init' makes one on purpose"
+  )
+  func vanishedRegistry() throws {
+    let home = try Home()
+    defer { home.remove() }
+    // The first issue of a home creates its registry.
+    #expect(!FileManager.default.fileExists(atPath: home.path + "/Registry"))
+    let codes = issue(home, count: 2)
+    #expect(FileManager.default.fileExists(atPath: home.path + "/Registry/journal"))
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    // The registry's disk did not mount: an empty folder where it was, or none at all.
+    try FileManager.default.moveItem(
+      atPath: home.path + "/Registry", toPath: home.path + "/Registry.disk")
+    for empty in [false, true] {
+      if empty {
+        try FileManager.default.createDirectory(
+          atPath: home.path + "/Registry", withIntermediateDirectories: false)
+      }
+      let before = home.snapshot()
+      for arguments in [
+        ["redeem", codes[0], "--store", "S2"], ["verify", codes[0]], ["history", codes[0]],
+        ["claim", codes[1], "--profile", "crm:1"], ["void", codes[0]], ["registry", "check"],
+        ["block", "--campaign", "summer", "--channel", "flyer", "--serials", "2"],
+        ["report", "--campaign", "summer"], ["export", "--campaign", "summer"],
+        ["issue", "--campaign", "summer", "--channel", "flyer", "--count", "1"],
+      ] {
+        let outcome = home.run(arguments: arguments)
+        #expect(outcome.status == 66, "\(arguments): \(outcome.status) \(outcome.stderr)")
+        #expect(
+          outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: no registry at ")
+            && outcome.stderr.contains("'voucher registry init'"), "\(outcome.stderr)")
+        #expect(!outcome.stdout.contains("redeemed") && !outcome.stdout.contains("valid"))
+      }
+      #expect(home.snapshot() == before, "empty: \(empty)")
+    }
+    // Put back, everything is as it was.
+    try FileManager.default.removeItem(atPath: home.path + "/Registry")
+    try FileManager.default.moveItem(
+      atPath: home.path + "/Registry.disk", toPath: home.path + "/Registry")
+    #expect(home.run("redeem", codes[0], "--store", "S2").stdout.contains("  used-up  "))
+    // Started again on purpose: an explicit init, once.
+    try FileManager.default.removeItem(atPath: home.path + "/Registry")
+    let created = home.run("registry", "init")
+    #expect(created.status == 0 && created.stdout.hasPrefix("created an empty registry"))
+    let twice = home.run("registry", "init")
+    #expect(twice.status == 73 && twice.stderr.contains("already holds a registry"))
+    #expect(home.run("redeem", codes[1], "--store", "S1").status == 0)
+  }
 }

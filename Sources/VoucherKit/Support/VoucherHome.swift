@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The folder that holds all of voucher's state.
 ///
 /// ```
@@ -25,6 +29,19 @@ public struct VoucherHome: Sendable, Hashable {
 
   /// The campaign store of this home.
   public var campaignStore: CampaignStore { CampaignStore(folder: campaigns) }
+
+  /// Whether any code was ever issued in this home: a campaign's issue log holds a range.
+  ///
+  /// Once codes are out, a registry can no longer appear by itself: a missing or empty registry
+  /// folder is then a disk that did not mount or a restore gone wrong, never a fresh start.
+  public var hasIssuedCodes: Bool {
+    guard let names = try? FileSystem.list(campaigns) else { return false }
+    return names.contains { name in
+      guard name.hasSuffix(".issued") else { return false }
+      var info = stat()
+      return stat(campaigns + "/" + name, &info) == 0 && info.st_size > 0
+    }
+  }
 
   /// The issue log of a campaign.
   public func issueLog(_ campaign: CampaignID) -> IssueLog {

@@ -175,10 +175,72 @@ final class CampaignIndex {
     }
   }
 
-  /// The entry of the code with payload `payload`: one aligned load, atomic against a writer.
-  func entry(payload: UInt32) -> CodeEntry {
-    CodeEntry(
-      word: UInt64(littleEndian: mapping.load(fromByteOffset: position(payload), as: UInt64.self)))
+  /// The entry of the code with payload `payload`: one aligned load, atomic against a writer,
+  /// from a page this object has allocated; else one `pread` (of 8 aligned bytes, also atomic
+  /// against a store through a mapping).
+  ///
+  /// A page is read through the mapping only once its disk space is known to be allocated: on
+  /// some file systems (tmpfs) touching a hole of a shared mapping allocates it, and on a full
+  /// one that is a SIGBUS, not an error.
+  func entry(payload: UInt32) throws(RegistryError) -> CodeEntry {
+    let at = position(payload)
+    if reserved.contains(at >> 12) {
+      return CodeEntry(
+        word: UInt64(littleEndian: mapping.load(fromByteOffset: at, as: UInt64.self)))
+    }
+    var word: UInt64 = 0
+    try read(into: &word, at: at)
+    return CodeEntry(word: UInt64(littleEndian: word))
+  }
+
+  /// Reads a value of the file at `offset` with `pread`, never through the mapping.
+  private func read<T>(into value: inout T, at offset: Int) throws(RegistryError) {
+    let count = MemoryLayout<T>.size
+    let got: Int
+    do {
+      got = try withUnsafeMutableBytes(of: &value) { (buffer) throws(SystemError) -> Int in
+        try files.read(file, into: buffer, at: Int64(offset), path: path)
+      }
+    } catch {
+      throw .io(error)
+    }
+    guard got == count else {
+      throw .damaged(path: path, offset: Int64(offset), reason: "the index file is cut short")
+    }
+  }
+
+  /// Calls `visit` with every entry and its bit, in order of payload, reading the file in large
+  /// chunks with `pread` (never through the mapping, so holes stay holes): for `registry check`.
+  func forEachEntry(_ visit: (UInt32, CodeEntry, Bool) -> Bool) throws(RegistryError) {
+    let bitmap = try readRange(at: Int(Self.headerSize), count: (span + 7) / 8)
+    let start = Int(Self.entriesStart(span: span))
+    let perChunk = (1 << 20) / CodeEntry.size
+    var first = 0
+    while first < span {
+      let count = min(perChunk, span - first)
+      let bytes = try readRange(at: start + first * CodeEntry.size, count: count * CodeEntry.size)
+      for i in 0..<count {
+        let index = first + i
+        var word: UInt64 = 0
+        for b in (0..<8).reversed() { word = word << 8 | UInt64(bytes[i * 8 + b]) }
+        let bit = bitmap[index / 8] & (UInt8(1) << (index % 8)) != 0
+        if !visit(UInt32(base + index), CodeEntry(word: word), bit) { return }
+      }
+      first += count
+    }
+  }
+
+  private func readRange(at offset: Int, count: Int) throws(RegistryError) -> [UInt8] {
+    let bytes: [UInt8]
+    do {
+      bytes = try files.read(file, at: Int64(offset), count: count, path: path)
+    } catch {
+      throw .io(error)
+    }
+    guard bytes.count == count else {
+      throw .damaged(path: path, offset: Int64(offset), reason: "the index file is cut short")
+    }
+    return bytes
   }
 
   /// Writes the entry of a code (not synced: the journal is the truth).
@@ -233,10 +295,16 @@ final class CampaignIndex {
   }
 
   /// Whether the code has had an event: a second record of it, apart from its entry, so that an
-  /// entry zeroed on disk is told from a code never used. Read under the lock only (a lock-free
-  /// reader could see the bit before the entry).
-  func hasEvents(payload: UInt32) -> Bool {
+  /// entry zeroed on disk is told from a code never used. A lock-free reader that finds an empty
+  /// entry with its bit set may have raced a writer (entry first, then bit): it asks again under
+  /// the lock.
+  func hasEvents(payload: UInt32) throws(RegistryError) -> Bool {
     let (offset, mask) = bit(payload)
-    return mapping.load(fromByteOffset: offset, as: UInt8.self) & mask != 0
+    if reserved.contains(offset >> 12) {
+      return mapping.load(fromByteOffset: offset, as: UInt8.self) & mask != 0
+    }
+    var byte: UInt8 = 0
+    try read(into: &byte, at: offset)
+    return byte & mask != 0
   }
 }

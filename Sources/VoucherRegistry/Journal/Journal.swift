@@ -268,12 +268,15 @@ final class Journal {
   ) throws(RegistryError) -> ScanEnd {
     var offset = start
     var size = knownSize
+    // Frames are read through one buffer that grows from 4 KiB (the common case: one frame or
+    // none) to 1 MiB, so replaying a megabyte of frames costs a few reads, not two per frame.
+    var buffer = ReadAhead(journal: self)
     while true {
       if offset + Int64(Self.frameHeaderSize) > size { size = try fileSize() }
       guard offset < size else { return .clean(end: offset) }
-      let header = try readBytes(at: offset, count: min(Self.frameHeaderSize, Int(size - offset)))
+      let header = try buffer.bytes(at: offset, count: min(Self.frameHeaderSize, Int(size - offset)))
       if header.prefix(Record.headerSize).allSatisfy({ $0 == 0 }) { return .clean(end: offset) }
-      guard let body = try frameBody(at: offset, header: header, end: size) else {
+      guard let body = try frameBody(at: offset, header: header, end: size, buffer: &buffer) else {
         // Another process may have grown the file past the size known here.
         let fresh = try fileSize()
         if fresh > size {
@@ -281,24 +284,47 @@ final class Journal {
           continue
         }
         if let next = try findValidRecord(after: offset, end: try fileSize()) {
-          let (at, reason) = try damagedRecord(inFrameAt: offset, header: header, before: next)
+          let (at, reason) = try damagedRecord(inFrameAt: offset, header: Array(header), before: next)
           throw .damaged(
             path: path, offset: at, reason: "\(reason), and a valid frame follows at \(next)")
         }
         return .tornTail(at: offset)
       }
       let first = offset + Int64(Self.frameHeaderSize)
-      var local = 0
-      while local < body.count {
+      var local = body.startIndex
+      while local < body.endIndex {
         guard case .record(let record, let length) = Record.decode(body[local...]) else {
           throw .damaged(
-            path: path, offset: first + Int64(local),
+            path: path, offset: first + Int64(local - body.startIndex),
             reason: "a record in a valid frame is malformed")
         }
-        try visit(first + Int64(local), record, length)
+        try visit(first + Int64(local - body.startIndex), record, length)
         local += length
       }
       offset = first + Int64(body.count)
+    }
+  }
+
+  /// Reads the journal ahead in growing chunks for a sequential scan.
+  private struct ReadAhead {
+    let journal: Journal
+    var buffer: [UInt8] = []
+    var start: Int64 = 0
+    var chunk = 4096
+
+    init(journal: Journal) { self.journal = journal }
+
+    /// `count` bytes at `offset` (fewer only at the end of the file).
+    mutating func bytes(at offset: Int64, count: Int) throws(RegistryError) -> ArraySlice<UInt8> {
+      let end = start + Int64(buffer.count)
+      if offset < start || offset + Int64(count) > end {
+        let wanted = max(count, chunk)
+        buffer = try journal.readBytes(at: offset, count: wanted)
+        start = offset
+        if count <= chunk { chunk = min(chunk * 4, 1 << 20) }
+      }
+      let local = Int(offset - start)
+      return buffer[local..<min(buffer.count, local + count)]
     }
   }
 
@@ -326,22 +352,32 @@ final class Journal {
   private func frameBody(at offset: Int64, header: [UInt8], end: Int64) throws(RegistryError)
     -> [UInt8]?
   {
-    guard header.count == Self.frameHeaderSize, header[0] == Self.frameMarker,
-      header[1] == 0, header[2] == 0, header[3] == 0
+    var buffer = ReadAhead(journal: self)
+    return try frameBody(at: offset, header: header[...], end: end, buffer: &buffer).map(Array.init)
+  }
+
+  private func frameBody(
+    at offset: Int64, header: ArraySlice<UInt8>, end: Int64, buffer: inout ReadAhead
+  ) throws(RegistryError) -> ArraySlice<UInt8>? {
+    let h = header.startIndex
+    guard header.count == Self.frameHeaderSize, header[h] == Self.frameMarker,
+      header[h + 1] == 0, header[h + 2] == 0, header[h + 3] == 0
     else { return nil }
-    var reader = ByteReader(header[4...])
+    var reader = ByteReader(header[(h + 4)...])
     let length = Int64(reader.u32())
     let stored = reader.u32()
     let first = offset + Int64(Self.frameHeaderSize)
     guard length > 0, first + length <= end else { return nil }
-    let body = try readBytes(at: first, count: Int(length))
-    guard body.count == Int(length), Checksum.crc32c(header[4..<8] + body) == stored else {
+    let body = try buffer.bytes(at: first, count: Int(length))
+    guard body.count == Int(length),
+      Checksum.crc32c(body, continuing: Checksum.crc32c(header[(h + 4)..<(h + 8)])) == stored
+    else {
       return nil
     }
     return body
   }
 
-  private func readBytes(at offset: Int64, count: Int) throws(RegistryError) -> [UInt8] {
+  fileprivate func readBytes(at offset: Int64, count: Int) throws(RegistryError) -> [UInt8] {
     do {
       return try files.read(file, at: offset, count: count, path: path)
     } catch {

@@ -127,19 +127,18 @@ extension Registry {
         continue
       }
       let index = try self.index(for: campaign)
-      // The index is mapped: every entry is read where it lies.
-      for offset in 0..<campaign.span {
-        let payload = UInt32(campaign.base + offset)
+      // Read in chunks, never through the mapping: holes stay holes (on tmpfs, touching one
+      // through a mapping allocates it, and on a full one that is a SIGBUS).
+      try index.forEachEntry { payload, entry, bit in
         let expected = wanted[payload] ?? CodeEntry()
-        if index.entry(payload: payload) != expected
-          || index.hasEvents(payload: payload) != (expected != CodeEntry())
-        {
+        if entry != expected || bit != (expected != CodeEntry()) {
           problems.append(
             "\(path) is damaged at byte offset \(CampaignIndex.entryOffset(campaign, payload: Int(payload))): the entry does not match the journal; run 'voucher registry rebuild'"
           )
-          if problems.count >= 20 { return problems }
         }
+        return problems.count < 20
       }
+      if problems.count >= 20 { return problems }
     }
     return problems
   }

@@ -101,7 +101,13 @@ extension Registry {
     if !isRecovered { try locked(writing: false) {} }
     try refreshBlocks()
     let payload = voucher.campaign.payload(channel: voucher.channelIndex, serial: voucher.serial)
-    let entry = try existingIndex(for: voucher.campaign)?.entry(payload: payload) ?? CodeEntry()
+    let index = try existingIndex(for: voucher.campaign)
+    let entry = try index?.entry(payload: payload) ?? CodeEntry()
+    // An empty entry whose code has events is damage, or a writer caught between its two stores
+    // (entry, then bit): `peek` asks again under the lock, where only damage remains.
+    if entry.last == 0, try index?.hasEvents(payload: payload) == true {
+      throw indexDamage(voucher, "the entry is empty but the code has events")
+    }
     var chain: [(Int64, Record)] = []
     var next = entry.last
     while next > 0 {

@@ -37,6 +37,10 @@ enum DemoCommand {
     if ring.info(for: campaign.slot)?.isDemo == true {
       console.warning("the demo key's secret is public: never print real vouchers with it")
     }
+    // The registry before the first issue: once codes are out, it never appears by itself.
+    let registry = try Registry.open(
+      home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
+    defer { reportWarnings(registry, context) }
     let serials = try context.home.issueLog(id).reserve(
       campaign: campaign, channel: campaign.channels[0], count: 5, first: nil, now: context.now)
     let codes = serials.map { issuer.code(channel: 0, serial: $0) }
@@ -57,9 +61,6 @@ enum DemoCommand {
       let answer = Outcome(input: text, verifier.verify(text, at: .store, now: context.now))
       try console.print("     \(label):\n       \(answer.line)")
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
-    defer { reportWarnings(registry, context) }
     guard case .valid(let voucher) = verifier.verify(genuine, at: .store, now: context.now) else {
       throw CommandError(ExitStatus.software, "the demo's own code does not verify")
     }

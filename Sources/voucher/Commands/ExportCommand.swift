@@ -48,9 +48,9 @@ enum ExportCommand {
     var rows = 0
     do {
       if format == .csv { try output.write(CSV.line(columns)) }
-      if Registry.exists(in: context.home) {
-        let registry = try Registry.open(
-          home: context.home, campaigns: book, create: false, lockTimeout: lockTimeout(context))
+      if let registry = try Registry.openIfPresent(
+        home: context.home, campaigns: book, lockTimeout: lockTimeout(context))
+      {
         defer { reportWarnings(registry, context) }
         let only =
           selected.count == 1 && selected.count < book.campaigns.count ? selected[0].id : nil

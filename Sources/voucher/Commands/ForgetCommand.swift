@@ -38,10 +38,10 @@ enum ForgetCommand {
       throw CommandError.usage(error.description)
     }
     var result = ForgetReport(redemptions: 0, claims: 0, sideFiles: 0)
-    if Registry.exists(in: context.home) {
-      let registry = try Registry.open(
-        home: context.home, campaigns: try context.home.campaignStore.load(), create: false,
-        lockTimeout: lockTimeout(context))
+    if let registry = try Registry.openIfPresent(
+      home: context.home, campaigns: try context.home.campaignStore.load(),
+      lockTimeout: lockTimeout(context))
+    {
       defer { reportWarnings(registry, context) }
       result = try registry.forget(profile: profile)
     }

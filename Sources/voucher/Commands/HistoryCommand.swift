@@ -35,9 +35,9 @@ enum HistoryCommand {
       return ExitStatus.rejected
     }
     var events: [Event] = []
-    if Registry.exists(in: context.home) {
-      let registry = try Registry.open(
-        home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
+    if let registry = try Registry.openIfPresent(
+      home: context.home, campaigns: campaigns, lockTimeout: lockTimeout(context))
+    {
       defer { reportWarnings(registry, context) }
       events = try registry.history(of: voucher)
     }

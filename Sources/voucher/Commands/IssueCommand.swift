@@ -1,5 +1,6 @@
 import FoundationEssentials
 import VoucherKit
+import VoucherRegistry
 
 #if canImport(Glibc)
   import Glibc
@@ -55,6 +56,12 @@ enum IssueCommand {
         "issuing with the demo key (slot \(campaign.slot)): its secret is public, so anyone can forge these codes"
       )
     }
+
+    // The first issue of a home creates its registry: from then on a missing registry is a disk
+    // that did not mount, which every command refuses (never a fresh start).
+    _ = try Registry.open(
+      home: context.home, campaigns: try context.home.campaignStore.load(), create: true,
+      lockTimeout: lockTimeout(context))
 
     // Stage the output file first: an unwritable folder or an existing file fails before any
     // serial is reserved.

@@ -2,13 +2,18 @@ import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
 
-/// `voucher registry check|rebuild`.
+/// `voucher registry init|check|rebuild`.
 enum RegistryCommand {
   static let spec = CommandSpec(
     name: "voucher registry",
-    overview: "Check the redemption registry, or rebuild its index from the journal.",
+    overview:
+      "Create the redemption registry, check it, or rebuild its index from the journal.",
     usage: "<subcommand>",
     subcommands: [
+      (
+        "init",
+        "Create an empty registry; needed only where codes were issued and the registry is gone for good."
+      ),
       (
         "check",
         "Check every record's checksum and the index against the journal; exit 65 on damage."
@@ -27,7 +32,7 @@ enum RegistryCommand {
     let sub = CommandSpec(
       name: "voucher registry \(subcommand)",
       overview: spec.subcommands.first { $0.0 == subcommand }?.1 ?? "", usage: "")
-    guard ["check", "rebuild"].contains(subcommand) else {
+    guard ["init", "check", "rebuild"].contains(subcommand) else {
       throw CommandError.usage(
         "unknown subcommand 'registry \(printable(subcommand))'; see 'voucher registry --help'")
     }
@@ -35,6 +40,11 @@ enum RegistryCommand {
       return ExitStatus.success
     }
     _ = try options.positionals(0, "")
+    if subcommand == "init" {
+      try Registry.create(home: context.home)
+      try context.console.print("created an empty registry in \(printable(context.home.registry))\n")
+      return ExitStatus.success
+    }
     let campaigns = try context.home.campaignStore.load()
     let registry = try Registry.open(
       home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))

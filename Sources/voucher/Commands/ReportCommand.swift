@@ -46,9 +46,9 @@ enum ReportCommand {
           let counts = try context.home.issueLog(campaign.id).issuedCounts(until: until)
           return (campaign, campaign.channels.map { counts[$0] ?? 0 })
         }, grouping: grouping, since: since, until: until)
-      if Registry.exists(in: context.home) {
-        let registry = try Registry.open(
-          home: context.home, campaigns: book, create: false, lockTimeout: lockTimeout(context))
+      if let registry = try Registry.openIfPresent(
+        home: context.home, campaigns: book, lockTimeout: lockTimeout(context))
+      {
         defer { reportWarnings(registry, context) }
         try registry.addEvents(to: &builder)
       }

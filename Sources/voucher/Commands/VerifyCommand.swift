@@ -35,11 +35,8 @@ enum VerifyCommand {
     let verifier = Verifier(
       keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
     // With a registry, a valid code also reports uses left, or used-up or blocked.
-    let registry =
-      Registry.exists(in: context.home)
-      ? try Registry.open(
-        home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
-      : nil
+    let registry = try Registry.openIfPresent(
+      home: context.home, campaigns: campaigns, lockTimeout: lockTimeout(context))
     defer { registry.map { reportWarnings($0, context) } }
     var output = AnswerWriter(format: format, console: context.console)
     var rejected = false

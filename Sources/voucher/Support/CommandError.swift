@@ -44,7 +44,8 @@ struct CommandError: Error {
     case let error as RegistryError:
       let status: Int32
       switch error {
-      case .missing: status = ExitStatus.noInput
+      case .missing, .vanished: status = ExitStatus.noInput
+      case .alreadyExists: status = ExitStatus.cannotCreate
       case .busy: status = ExitStatus.busy
       case .damaged: status = ExitStatus.dataError
       case .syncFailed, .fenced, .io: status = ExitStatus.ioError
