@@ -18,8 +18,10 @@ let package = Package(
     // The one C speed path: HMAC-SHA256 over precomputed pads on libcrypto's compression function.
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
+    // System calls that Swift's Glibc module does not export (renameat2's atomic exchange).
+    .target(name: "CVoucherSystem"),
     // The file-backed redemption registry: journal, index, locking, recovery.
-    .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto"]),
+    .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto", "CVoucherSystem"]),
     .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry"]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),

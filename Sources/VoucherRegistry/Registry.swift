@@ -52,7 +52,12 @@ public final class Registry {
   var journalPath: String { folder + "/journal" }
   var statePath: String { folder + "/state" }
   var blocksPath: String { folder + "/blocks" }
-  var indexFolder: String { folder + "/index" }
+  var indexFolder: String { folder + "/" + indexFolderName }
+  /// The index folder's name: `index`, or a rebuild's staging folder while it fills one.
+  var indexFolderName = "index"
+  /// Set while a rebuild replays into a staging folder: block records are collected, and the
+  /// block list is written once, when the new index is complete.
+  var deferBlockWrites = false
   var fencePath: String { folder + "/FENCED" }
 
   /// The lock file, open for the registry object's life; `flock` on it per operation.
@@ -335,6 +340,20 @@ public final class Registry {
       || RegistryState.currentBoot == RegistryState.unknownBoot
     var restarted = rebooted || !recovered
     if restarted { state.applied = state.checkpoint }
+    // No index folder (a rebuild that could not swap folders atomically was cut short between
+    // its two renames, or the folder was removed): every record is applied again.
+    if !files.exists(indexFolder) {
+      do {
+        try files.makeDirectory(indexFolder)
+        try files.syncDirectory(folder)
+      } catch {
+        throw .io(error)
+      }
+      dropIndexes()
+      state.checkpoint = Journal.headerSize
+      state.applied = Journal.headerSize
+      restarted = true
+    }
     try reloadBlocksIfChanged()
     var known = state.applied
     var unrepaired = false
@@ -480,7 +499,7 @@ public final class Registry {
       if case .unblock = record.body { blocked = false }
       blocks.entries.append(BlockList.Entry(blocked: blocked, offset: offset, range: range))
       blocks.covered = offset + 1
-      try writeBlocks()
+      if !deferBlockWrites { try writeBlocks() }
     default:
       guard let code = record.code,
         let campaign = campaigns.campaign(slot: code.slot, payload: Int(code.payload))
@@ -566,6 +585,13 @@ public final class Registry {
   }
 
   private func syncIndexesAndState() throws(RegistryError) {
+    try syncIndexFiles()
+    state.checkpoint = state.applied
+    try writeState(sync: true)
+  }
+
+  /// Syncs every index file and the index folder.
+  func syncIndexFiles() throws(RegistryError) {
     let names: [String]
     do {
       names = try FileSystem.list(indexFolder)
@@ -594,8 +620,6 @@ public final class Registry {
     } catch {
       throw .syncFailed(path: indexFolder, code: error.code)
     }
-    state.checkpoint = state.applied
-    try writeState(sync: true)
   }
 
   func writeState(sync: Bool = false) throws(RegistryError) {

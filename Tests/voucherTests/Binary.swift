@@ -22,10 +22,15 @@ struct Home {
 
   /// An empty home; `keyed` adds a key and a campaign `summer` (channels flyer, receipt).
   init(keyed: Bool = true) throws {
-    path =
-      FileManager.default.temporaryDirectory.appendingPathComponent(
+    try self.init(
+      at: FileManager.default.temporaryDirectory.appendingPathComponent(
         "voucher-e2e-\(UUID().uuidString)"
-      ).path
+      ).path, keyed: keyed)
+  }
+
+  /// A home at `path` (created if missing), for example on a file system a test mounted.
+  init(at path: String, keyed: Bool = true) throws {
+    self.path = path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     if keyed {
       try #require(run("keys", "new").status == 0)

@@ -168,14 +168,38 @@ extension Registry {
           "repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)"
         )
       }
-      // First record that nothing is applied (synced): from here on, whatever happens to the
-      // index files, every later open replays the whole journal. Then set the old index aside
-      // and start empty.
-      state = RegistryState(
-        journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
-        boot: RegistryState.currentBoot)
-      try writeState(sync: true)
-      // Mark every index file being replaced, so that processes still mapping one open the new.
+      // Build the new index beside the old one, complete and synced, then swap the folders in
+      // one step: a rebuild that fails (a full disk) leaves the registry as it was.
+      let staging = "index.rebuild-\(getpid())"
+      removeFolder(folder + "/" + staging)
+      do throws(SystemError) {
+        try files.makeDirectory(folder + "/" + staging)
+      } catch {
+        throw .io(error)
+      }
+      let (oldBlocks, oldState) = (blocks, state)
+      dropIndexes()
+      indexFolderName = staging
+      deferBlockWrites = true
+      blocks = BlockList(entries: [], covered: Journal.headerSize)
+      do throws(RegistryError) {
+        _ = try journal.scan(
+          from: Journal.headerSize,
+          { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
+        try syncIndexFiles()
+        deferBlockWrites = false
+        try writeBlocks()
+      } catch {
+        dropIndexes()
+        indexFolderName = "index"
+        deferBlockWrites = false
+        (blocks, state) = (oldBlocks, oldState)
+        removeFolder(folder + "/" + staging)
+        throw error
+      }
+      dropIndexes()
+      indexFolderName = "index"
+      // Processes still mapping an old index file see it marked and open the new one.
       for campaign in campaigns.campaigns {
         // Opened directly: this runs under the lock, which existingIndex(for:) would take again.
         let index = try? CampaignIndex.open(
@@ -183,23 +207,30 @@ extension Registry {
           create: false)
         index?.markReplaced()
       }
-      dropIndexes()
       let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"
       do throws(SystemError) {
-        try files.rename(indexFolder, to: old)
-        try files.makeDirectory(indexFolder)
-        try files.syncDirectory(folder)
+        do throws(SystemError) {
+          try files.exchange(folder + "/" + staging, indexFolder)
+          try files.rename(folder + "/" + staging, to: old)
+        } catch where error.code == EINVAL || error.code == ENOSYS {
+          // No atomic exchange here: a crash between these renames leaves no index folder,
+          // which the next recovery treats as an index to rebuild from the whole journal.
+          try files.rename(indexFolder, to: old)
+          try files.rename(folder + "/" + staging, to: indexFolder)
+        }
       } catch {
         throw .io(error)
       }
-      blocks = BlockList(entries: [], covered: Journal.headerSize)
-      try writeBlocks()
-      _ = try journal.scan(
-        from: Journal.headerSize,
-        { (offset, record, _) throws(RegistryError) in try apply(record, at: offset) })
-      state.applied = end
-      try checkpoint()
-      removeFolder(old)
+      // The old index is set aside: removed whatever happens next.
+      defer { removeFolder(old) }
+      do throws(SystemError) {
+        try files.syncDirectory(folder)
+      } catch {
+        throw .syncFailed(path: folder, code: error.code)
+      }
+      state = RegistryState(
+        journalID: journal.id, applied: end, checkpoint: end, boot: RegistryState.currentBoot)
+      try writeState(sync: true)
       if files.exists(fencePath) { try? files.remove(fencePath) }
       return records
     }

@@ -1,3 +1,4 @@
+import CVoucherSystem
 import VoucherKit
 
 #if canImport(Glibc)
@@ -43,6 +44,9 @@ package protocol FileLayer: AnyObject {
   func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError)
   /// Renames a file, replacing the target.
   func rename(_ from: String, to: String) throws(SystemError)
+  /// Swaps two existing paths (files or folders) in one atomic step; `EINVAL` or `ENOSYS` where
+  /// the file system cannot (the caller then falls back to two renames).
+  func exchange(_ first: String, _ second: String) throws(SystemError)
   /// Flushes a folder's entries to disk.
   func syncDirectory(_ path: String) throws(SystemError)
   /// Creates a folder.
@@ -156,6 +160,10 @@ package final class SystemFiles: FileLayer {
     guard Glibc.rename(from, to) == 0 else { throw SystemError("rename", from) }
   }
 
+  package func exchange(_ first: String, _ second: String) throws(SystemError) {
+    guard vs_exchange(first, second) == 0 else { throw SystemError("exchange", first) }
+  }
+
   package func syncDirectory(_ path: String) throws(SystemError) {
     try FileSystem.syncDirectory(path)
   }
@@ -179,6 +187,12 @@ private func fallocateKeepingSize(_ file: Int32, _ offset: Int64, _ length: Int6
 }
 
 extension FileLayer {
+  /// No atomic exchange, for layers that only record or inject faults: callers fall back to two
+  /// renames, which those layers model.
+  package func exchange(_ first: String, _ second: String) throws(SystemError) {
+    throw SystemError("exchange", first, code: EINVAL)
+  }
+
   /// Reads into a buffer through ``read(_:at:count:path:)``: for layers that only record or
   /// inject faults.
   package func read(
