@@ -509,13 +509,17 @@ public final class Registry {
           reason: "the record names a code of no campaign in this home")
       }
       let index = try index(for: campaign)
-      try index.reserve(payload: code.payload)
       var entry = try index.entry(payload: code.payload)
       guard entry.last < offset + 1 else {
         // Applied before, and the entry reached the disk; its bit may not have (another page).
-        index.markEvents(payload: code.payload)
+        // The common case of a replay: read only, so nothing is allocated or mapped for it.
+        if !(try index.hasEvents(payload: code.payload)) {
+          try index.reserve(payload: code.payload)
+          index.markEvents(payload: code.payload)
+        }
         return
       }
+      try index.reserve(payload: code.payload)
       switch record.body {
       case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
       case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
