@@ -17,8 +17,8 @@ public struct Receipt: Sendable, Hashable {
   public let request: RequestID?
   /// Uses left after this redemption.
   public let usesLeft: Int
-  /// The redemption record's offset in the journal: its identity.
-  public let offset: Int64
+  /// The redemption's identity in the registry.
+  public let id: EventID
 }
 
 /// The answer to a redemption.
@@ -80,8 +80,8 @@ public struct Event: Sendable, Hashable {
   public let kind: Kind
   /// When.
   public let time: Date
-  /// The record's offset in the journal.
-  public let offset: Int64
+  /// The event's identity in the registry.
+  public let id: EventID
   /// The venue of a redemption.
   public let venue: Venue?
   /// The store of a redemption.

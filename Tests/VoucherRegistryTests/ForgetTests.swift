@@ -32,7 +32,7 @@ struct ForgetTests {
     }
     for serial in 1...5 {
       let status = try registry.status(of: try fixture.voucher(serial))
-      lines.append("\(serial): \(status.uses) \(status.lastRedemption?.offset ?? -1)")
+      lines.append("\(serial): \(status.uses) \(status.lastRedemption?.id.description ?? "-")")
     }
     return lines
   }

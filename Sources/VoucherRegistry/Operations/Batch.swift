@@ -145,16 +145,21 @@ extension Registry {
           case .redeem(let voucher, let store, let terminal, let profile, let request):
             results.append(
               .redeem(
-                try redeem(
-                  voucher, store: store, terminal: terminal, profile: profile, request: request,
-                  now: now, in: batch)))
+                try decide(voucher, now: now, in: batch) {
+                  $0.redeem(store: store, terminal: terminal, profile: profile, request: request)
+                }))
           case .void(let voucher, let reason, let request):
             results.append(
-              .void(try void(voucher, reason: reason, request: request, now: now, in: batch)))
+              .void(
+                try decide(voucher, now: now, in: batch) {
+                  $0.void(reason: reason, request: request)
+                }))
           case .claim(let voucher, let profile):
-            results.append(.claim(try claim(voucher, profile: profile, now: now, in: batch)))
+            results.append(
+              .claim(try decide(voucher, now: now, in: batch) { $0.claim(profile: profile) }))
           case .status(let voucher):
-            results.append(.status(try status(of: voucher, in: batch)))
+            results.append(
+              .status(try rules(voucher, chain: try batch.checkedHistory(voucher).2).status))
           case .history(let voucher):
             results.append(.history(try history(of: voucher, in: batch)))
           }

@@ -120,99 +120,37 @@ extension Registry {
       next = record.previous
     }
     // The entry (one word, read at once) and its chain agree unless the index is damaged.
-    let live = try checkEntry(entry, chain: chain, of: voucher)
-    let last = live.first.map { receipt($0.1, at: $0.0, campaign: voucher.campaign) }
-    return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
+    try checkEntry(entry, chain: chain, of: voucher)
+    return try rules(voucher, chain: chain).status
   }
 
   // MARK: - Operations within a batch
 
-  func redeem(
-    _ voucher: Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?,
-    request: RequestID?, now: Date, in batch: Batch
-  ) throws(RegistryError) -> RedeemAnswer {
-    let (code, entry, chain) = try batch.checkedHistory(voucher)
-    if let request {
-      for (offset, record) in chain {
-        if case .redeem(_, _, _, _, let seen, _) = record.body, seen == request.rawValue {
-          return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: true)
-        }
-      }
-    }
-    if let block = try blockInfo(voucher) { return .blocked(block) }
-    if Int(entry.uses) >= voucher.campaign.uses {
-      return .usedUp(
-        last: liveRedemptions(chain).first.map {
-          receipt($0.1, at: $0.0, campaign: voucher.campaign)
-        })
-    }
-    var profile = profile
-    if entry.isClaimed, let claimed = latestClaim(chain) {
-      if let profile, profile.rawValue != claimed { return .claimedByOther }
-      profile = try? ProfileID(claimed)
-    }
-    let record = Record(
-      time: milliseconds(now), code: code, previous: entry.last,
-      body: .redeem(
-        venue: store == nil ? Record.venueOnline : Record.venueStore, store: store?.rawValue,
-        terminal: terminal?.rawValue,
-        profile: profile?.rawValue, request: request?.rawValue, usesAfter: entry.uses + 1))
-    let offset = batch.add(record, for: voucher, entry: entry)
-    return .redeemed(receipt(record, at: offset, campaign: voucher.campaign), replayed: false)
-  }
-
-  func void(_ voucher: Voucher, reason: Reason?, request: RequestID?, now: Date, in batch: Batch)
-    throws(RegistryError) -> VoidAnswer
+  /// The rules for a code, over its history read from its chain of records.
+  func rules(_ voucher: Voucher, chain: [(Int64, Record)]) throws(RegistryError)
+    -> RedemptionRules
   {
-    let (code, entry, chain) = try batch.checkedHistory(voucher)
-    if let request {
-      for (_, record) in chain {
-        if case .void(let voided, _, let seen) = record.body, seen == request.rawValue,
-          let (_, redemption) = try batch.events(from: voided + 1).first,
-          case .redeem = redemption.body
-        {
-          return .voided(
-            receipt(redemption, at: voided, campaign: voucher.campaign),
-            usesLeft: voucher.campaign.uses - Int(entry.uses), replayed: true)
-        }
-      }
-    }
-    guard let (voided, redemption) = liveRedemptions(chain).first else { return .notRedeemed }
-    let record = Record(
-      time: milliseconds(now), code: code, previous: entry.last,
-      body: .void(voided: voided, reason: reason?.rawValue, request: request?.rawValue))
-    _ = batch.add(record, for: voucher, entry: entry)
-    return .voided(
-      receipt(redemption, at: voided, campaign: voucher.campaign),
-      usesLeft: voucher.campaign.uses - Int(entry.uses) + 1, replayed: false)
+    RedemptionRules(
+      campaign: voucher.campaign,
+      history: CodeHistory(newestFirst: chain.compactMap { codeEvent($0.1, at: $0.0) }),
+      block: try blockInfo(voucher))
   }
 
-  func claim(_ voucher: Voucher, profile: ProfileID, now: Date, in batch: Batch)
-    throws(RegistryError) -> ClaimAnswer
-  {
+  /// Asks the rules for a code in a batch and records what they decide in the batch.
+  func decide<Answer>(
+    _ voucher: Voucher, now: Date, in batch: Batch,
+    _ rule: (RedemptionRules) -> Decision<Answer>
+  ) throws(RegistryError) -> Answer {
     let (code, entry, chain) = try batch.checkedHistory(voucher)
-    if entry.isClaimed, let claimed = latestClaim(chain) {
-      guard claimed == profile.rawValue else { return .claimedByOther }
-      let time =
-        chain.first { if case .claim = $0.1.body { return true } else { return false } }.map {
-          date($0.1.time)
-        } ?? now
-      return .claimed(profile, time: time, replayed: true)
+    switch rule(try rules(voucher, chain: chain)) {
+    case .answer(let answer):
+      return answer
+    case .record(let event, let answer):
+      let record = Record(
+        time: milliseconds(now), code: code, previous: entry.last, body: Record.Body(event))
+      let offset = batch.add(record, for: voucher, entry: entry)
+      return answer(EventID(offset), date(record.time))
     }
-    if let block = try blockInfo(voucher) { return .blocked(block) }
-    _ = batch.add(
-      Record(
-        time: milliseconds(now), code: code, previous: entry.last,
-        body: .claim(profile: profile.rawValue)), for: voucher, entry: entry)
-    return .claimed(profile, time: now, replayed: false)
-  }
-
-  func status(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> CodeStatus {
-    let (_, entry, chain) = try batch.checkedHistory(voucher)
-    let last = liveRedemptions(chain).first.map {
-      receipt($0.1, at: $0.0, campaign: voucher.campaign)
-    }
-    return CodeStatus(uses: Int(entry.uses), block: try blockInfo(voucher), lastRedemption: last)
   }
 
   func history(of voucher: Voucher, in batch: Batch) throws(RegistryError) -> [Event] {
@@ -302,12 +240,6 @@ extension Registry {
       reason: "\(reason); run 'voucher registry rebuild'")
   }
 
-  /// The profile of the latest claim.
-  func latestClaim(_ chain: [(Int64, Record)]) -> String? {
-    for (_, record) in chain { if case .claim(let profile) = record.body { return profile } }
-    return nil
-  }
-
   private func blockInfo(_ voucher: Voucher) throws(RegistryError) -> BlockInfo? {
     guard
       let offset = blocks.blockingRecord(
@@ -323,46 +255,48 @@ extension Registry {
     return BlockInfo(since: date(record.time), reason: nil)
   }
 
-  func receipt(_ record: Record, at offset: Int64, campaign: Campaign) -> Receipt {
-    guard
-      case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter) =
-        record.body
-    else {
-      preconditionFailure("a receipt is made of a redeem record")
+  /// A code event as the rules see it (`nil` for a block record).
+  func codeEvent(_ record: Record, at offset: Int64) -> CodeEvent? {
+    let kind: CodeEvent.Kind
+    switch record.body {
+    case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter):
+      kind = .redeemed(
+        venue: venue == Record.venueOnline ? .online : .store, store: store, terminal: terminal,
+        profile: Record.visibleProfile(profile), request: request, usesAfter: Int(usesAfter))
+    case .void(let voided, let reason, let request):
+      kind = .voided(target: EventID(voided), reason: reason, request: request)
+    case .claim(let profile):
+      kind = .claimed(profile: Record.visibleProfile(profile))
+    case .block, .unblock:
+      return nil
     }
-    return Receipt(
-      time: date(record.time), venue: venue == Record.venueOnline ? .online : .store,
-      store: store.flatMap { try? StoreID($0) },
-      terminal: terminal.flatMap { try? TerminalID($0) },
-      profile: profile.flatMap { try? ProfileID($0) },
-      request: request.flatMap { try? RequestID($0) },
-      usesLeft: max(0, campaign.uses - Int(usesAfter)), offset: offset)
+    return CodeEvent(id: EventID(offset), time: date(record.time), kind: kind)
   }
 
   func event(_ record: Record, at offset: Int64) -> Event {
     switch record.body {
     case .redeem(let venue, let store, let terminal, let profile, let request, _):
       return Event(
-        kind: .redeemed, time: date(record.time), offset: offset,
+        kind: .redeemed, time: date(record.time), id: EventID(offset),
         venue: venue == Record.venueOnline ? .online : .store,
         store: store, terminal: terminal, profile: Record.visibleProfile(profile),
         profileErased: Record.isErased(profile), request: request, reason: nil)
     case .void(_, let reason, let request):
       return Event(
-        kind: .voided, time: date(record.time), offset: offset, venue: nil, store: nil,
+        kind: .voided, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: nil, request: request, reason: reason)
     case .claim(let profile):
       return Event(
-        kind: .claimed, time: date(record.time), offset: offset, venue: nil, store: nil,
+        kind: .claimed, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: Record.visibleProfile(profile),
         profileErased: Record.isErased(profile), request: nil, reason: nil)
     case .block(_, let reason):
       return Event(
-        kind: .blocked, time: date(record.time), offset: offset, venue: nil, store: nil,
+        kind: .blocked, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: nil, request: nil, reason: reason)
     case .unblock(_, let reason):
       return Event(
-        kind: .unblocked, time: date(record.time), offset: offset, venue: nil, store: nil,
+        kind: .unblocked, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: nil, request: nil, reason: reason)
     }
   }
@@ -376,4 +310,21 @@ func milliseconds(_ date: Date) -> Int64 {
 /// A date from milliseconds since 1970.
 func date(_ milliseconds: Int64) -> Date {
   Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+}
+
+extension Record.Body {
+  /// The record of an event the rules decided on.
+  init(_ event: NewEvent) {
+    switch event {
+    case .redeem(let venue, let store, let terminal, let profile, let request, let usesAfter):
+      self = .redeem(
+        venue: venue == .online ? Record.venueOnline : Record.venueStore, store: store?.rawValue,
+        terminal: terminal?.rawValue, profile: profile?.rawValue, request: request?.rawValue,
+        usesAfter: UInt8(clamping: usesAfter))
+    case .void(let target, let reason, let request):
+      self = .void(voided: target.value, reason: reason?.rawValue, request: request?.rawValue)
+    case .claim(let profile):
+      self = .claim(profile: profile.rawValue)
+    }
+  }
 }

@@ -13,8 +13,8 @@ final class PowerLossRun {
     let kind: Event.Kind
     /// The store of a redemption, the profile of a claim.
     let detail: String?
-    /// The journal offset of a redemption (its receipt names it).
-    let offset: Int64?
+    /// The id of a redemption (its receipt names it).
+    let id: EventID?
   }
 
   /// A code of the workload.
@@ -163,11 +163,11 @@ final class PowerLossRun {
         switch (operation, result) {
         case (.redeem(_, let store, _, _, _), .redeem(.redeemed(let receipt, false))):
           events.append(
-            (code.key, Expected(kind: .redeemed, detail: store?.rawValue, offset: receipt.offset)))
+            (code.key, Expected(kind: .redeemed, detail: store?.rawValue, id: receipt.id)))
         case (_, .void(.voided(_, _, false))):
-          events.append((code.key, Expected(kind: .voided, detail: nil, offset: nil)))
+          events.append((code.key, Expected(kind: .voided, detail: nil, id: nil)))
         case (_, .claim(.claimed(let profile, _, false))):
-          events.append((code.key, Expected(kind: .claimed, detail: profile.rawValue, offset: nil)))
+          events.append((code.key, Expected(kind: .claimed, detail: profile.rawValue, id: nil)))
         case (_, .failed(let error)):
           failures.append("step \(step): an operation failed: \(error)")
         default:
@@ -227,7 +227,7 @@ final class PowerLossRun {
       }.map { event in
         Expected(
           kind: event.kind, detail: event.kind == .redeemed ? event.store : event.profile,
-          offset: event.kind == .redeemed ? event.offset : nil)
+          id: event.kind == .redeemed ? event.id : nil)
       }
       let acked = acknowledged[code.key] ?? []
       guard events.count >= acked.count, Array(events.prefix(acked.count)) == acked else {
