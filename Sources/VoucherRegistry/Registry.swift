@@ -694,3 +694,5 @@ public final class Registry {
   /// Forgets opened index files (after a rebuild replaced them).
   func dropIndexes() { indexes = [:] }
 }
+
+extension Registry: RegistryStore {}

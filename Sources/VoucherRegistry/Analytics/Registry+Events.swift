@@ -14,7 +14,7 @@ extension Registry {
   ///   - visit: Called with each event; an error it throws ends the reading.
   /// - Throws: ``RegistryError`` for damage or I/O; whatever `visit` throws.
   public func forEachEvent(
-    campaign: CampaignID? = nil, _ visit: (JournalEvent) throws -> Void
+    campaign: CampaignID?, _ visit: (JournalEvent) throws -> Void
   ) throws {
     var locator = CampaignLocator(campaigns)
     try scanRecords { record, offset in
