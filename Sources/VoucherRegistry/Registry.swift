@@ -509,7 +509,7 @@ public final class Registry {
           reason: "the record names a code of no campaign in this home")
       }
       let index = try index(for: campaign)
-      var entry = try index.entry(payload: code.payload)
+      let entry = try index.entry(payload: code.payload)
       guard entry.last < offset + 1 else {
         // Applied before, and the entry reached the disk; its bit may not have (another page).
         // The common case of a replay: read only, so nothing is allocated or mapped for it.
@@ -520,39 +520,8 @@ public final class Registry {
         return
       }
       try index.reserve(payload: code.payload)
-      switch record.body {
-      case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
-      case .void: entry.uses = entry.uses > 0 ? entry.uses - 1 : 0
-      case .claim: entry.flags |= CodeEntry.claimed
-      case .block, .unblock: break
-      }
-      entry.last = offset + 1
-      index.write(entry, payload: code.payload)
+      index.write(entry.applying(record.body, at: offset), payload: code.payload)
     }
-  }
-
-  /// Appends one record, syncs it, applies it: the write path of every operation.
-  ///
-  /// A failed sync fences the registry and is reported; it is never retried.
-  @discardableResult
-  func append(_ record: Record) throws(RegistryError) -> Int64 {
-    let start = end
-    let offset = start + Int64(journal.frameOverhead)
-    let bytes = journal.commitBytes(record.encoded())
-    do {
-      try journal.write(bytes, at: start)
-      try journal.sync()
-    } catch {
-      discardUnsynced(at: start, count: bytes.count)
-      throw error
-    }
-    end = start + Int64(bytes.count)
-    try apply(record, at: offset)
-    state.applied = end
-    state.boot = RegistryState.currentBoot
-    if end - state.checkpoint >= Self.checkpointInterval { try checkpoint() }
-    try writeState()
-    return offset
   }
 
   /// After a failed sync: zeroes the records that were not made durable, so that no reader

@@ -28,6 +28,20 @@ struct CodeEntry: Sendable, Hashable {
   }
 
   var word: UInt64 { UInt64(uses) | UInt64(flags) << 8 | UInt64(last) << 16 }
+
+  /// The entry once a code's record at `offset` is applied: the one place where records change
+  /// entries (a batch, recovery and check all go through it).
+  func applying(_ body: Record.Body, at offset: Int64) -> CodeEntry {
+    var entry = self
+    switch body {
+    case .redeem(_, _, _, _, _, let usesAfter): entry.uses = usesAfter
+    case .void: entry.uses = uses > 0 ? uses - 1 : 0
+    case .claim: entry.flags |= Self.claimed
+    case .block, .unblock: break
+    }
+    entry.last = offset + 1
+    return entry
+  }
 }
 
 /// One campaign's index, `Registry/index/ID.idx`: a header, then 8 bytes per code of the

@@ -80,47 +80,23 @@ final class Batch {
 
   /// A code's events, newest first, pending ones included.
   func events(from last: Int64) throws(RegistryError) -> [(Int64, Record)] {
-    var chain: [(Int64, Record)] = []
-    var next = last
-    while next > 0 {
-      let offset = next - 1
-      let record: Record
-      if let pending = records[offset] {
-        record = pending
-      } else {
-        guard offset >= Journal.headerSize, offset < registry.end else {
-          throw .damaged(
-            path: registry.journalPath, offset: offset,
-            reason: "an index entry points outside the journal")
-        }
-        record = try registry.journal.record(at: offset).record
-      }
-      guard record.previous < next else {
-        throw .damaged(
-          path: registry.journalPath, offset: offset,
-          reason: "a record's chain does not lead backwards")
-      }
-      chain.append((offset, record))
-      next = record.previous
-    }
-    return chain
+    try registry.chain(from: last, pending: records, end: registry.end)
   }
 
   /// Adds a code event; answers its offset.
+  /// Adds a code event; answers its offset.
   func add(_ record: Record, for voucher: Voucher, entry: CodeEntry) -> Int64 {
+    let offset = add(record)
+    entries[record.code!] = (voucher.campaign, entry.applying(record.body, at: offset))
+    return offset
+  }
+
+  /// Adds a record; answers its offset.
+  func add(_ record: Record) -> Int64 {
     let offset = registry.end + Int64(registry.journal.frameOverhead + bytes.count)
     bytes += record.encoded()
     records[offset] = record
     order.append(offset)
-    var updated = entry
-    switch record.body {
-    case .redeem(_, _, _, _, _, let usesAfter): updated.uses = usesAfter
-    case .void: updated.uses = entry.uses > 0 ? entry.uses - 1 : 0
-    case .claim: updated.flags |= CodeEntry.claimed
-    case .block, .unblock: break
-    }
-    updated.last = offset + 1
-    entries[record.code!] = (voucher.campaign, updated)
     return offset
   }
 }
@@ -175,11 +151,15 @@ extension Registry {
     }
   }
 
-  /// Makes a batch durable and applies it: one write, one sync, then the index.
+  /// Makes a batch durable and applies it: one write, one sync, then the index and block list:
+  /// the one write path of every operation.
   ///
   /// The disk space under every index entry the batch changes is allocated first, so that the
-  /// index updates after the sync cannot fail: once the sync returns, the batch is done, and a
-  /// later problem (a checkpoint) is a warning and a fence, never an error for the batch.
+  /// index updates after the sync cannot fail. Once the sync returns, the batch is done: a later
+  /// problem (writing the block list, a checkpoint) is a warning, and a fence if it was a sync,
+  /// never an error for the batch. A block record that could not be applied leaves `applied`
+  /// before the batch, so every later operation, in any process, applies it again before it
+  /// answers.
   func commit(_ batch: Batch) throws(RegistryError) {
     guard !batch.bytes.isEmpty else { return }
     for (code, pending) in batch.entries {
@@ -200,15 +180,32 @@ extension Registry {
         index.write(pending.entry, payload: code.payload)
       }
     }
+    do throws(RegistryError) {
+      for recordOffset in batch.order {
+        guard let record = batch.records[recordOffset], record.code == nil else { continue }
+        try apply(record, at: recordOffset)
+      }
+    } catch {
+      afterSync(error, "the batch is recorded in the journal and in effect, but applying it failed")
+      return
+    }
     state.applied = end
     state.boot = RegistryState.currentBoot
     if end - state.checkpoint >= Self.checkpointInterval {
       do {
         try checkpoint()
       } catch {
-        warnings.append("the index checkpoint failed (\(error)); the journal is intact")
+        afterSync(error, "the index checkpoint failed; the journal is intact")
       }
     }
     try? writeState()
+  }
+
+  /// A failure after a batch's sync: a warning (the batch is done), and a fence for a failed sync.
+  private func afterSync(_ error: RegistryError, _ what: String) {
+    if let path = error.failedSyncPath, !files.exists(fencePath) {
+      fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+    }
+    warnings.append("\(what) (\(error)); the next operation applies it again")
   }
 }

@@ -40,7 +40,7 @@ extension Registry {
                 path: journalPath, offset: offset,
                 reason: "the record names a code of no campaign in this home")
             }
-            var entry = expected[code] ?? CodeEntry()
+            let entry = expected[code] ?? CodeEntry()
             guard record.previous == entry.last else {
               throw .damaged(
                 path: journalPath, offset: offset,
@@ -53,19 +53,15 @@ extension Registry {
                   path: journalPath, offset: offset,
                   reason: "the record's use count does not follow the code's history")
               }
-              entry.uses = usesAfter
             case .void(let voided, _, _):
               guard voided >= Journal.headerSize, voided < offset, entry.uses > 0 else {
                 throw .damaged(
                   path: journalPath, offset: offset,
                   reason: "the void names no live redemption of its code")
               }
-              entry.uses -= 1
-            case .claim: entry.flags |= CodeEntry.claimed
-            case .block, .unblock: break
+            default: break
             }
-            entry.last = offset + 1
-            expected[code] = entry
+            expected[code] = entry.applying(record.body, at: offset)
           }
         }
         let dataEnd: Int64

@@ -30,20 +30,44 @@ extension Registry {
     if entry.last == 0, try index?.hasEvents(payload: payload) == true {
       throw indexDamage(voucher, "the entry is empty but the code has events")
     }
-    var chain: [(Int64, Record)] = []
-    var next = entry.last
-    while next > 0 {
-      let record = try journal.record(at: next - 1).record
-      guard record.previous < next else {
-        throw .damaged(
-          path: journalPath, offset: next - 1, reason: "a record's chain does not lead backwards")
-      }
-      chain.append((next - 1, record))
-      next = record.previous
-    }
+    // Lock-free: the journal's end known here may be behind another process's appends.
+    let chain = try self.chain(from: entry.last, end: nil)
     // The entry (one word, read at once) and its chain agree unless the index is damaged.
     try checkEntry(entry, chain: chain, of: voucher)
     return try rules(voucher, chain: chain).status
+  }
+
+  /// A code's events, newest first, following the chain backwards from its latest event
+  /// (offset + 1, as an index entry keeps it): the one chain walk.
+  ///
+  /// - Parameters:
+  ///   - pending: Records of a batch not yet written, by offset.
+  ///   - end: The journal's end, when known (under the lock): a link beyond it is damage.
+  func chain(from last: Int64, pending: [Int64: Record] = [:], end: Int64?) throws(RegistryError)
+    -> [(Int64, Record)]
+  {
+    var chain: [(Int64, Record)] = []
+    var next = last
+    while next > 0 {
+      let offset = next - 1
+      let record: Record
+      if let waiting = pending[offset] {
+        record = waiting
+      } else {
+        guard offset >= Journal.headerSize, offset < (end ?? .max) else {
+          throw .damaged(
+            path: journalPath, offset: offset, reason: "an index entry points outside the journal")
+        }
+        record = try journal.record(at: offset).record
+      }
+      guard record.previous < next else {
+        throw .damaged(
+          path: journalPath, offset: offset, reason: "a record's chain does not lead backwards")
+      }
+      chain.append((offset, record))
+      next = record.previous
+    }
+    return chain
   }
 
   // MARK: - Operations within a batch
@@ -103,11 +127,13 @@ extension Registry {
       let range = SerialRange(
         campaign: campaign.id.rawValue, channel: channelIndex, first: serials.lowerBound,
         last: serials.upperBound)
-      try append(
+      let batch = Batch(registry: self)
+      _ = batch.add(
         Record(
           time: milliseconds(now), code: nil, previous: 0,
           body: unblock
             ? .unblock(range, reason: reason?.rawValue) : .block(range, reason: reason?.rawValue)))
+      try commit(batch)
       return serials.count
     }
   }
