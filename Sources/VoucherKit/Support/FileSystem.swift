@@ -217,6 +217,15 @@ package final class StagedFile {
     close(fd)
     isOpen = false
     if replace {
+      // Never over a device, a FIFO, a socket or a folder: the rename would replace the thing
+      // itself (as root, `/dev/null` for the whole machine). A symbolic link is replaced, not
+      // followed, as `mv` does.
+      var info = stat()
+      if lstat(destination, &info) == 0, info.st_mode & S_IFMT != S_IFREG,
+        info.st_mode & S_IFMT != S_IFLNK
+      {
+        throw .notRegularFile(destination, mode: info.st_mode)
+      }
       guard rename(temporary, destination) == 0 else { throw SystemError("write", destination) }
     } else {
       guard link(temporary, destination) == 0 else { throw SystemError("write", destination) }

@@ -18,7 +18,9 @@ enum ExportCommand {
       .value("since", "date", "Only events from this day (YYYY-MM-DD) or moment (ISO 8601)."),
       .value("until", "date", "Only events up to the end of this day, or up to this moment."),
       .value("format", "format", "csv (default) or jsonl."),
-      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .value(
+        "output", "file",
+        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
       .flag("force", "Replace an existing output file."),
     ])
 

@@ -22,7 +22,9 @@ enum IssueCommand {
       .value("count", "n", "How many codes."),
       .value("first", "serial", "Regenerate codes from this serial (a reprint)."),
       .value("format", "format", "text (one code per line, default), csv (serial,code) or json."),
-      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .value(
+        "output", "file",
+        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
       .flag("force", "Replace an existing output file."),
       .value("threads", "n", "Threads making codes (default: every core)."),
     ])
