@@ -280,6 +280,47 @@ struct RegistryCLITests {
     #expect(!redeem.stdout.contains("redeemed"))
   }
 
+  @Test(
+    "a block whose record is durable is reported done and in effect, even when its block list cannot be written; a refused one is not in effect"
+  )
+  func blockAnswerMatchesEffect() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 6)
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    // The block list is rewritten through blocks.new: a folder there makes that fail after the
+    // block's record is synced to the journal.
+    let stuck = home.path + "/Registry/blocks.new"
+    try FileManager.default.createDirectory(atPath: stuck, withIntermediateDirectories: false)
+    let block = ["block", "--campaign", "summer", "--channel", "flyer", "--serials", "2-3"]
+    let blocked = home.run(arguments: block)
+    #expect(
+      blocked.status == 0 && blocked.stdout.hasPrefix("blocked serials 2 to 3"),
+      "\(blocked.status) \(blocked.stdout) \(blocked.stderr)")
+    #expect(
+      blocked.stderrLines.count == 1
+        && blocked.stderr.hasPrefix("warning: the block is recorded in the journal and in effect"),
+      "\(blocked.stderr)")
+    // Until the block list can be written, a reader replaying the block refuses to answer
+    // rather than answer without it.
+    let meanwhile = home.run("verify", codes[1])
+    #expect(meanwhile.status != 0 && !meanwhile.stdout.contains("  valid  "), "\(meanwhile.stdout)")
+    try FileManager.default.removeItem(atPath: stuck)
+    for code in codes[1...2] {
+      let verified = home.run("verify", code)
+      #expect(verified.status == 1 && verified.stdout.contains("  blocked  "), "\(verified.stdout)")
+    }
+    #expect(home.run("registry", "check").status == 0)
+    // A block refused before its record reaches the journal (a fenced registry): not in effect.
+    try "a test fenced it\n".write(
+      toFile: home.path + "/Registry/FENCED", atomically: true, encoding: .utf8)
+    let fenced = home.run(
+      "block", "--campaign", "summer", "--channel", "flyer", "--serials", "4-5")
+    #expect(fenced.status == 74 && fenced.stderrLines.count == 1, "\(fenced.stderr)")
+    #expect(home.run("registry", "check").status == 0)
+    #expect(home.run("verify", codes[3]).stdout.contains("  valid  "))
+  }
+
   @Test("a stopped lock holder makes redeem answer busy with exit 75 after the timeout")
   func busy() throws {
     let home = try Home()

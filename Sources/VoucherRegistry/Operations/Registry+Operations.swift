@@ -243,11 +243,27 @@ extension Registry {
       let range = SerialRange(
         campaign: campaign.id.rawValue, channel: channelIndex, first: serials.lowerBound,
         last: serials.upperBound)
-      try append(
-        Record(
-          time: milliseconds(now), code: nil, previous: 0,
-          body: unblock
-            ? .unblock(range, reason: reason?.rawValue) : .block(range, reason: reason?.rawValue)))
+      let journalEnd = end
+      do throws(RegistryError) {
+        try append(
+          Record(
+            time: milliseconds(now), code: nil, previous: 0,
+            body: unblock
+              ? .unblock(range, reason: reason?.rawValue) : .block(range, reason: reason?.rawValue)
+          ))
+      } catch {
+        // Nothing reached the journal: nothing was done.
+        guard end > journalEnd else { throw error }
+        // The record is durable, so the block is in effect: every later open replays it from
+        // the journal into the block list. Failing now would report as undone what is done; a
+        // warning names what lags behind instead (and a failed sync fences writes, as always).
+        if let path = error.failedSyncPath, !files.exists(fencePath) {
+          fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+        }
+        warnings.append(
+          "the \(unblock ? "unblock" : "block") is recorded in the journal and in effect, but applying it failed (\(error)); the next command applies it again"
+        )
+      }
       return serials.count
     }
   }
