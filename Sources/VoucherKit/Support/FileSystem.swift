@@ -208,6 +208,11 @@ package final class StagedFile {
     try result.get()
   }
 
+  /// Makes the temporary file's bytes durable, before it is moved into place.
+  package func sync() throws(SystemError) {
+    guard fsync(fd) == 0 else { throw SystemError("sync", temporary) }
+  }
+
   /// Syncs the temporary file and moves it to its destination, then syncs the folder.
   ///
   /// - Parameter replace: Whether an existing destination may be replaced. Without it the move

@@ -91,6 +91,13 @@ final class Output {
     }
   }
 
+  /// Whether the output goes to a temporary file that appears only on ``commit(force:)``: until
+  /// then, nothing written has reached anyone.
+  var isStaged: Bool {
+    if case .staged = sink { return true }
+    return false
+  }
+
   /// Appends text.
   func write(_ text: String) throws {
     buffer += text.utf8
@@ -121,6 +128,18 @@ final class Output {
     guard !buffer.isEmpty else { return }
     defer { buffer.removeAll(keepingCapacity: true) }
     try buffer.withUnsafeBytes { (raw) throws in try send(raw) }
+  }
+
+  /// Writes what is buffered and, for a staged file, makes its bytes durable; the file is not
+  /// in place yet (``commit(force:)`` moves it).
+  func finishWriting() throws {
+    try flush()
+    guard case .staged(let staged) = sink else { return }
+    do {
+      try staged.sync()
+    } catch {
+      throw CommandError(ExitStatus.ioError, error.description)
+    }
   }
 
   /// Writes what is buffered and, for a file, syncs it and moves it into place; a device, FIFO or
