@@ -6,6 +6,8 @@ struct Context {
   let home: VoucherHome
   let console: any Console
   let now: Date
+  /// Seconds to wait for a registry lock (`VOUCHER_LOCK_TIMEOUT`, checked before any command).
+  var lockTimeout: Double = 10
 }
 
 let mainSpec = CommandSpec(
@@ -80,7 +82,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     if let homePath, homePath.isEmpty || homePath.utf8.contains(0) {
       throw CommandError.usage("--home must name a folder")
     }
-    let context = Context(home: VoucherHome(homePath ?? "."), console: console, now: now)
+    let context = Context(
+      home: VoucherHome(homePath ?? "."), console: console, now: now,
+      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
     let rest = Array(arguments[(index + 1)...])
     if arguments[index] != "help" { try checkHomeFolders(context.home) }
     switch arguments[index] {

@@ -281,6 +281,39 @@ struct RegistryCLITests {
   }
 
   @Test(
+    "VOUCHER_LOCK_TIMEOUT must be seconds from 0 to 3600: anything else is a usage error before anything happens"
+  )
+  func lockTimeoutSetting() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 3)
+    let before = home.snapshot()
+    for value in [
+      "abc", "-1", "1e3", "nan", "inf", "3601", " 5", "5s", "0x10", "1.", ".5", "1,5", "１０",
+    ] {
+      for arguments in [
+        ["redeem", codes[0], "--store", "S1"], ["verify", codes[0]], ["keys", "list"],
+      ] {
+        let outcome = runBinary(
+          ["--home", home.path] + arguments, environment: ["VOUCHER_LOCK_TIMEOUT": value])
+        #expect(outcome.status == 64, "\(value.debugDescription) \(arguments): \(outcome.stderr)")
+        #expect(
+          outcome.stderrLines.count == 1
+            && outcome.stderr.hasPrefix("error: VOUCHER_LOCK_TIMEOUT must be a number of seconds"),
+          "\(value.debugDescription): \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+        #expect(home.snapshot() == before, "\(value.debugDescription) changed a file")
+      }
+    }
+    for (index, value) in ["0", "0.5", "10", "3600", ""].enumerated() {
+      let outcome = runBinary(
+        ["--home", home.path, "redeem", codes[index % 3], "--store", "S1"],
+        environment: ["VOUCHER_LOCK_TIMEOUT": value])
+      #expect(outcome.status == (index < 3 ? 0 : 1), "\(value.debugDescription): \(outcome.stderr)")
+    }
+  }
+
+  @Test(
     "a block whose record is durable is reported done and in effect, even when its block list cannot be written; a refused one is not in effect"
   )
   func blockAnswerMatchesEffect() throws {
