@@ -354,6 +354,42 @@ struct RegistryCLITests {
     #expect(home.run("verify", codes[3]).stdout.contains("  valid  "))
   }
 
+  @Test(
+    "streams answer in JSON Lines: redeem - and verify - print one compact document per line; one code's answer stays one document"
+  )
+  func jsonLinesForStreams() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 3)
+    let input = Data(
+      [codes[0], codes[0], "not a code", codes[1]].joined(separator: "\n").utf8 + [0x0A])
+    for arguments in [
+      ["redeem", "-", "--store", "S1", "--format", "json"], ["verify", "-", "--format", "json"],
+    ] {
+      let outcome = home.run(arguments: arguments, stdin: input)
+      #expect(outcome.status == 1, "\(arguments): \(outcome.stderr)")
+      #expect(outcome.stdoutLines.count == 4, "\(arguments): \(outcome.stdout)")
+      let answers = outcome.stdoutLines.compactMap {
+        try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+      }
+      #expect(answers.count == 4, "\(arguments): not one JSON document per line: \(outcome.stdout)")
+      let statuses = answers.map { $0["status"]?.string ?? "" }
+      #expect(
+        statuses
+          == (arguments[0] == "redeem"
+            ? ["redeemed", "used-up", "malformed", "redeemed"]
+            : ["used-up", "used-up", "malformed", "used-up"]),
+        "\(arguments): \(statuses)")
+    }
+    // Codes given as arguments: one JSON array; one redemption: one JSON object.
+    let listed = home.run("verify", "--format", "json", codes[0], codes[2])
+    let array = try JSONDecoder().decode([JSONValue].self, from: Data(listed.stdout.utf8))
+    #expect(array.map { $0["status"]?.string } == ["used-up", "valid"])
+    let one = home.run("redeem", codes[2], "--store", "S1", "--format", "json")
+    let object = try JSONDecoder().decode(JSONValue.self, from: Data(one.stdout.utf8))
+    #expect(object["status"]?.string == "redeemed")
+  }
+
   @Test("a stopped lock holder makes redeem answer busy with exit 75 after the timeout")
   func busy() throws {
     let home = try Home()
