@@ -118,6 +118,44 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
   }
 }
 
+/// Runs a command line as the process received it: every argument must be UTF-8.
+///
+/// - Parameters:
+///   - argv: The arguments after the program name, as bytes.
+///   - console: Where output goes and input comes from.
+/// - Returns: The exit status; 64 (usage) for an argument that is not UTF-8.
+func run(argv: [[UInt8]], console: any Console) -> Int32 {
+  do {
+    return run(try decodeArguments(argv), console: console)
+  } catch {
+    console.error(error.message)
+    return error.status
+  }
+}
+
+/// The arguments as text, refusing any that is not valid UTF-8 rather than storing a title, a
+/// reason or an id with replacement characters, or opening a path that is not the one given.
+func decodeArguments(_ argv: [[UInt8]]) throws(CommandError) -> [String] {
+  var arguments: [String] = []
+  for (index, bytes) in argv.enumerated() {
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let decoded = String(decoding: bytes, as: UTF8.self)
+      // Name the option whose value it is: `--title VALUE` or `--title=VALUE`.
+      var what = "argument \(index + 1) ('\(printable(decoded))')"
+      if decoded.hasPrefix("--"), let equals = decoded.firstIndex(of: "=") {
+        what = "the value of \(printable(decoded[..<equals]))"
+      } else if index > 0, arguments[index - 1].hasPrefix("--"),
+        !arguments[index - 1].contains("=")
+      {
+        what = "the value of \(printable(arguments[index - 1]))"
+      }
+      throw .usage("\(what) is not valid UTF-8; arguments must be UTF-8 text")
+    }
+    arguments.append(text)
+  }
+  return arguments
+}
+
 /// Parses a command's arguments, printing help and answering `nil` when help was asked for.
 func parse(_ spec: CommandSpec, _ arguments: [String], _ context: Context) throws
   -> ParsedArguments?
