@@ -454,8 +454,7 @@ public final class Registry {
         if error.failedSyncPath != nil { throw error }
       }
     }
-    warnings.append(
-      "the journal has a torn tail at byte offset \(offset); the next write repairs it")
+    warnings.append(Self.tornTailWarning(at: offset))
     return false
   }
 

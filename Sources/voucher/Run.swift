@@ -6,6 +6,8 @@ struct Context {
   let home: VoucherHome
   let console: any Console
   let now: Date
+  /// Seconds to wait for a registry lock (`VOUCHER_LOCK_TIMEOUT`, checked before any command).
+  var lockTimeout: Double = 10
 }
 
 let mainSpec = CommandSpec(
@@ -80,7 +82,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     if let homePath, homePath.isEmpty || homePath.utf8.contains(0) {
       throw CommandError.usage("--home must name a folder")
     }
-    let context = Context(home: VoucherHome(homePath ?? "."), console: console, now: now)
+    let context = Context(
+      home: VoucherHome(homePath ?? "."), console: console, now: now,
+      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
     let rest = Array(arguments[(index + 1)...])
     if arguments[index] != "help" { try checkHomeFolders(context.home) }
     switch arguments[index] {
@@ -112,6 +116,44 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     console.error(failure.message)
     return failure.status
   }
+}
+
+/// Runs a command line as the process received it: every argument must be UTF-8.
+///
+/// - Parameters:
+///   - argv: The arguments after the program name, as bytes.
+///   - console: Where output goes and input comes from.
+/// - Returns: The exit status; 64 (usage) for an argument that is not UTF-8.
+func run(argv: [[UInt8]], console: any Console) -> Int32 {
+  do {
+    return run(try decodeArguments(argv), console: console)
+  } catch {
+    console.error(error.message)
+    return error.status
+  }
+}
+
+/// The arguments as text, refusing any that is not valid UTF-8 rather than storing a title, a
+/// reason or an id with replacement characters, or opening a path that is not the one given.
+func decodeArguments(_ argv: [[UInt8]]) throws(CommandError) -> [String] {
+  var arguments: [String] = []
+  for (index, bytes) in argv.enumerated() {
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let decoded = String(decoding: bytes, as: UTF8.self)
+      // Name the option whose value it is: `--title VALUE` or `--title=VALUE`.
+      var what = "argument \(index + 1) ('\(printable(decoded))')"
+      if decoded.hasPrefix("--"), let equals = decoded.firstIndex(of: "=") {
+        what = "the value of \(printable(decoded[..<equals]))"
+      } else if index > 0, arguments[index - 1].hasPrefix("--"),
+        !arguments[index - 1].contains("=")
+      {
+        what = "the value of \(printable(arguments[index - 1]))"
+      }
+      throw .usage("\(what) is not valid UTF-8; arguments must be UTF-8 text")
+    }
+    arguments.append(text)
+  }
+  return arguments
 }
 
 /// Parses a command's arguments, printing help and answering `nil` when help was asked for.

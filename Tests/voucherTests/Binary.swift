@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// What one run of the built `voucher` binary did.
 struct Outcome {
   let status: Int32
@@ -54,16 +58,24 @@ struct Home {
   }
 
   @discardableResult
-  func run(arguments: [String], stdin: Data? = nil) -> Outcome {
-    runBinary(["--home", path] + arguments, stdin: stdin, environment: [:], directory: path)
+  func run(arguments: [String], stdin: Data? = nil, timeout: Double? = nil) -> Outcome {
+    runBinary(
+      ["--home", path] + arguments, stdin: stdin, environment: [:], directory: path,
+      timeout: timeout)
   }
 
   /// Every file under the home with its mode and contents, to show a failed command changed nothing.
+  /// A FIFO, socket or device is named by its kind, never opened (a FIFO would block the read).
   func snapshot() -> [String: String] {
     var result: [String: String] = [:]
     let enumerator = FileManager.default.enumerator(atPath: path)
     while let relative = enumerator?.nextObject() as? String {
       let full = path + "/" + relative
+      var info = stat()
+      if lstat(full, &info) == 0, ![S_IFREG, S_IFDIR, S_IFLNK].contains(info.st_mode & S_IFMT) {
+        result[relative] = "\(info.st_mode):special \(info.st_rdev)"
+        continue
+      }
       let attributes = (try? FileManager.default.attributesOfItem(atPath: full)) ?? [:]
       let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
       let contents =
@@ -90,9 +102,12 @@ let voucherBinary: String = {
 }()
 
 /// Runs the binary with stdin, stdout and stderr in files (no pipe can fill up and block).
+///
+/// With a `timeout`, a process still running after that many seconds is killed (`SIGKILL`, so the
+/// outcome says `signaled`): a test of something that used to hang fails instead of hanging.
 func runBinary(
   _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-  directory: String? = nil, executable: String = voucherBinary
+  directory: String? = nil, executable: String = voucherBinary, timeout: Double? = nil
 ) -> Outcome {
   let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
     "voucher-io-\(UUID().uuidString)")
@@ -116,6 +131,11 @@ func runBinary(
   process.standardOutput = try! FileHandle(forWritingTo: output)
   process.standardError = try! FileHandle(forWritingTo: errors)
   try! process.run()
+  if let timeout {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+  }
   process.waitUntilExit()
   return Outcome(
     status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,

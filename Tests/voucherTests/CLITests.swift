@@ -193,6 +193,59 @@ struct CLITests {
     }
   }
 
+  @Test(
+    "an argument that is not UTF-8 (a title, a reason, a code) is a usage error naming it; nothing is stored"
+  )
+  func argumentsNotUTF8() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let code = home.codes(1)[0]
+    // Bytes that are not UTF-8 reach the binary only through a shell: Process takes Strings.
+    let cases: [(String, String)] = [
+      (
+        "campaign add winter --channels flyer --title \"$(printf 'caf\\351')\"",
+        "the value of --title"
+      ),
+      (
+        "campaign add winter --channels flyer \"--title=$(printf 'caf\\351')\"",
+        "the value of --title"
+      ),
+      (
+        "block --campaign summer --channel flyer --serials 1 --reason \"$(printf '\\377\\376')\"",
+        "the value of --reason"
+      ),
+      ("void \(code) --reason \"$(printf 'lost \\300')\"", "the value of --reason"),
+      ("verify \"$(printf '\\377')\"", "argument 4"),
+    ]
+    for (command, named) in cases {
+      let before = home.snapshot()
+      let outcome = runBinary(
+        ["-c", "exec \"$0\" --home \"$1\" \(command)", voucherBinary, home.path],
+        executable: "/bin/sh")
+      #expect(outcome.status == 64, "\(command): \(outcome.status) \(outcome.stderr)")
+      #expect(
+        outcome.stderrLines.count == 1
+          && outcome.stderr.hasPrefix("error: \(named) ")
+          && outcome.stderr.contains("is not valid UTF-8"),
+        "\(command): \(outcome.stderr)")
+      #expect(outcome.stdout.isEmpty, "\(command): \(outcome.stdout)")
+      #expect(home.snapshot() == before, "\(command) changed a file")
+    }
+    // The same title in UTF-8 is fine, and stored as given.
+    let accepted = runBinary(
+      [
+        "-c",
+        "exec \"$0\" --home \"$1\" campaign add winter --channels flyer --title \"$(printf 'caf\\303\\251')\"",
+        voucherBinary, home.path,
+      ], executable: "/bin/sh")
+    #expect(accepted.status == 0, "\(accepted.stderr)")
+    let shown = home.run("campaign", "show", "winter", "--format", "json")
+    #expect(
+      try JSONDecoder().decode(JSONValue.self, from: Data(shown.stdout.utf8))["campaign"]?[
+        "title"]?.string
+        == "café")
+  }
+
   @Test("bad key files are refused before anything happens: mode, length, format")
   func badKeyFiles() throws {
     let home = try Home()

@@ -202,8 +202,9 @@ struct FaultInjectionTests {
       #expect(left.isEmpty, "\(point) left \(left)")
     }
     #expect(injected.count >= 3, "\(injected)")
-    // The issued log is written before the output, so a failed run may leave a gap of serials
-    // but never hands one out twice: the next run starts after every run that got that far.
+    // The range is recorded after the output file is written and synced, and before it moves
+    // into place: a run that failed earlier recorded nothing, one that failed later leaves a gap
+    // of serials (its error says how to print them again); none hands a serial out twice.
     let next = home.run(
       "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--format", "json")
     let serial = try JSONDecoder().decode([JSONValue].self, from: Data(next.stdout.utf8)).first?[
@@ -348,6 +349,45 @@ struct FaultInjectionTests {
 /// `ulimit -f` needs no fiu-run: these run everywhere.
 @Suite("a file size limit (ulimit -f) against the real binary")
 struct FileSizeLimitTests {
+  @Test(
+    "a failed issue --output records no range: the issue log is as it was, and the next run hands out those serials; what standard output or a device got stays recorded, with how to print it again"
+  )
+  func failedIssueOutput() throws {
+    let home = try Home()
+    defer { home.remove() }
+    #expect(home.codes(10).count == 10)
+    let output = home.path + "/codes.txt"
+    let before = home.snapshot()
+    let failed = home.run(
+      fileSizeLimit: 64,
+      [
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "20000", "--output",
+        output,
+      ])
+    #expect(failed.status == 74 && failed.stderr.contains("File too large"), "\(failed.stderr)")
+    #expect(failed.stderrLines.count == 1 && !failed.stderr.contains("recorded as issued"))
+    #expect(home.snapshot() == before, "the failed issue changed a file")
+    func nextSerial() -> Int? {
+      let next = home.run(
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--format", "json")
+      let rows = try? JSONDecoder().decode([JSONValue].self, from: Data(next.stdout.utf8))
+      guard case .number(let serial)? = rows?.first?["serial"] else { return nil }
+      return Int(serial)
+    }
+    #expect(nextSerial() == 11)
+    // A device cannot take back what it got: the range stays recorded, and the error says how
+    // to print it again.
+    let full = home.run(
+      "issue", "--campaign", "summer", "--channel", "flyer", "--count", "5", "--output", "/dev/full"
+    )
+    #expect(full.status == 74 && full.stderrLines.count == 1, "\(full.stderr)")
+    #expect(
+      full.stderr.contains(
+        "serials 12 to 16 are recorded as issued: print them again with 'voucher issue --campaign summer --channel flyer --first 12 --count 5'"
+      ), "\(full.stderr)")
+    #expect(nextSerial() == 17)
+  }
+
   @Test(
     "ulimit -f: EFBIG is a clear error (SIGXFSZ does not kill), nothing acknowledged, the registry repairable"
   )

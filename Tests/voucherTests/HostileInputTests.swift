@@ -58,6 +58,70 @@ struct HostileInputTests {
     #expect(home.run("redeem", codes[1], "--store", "S1").status == 0)
   }
 
+  @Test(
+    "control characters in a path never reach the terminal raw: every --home, naughty strings included, gets one error line, escaped"
+  )
+  func controlCharactersInPaths() throws {
+    let home = try Home()
+    defer { home.remove() }
+    // Relative homes land in a scratch folder that holds no key ring.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "voucher-scratch-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    /// Whether a scalar would act on a terminal: C0, DEL, C1, line separators, bidi controls.
+    func acts(_ scalar: Unicode.Scalar) -> Bool {
+      switch scalar.value {
+      case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x061C, 0x200E, 0x200F, 0x202A...0x202E,
+        0x2066...0x2069:
+        return true
+      default: return false
+      }
+    }
+    func expectOneEscapedLine(_ outcome: Outcome, _ what: String) {
+      #expect(outcome.status > 1, "\(what): \(outcome.status)")
+      #expect(
+        outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: "),
+        "\(what): \(outcome.stderr.debugDescription)")
+      #expect(
+        !outcome.stderr.dropLast().unicodeScalars.contains(where: acts),
+        "\(what): \(outcome.stderr.debugDescription)")
+    }
+    let forged = [
+      "missing\nerror: a forged line", "missing\r\u{1B}[2Kerror: overwritten",
+      "missing/\u{1B}[31mred\u{1B}[0m", "missing/\u{9B}31mred", "missing/\u{7F}\u{85}",
+      "missing/\u{2028}x\u{202E}txt.exe", "missing/\u{7}\u{8}\u{8}",
+    ]
+    let naughty = try TestData.naughtyStrings().filter { !$0.isEmpty && !$0.contains("\0") }
+    var runs = 0
+    for text in forged + naughty.map({ "missing/" + $0 }) {
+      // No home: the key ring's path is in the message.
+      let keys = runBinary(["--home", text, "keys", "list"], directory: scratch)
+      expectOneEscapedLine(keys, "--home \(text.debugDescription)")
+      runs += 1
+    }
+    #expect(
+      runBinary(["--home", forged[0], "keys", "list"], directory: scratch).stderr.contains(
+        "missing\\nerror: a forged line"))
+    // The same through other messages: a folder that cannot take an output file, a key file
+    // that others can read, inside a home whose name holds control characters.
+    for text in forged + naughty.filter({ $0.unicodeScalars.contains(where: acts) }) {
+      let outcome = home.run(
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", "1", "--output",
+        home.path + "/missing/" + text + "/codes.txt")
+      expectOneEscapedLine(outcome, "--output in \(text.debugDescription)")
+      runs += 1
+    }
+    let strange = scratch + "/home\n\u{1B}[31m"
+    try FileManager.default.copyItem(atPath: home.path, toPath: strange)
+    chmod(strange + "/Keys/slot-00.key", 0o644)
+    let open = runBinary(["--home", strange, "verify", "0000-0000-0000-0000"], directory: scratch)
+    #expect(open.status == 78)
+    expectOneEscapedLine(open, "a key file readable by others")
+    print("control characters in paths: \(runs) commands")
+  }
+
   @Test("a symlinked home and a symlinked Registry folder are followed: one registry, exactly once")
   func symlinkedFolders() throws {
     let home = try Home()

@@ -255,8 +255,11 @@ struct RegistryCLITests {
     let warned = home.run("registry", "check")
     #expect(
       warned.status == 0
-        && warned.stderr.hasPrefix("warning: the journal has a torn tail at byte offset \(dataEnd)"),
+        && warned.stderr.hasPrefix(
+          "warning: the journal has a torn tail at byte offset \(dataEnd) (3 bytes"),
       "\(warned.stderr)")
+    // Said once, by the check (with its length), not again by the recovery that found it.
+    #expect(warned.stderrLines.count == 1, "\(warned.stderr)")
     let repaired = home.run("redeem", codes[3], "--store", "S1")
     #expect(
       repaired.status == 0
@@ -278,6 +281,116 @@ struct RegistryCLITests {
       redeem.status == 65 && redeem.stderr.contains("damaged at byte offset 44"), "\(redeem.stderr)"
     )
     #expect(!redeem.stdout.contains("redeemed"))
+  }
+
+  @Test(
+    "VOUCHER_LOCK_TIMEOUT must be seconds from 0 to 3600: anything else is a usage error before anything happens"
+  )
+  func lockTimeoutSetting() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 3)
+    let before = home.snapshot()
+    for value in [
+      "abc", "-1", "1e3", "nan", "inf", "3601", " 5", "5s", "0x10", "1.", ".5", "1,5", "１０",
+    ] {
+      for arguments in [
+        ["redeem", codes[0], "--store", "S1"], ["verify", codes[0]], ["keys", "list"],
+      ] {
+        let outcome = runBinary(
+          ["--home", home.path] + arguments, environment: ["VOUCHER_LOCK_TIMEOUT": value])
+        #expect(outcome.status == 64, "\(value.debugDescription) \(arguments): \(outcome.stderr)")
+        #expect(
+          outcome.stderrLines.count == 1
+            && outcome.stderr.hasPrefix("error: VOUCHER_LOCK_TIMEOUT must be a number of seconds"),
+          "\(value.debugDescription): \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+        #expect(home.snapshot() == before, "\(value.debugDescription) changed a file")
+      }
+    }
+    for (index, value) in ["0", "0.5", "10", "3600", ""].enumerated() {
+      let outcome = runBinary(
+        ["--home", home.path, "redeem", codes[index % 3], "--store", "S1"],
+        environment: ["VOUCHER_LOCK_TIMEOUT": value])
+      #expect(outcome.status == (index < 3 ? 0 : 1), "\(value.debugDescription): \(outcome.stderr)")
+    }
+  }
+
+  @Test(
+    "a block whose record is durable is reported done and in effect, even when its block list cannot be written; a refused one is not in effect"
+  )
+  func blockAnswerMatchesEffect() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 6)
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    // The block list is rewritten through blocks.new: a folder there makes that fail after the
+    // block's record is synced to the journal.
+    let stuck = home.path + "/Registry/blocks.new"
+    try FileManager.default.createDirectory(atPath: stuck, withIntermediateDirectories: false)
+    let block = ["block", "--campaign", "summer", "--channel", "flyer", "--serials", "2-3"]
+    let blocked = home.run(arguments: block)
+    #expect(
+      blocked.status == 0 && blocked.stdout.hasPrefix("blocked serials 2 to 3"),
+      "\(blocked.status) \(blocked.stdout) \(blocked.stderr)")
+    #expect(
+      blocked.stderrLines.count == 1
+        && blocked.stderr.hasPrefix("warning: the block is recorded in the journal and in effect"),
+      "\(blocked.stderr)")
+    // Until the block list can be written, a reader replaying the block refuses to answer
+    // rather than answer without it.
+    let meanwhile = home.run("verify", codes[1])
+    #expect(meanwhile.status != 0 && !meanwhile.stdout.contains("  valid  "), "\(meanwhile.stdout)")
+    try FileManager.default.removeItem(atPath: stuck)
+    for code in codes[1...2] {
+      let verified = home.run("verify", code)
+      #expect(verified.status == 1 && verified.stdout.contains("  blocked  "), "\(verified.stdout)")
+    }
+    #expect(home.run("registry", "check").status == 0)
+    // A block refused before its record reaches the journal (a fenced registry): not in effect.
+    try "a test fenced it\n".write(
+      toFile: home.path + "/Registry/FENCED", atomically: true, encoding: .utf8)
+    let fenced = home.run(
+      "block", "--campaign", "summer", "--channel", "flyer", "--serials", "4-5")
+    #expect(fenced.status == 74 && fenced.stderrLines.count == 1, "\(fenced.stderr)")
+    #expect(home.run("registry", "check").status == 0)
+    #expect(home.run("verify", codes[3]).stdout.contains("  valid  "))
+  }
+
+  @Test(
+    "streams answer in JSON Lines: redeem - and verify - print one compact document per line; one code's answer stays one document"
+  )
+  func jsonLinesForStreams() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 3)
+    let input = Data(
+      [codes[0], codes[0], "not a code", codes[1]].joined(separator: "\n").utf8 + [0x0A])
+    for arguments in [
+      ["redeem", "-", "--store", "S1", "--format", "json"], ["verify", "-", "--format", "json"],
+    ] {
+      let outcome = home.run(arguments: arguments, stdin: input)
+      #expect(outcome.status == 1, "\(arguments): \(outcome.stderr)")
+      #expect(outcome.stdoutLines.count == 4, "\(arguments): \(outcome.stdout)")
+      let answers = outcome.stdoutLines.compactMap {
+        try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+      }
+      #expect(answers.count == 4, "\(arguments): not one JSON document per line: \(outcome.stdout)")
+      let statuses = answers.map { $0["status"]?.string ?? "" }
+      #expect(
+        statuses
+          == (arguments[0] == "redeem"
+            ? ["redeemed", "used-up", "malformed", "redeemed"]
+            : ["used-up", "used-up", "malformed", "used-up"]),
+        "\(arguments): \(statuses)")
+    }
+    // Codes given as arguments: one JSON array; one redemption: one JSON object.
+    let listed = home.run("verify", "--format", "json", codes[0], codes[2])
+    let array = try JSONDecoder().decode([JSONValue].self, from: Data(listed.stdout.utf8))
+    #expect(array.map { $0["status"]?.string } == ["used-up", "valid"])
+    let one = home.run("redeem", codes[2], "--store", "S1", "--format", "json")
+    let object = try JSONDecoder().decode(JSONValue.self, from: Data(one.stdout.utf8))
+    #expect(object["status"]?.string == "redeemed")
   }
 
   @Test("a stopped lock holder makes redeem answer busy with exit 75 after the timeout")

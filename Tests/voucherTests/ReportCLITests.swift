@@ -327,6 +327,58 @@ struct ReportCLITests {
     #expect(lastDay.stdoutLines.count == 6)
   }
 
+  @Test(
+    "export needs the key that prints its codes: none, one readable by others or a missing slot fails before anything is written; a retired or revoked key still prints them; report and check read no key"
+  )
+  func exportWithoutKey() throws {
+    let history = try KnownHistory()
+    let home = history.home
+    defer { home.remove() }
+    let expected = home.run("export", "--format", "jsonl")
+    #expect(expected.status == 0 && expected.stdoutLines.count == 14)
+    let report = home.run("report", "--format", "json", "--by", "store")
+    let key = home.path + "/Keys/slot-00.key"
+    func expectRefused(_ status: Int32, _ message: String, _ what: String) {
+      let before = home.snapshot()
+      for arguments in [
+        ["export"], ["export", "--format", "jsonl", "--campaign", "winter"],
+        ["export", "--output", home.path + "/events.csv"],
+      ] {
+        let outcome = home.run(arguments: arguments)
+        #expect(outcome.status == status, "\(what), \(arguments): \(outcome.stderr)")
+        #expect(
+          outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: \(message)"),
+          "\(what), \(arguments): \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty, "\(what), \(arguments): \(outcome.stdout)")
+        #expect(home.snapshot() == before, "\(what), \(arguments) changed a file")
+      }
+      // Counting events needs no secret: the report and the check answer as ever.
+      let counted = home.run("report", "--format", "json", "--by", "store")
+      #expect(counted.status == 0 && counted.stdout == report.stdout, "\(what): \(counted.stderr)")
+      #expect(counted.stderr.isEmpty, "\(what): \(counted.stderr)")
+      #expect(home.run("registry", "check").status == 0, "\(what)")
+    }
+    chmod(key, 0o644)
+    expectRefused(78, "key file \(key) has mode 0644", "a key file readable by others")
+    chmod(key, 0o600)
+    // Another key in the ring, but not the campaigns' own; then no key at all.
+    #expect(home.run("keys", "new").status == 0)
+    let other = home.path + "/Keys/slot-01.key"
+    try FileManager.default.moveItem(atPath: key, toPath: home.path + "/slot-00.key")
+    expectRefused(
+      66, "the campaign's key (slot 0) is not in the key ring", "the campaigns' key missing")
+    try FileManager.default.removeItem(atPath: other)
+    expectRefused(66, "the key ring at \(home.path)/Keys has no keys", "no key")
+    try FileManager.default.moveItem(atPath: home.path + "/slot-00.key", toPath: key)
+    // A retired or revoked key no longer signs new codes, but its codes were issued.
+    for state in ["retire", "revoke"] {
+      #expect(home.run("keys", state, "0").status == 0)
+      let exported = home.run("export", "--format", "jsonl")
+      #expect(
+        exported.status == 0 && exported.stdout == expected.stdout, "\(state): \(exported.stderr)")
+    }
+  }
+
   @Test("hostile text round-trips through JSON Lines and never becomes a formula in CSV")
   func hostileFields() throws {
     let home = try Home()

@@ -130,9 +130,19 @@ public struct IssueLog: Sendable {
 
   /// Appends one line and syncs it, first cutting a torn last line if a crash left one.
   private func append(_ line: [UInt8]) throws(CampaignError) {
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    // Only a regular file (or none yet) is opened, without blocking: a FIFO or a device put in
+    // the log's place is refused, never waited on or written to.
+    var info = stat()
+    if stat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
+      throw .io(.notRegularFile(path, mode: info.st_mode))
+    }
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0o644)
     guard fd >= 0 else { throw .io(SystemError("open", path)) }
     defer { close(fd) }
+    guard fstat(fd, &info) == 0 else { throw .io(SystemError("inspect", path)) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw .io(.notRegularFile(path, mode: info.st_mode))
+    }
     var size = lseek(fd, 0, SEEK_END)
     if size > 0 {
       var last: UInt8 = 0

@@ -19,15 +19,25 @@ public struct Issuer: Sendable {
 
   /// An issuer for `campaign`, signing with its key from `keyRing`.
   ///
+  /// - Parameters:
+  ///   - campaign: The campaign.
+  ///   - keyRing: The ring holding the campaign's key.
+  ///   - allowingInactiveKey: Whether a retired or revoked key may print codes: for codes that
+  ///     were issued before (an export prints the code of every event again), never for new ones.
   /// - Throws: ``CampaignError/missingKey(_:)`` when the ring lacks the campaign's key, and
-  ///   ``CampaignError/keyNotActive(slot:state:)`` when that key is retired or revoked.
-  public init(campaign: Campaign, keyRing: KeyRing) throws(CampaignError) {
+  ///   ``CampaignError/keyNotActive(slot:state:)`` when that key is retired or revoked (unless
+  ///   `allowingInactiveKey`).
+  public init(campaign: Campaign, keyRing: KeyRing, allowingInactiveKey: Bool = false)
+    throws(CampaignError)
+  {
     guard let info = keyRing.info(for: campaign.slot),
       let sealer = keyRing.sealer(for: campaign.slot)
     else {
       throw .missingKey(campaign.slot)
     }
-    guard info.state == .active else { throw .keyNotActive(slot: campaign.slot, state: info.state) }
+    guard info.state == .active || allowingInactiveKey else {
+      throw .keyNotActive(slot: campaign.slot, state: info.state)
+    }
     self.campaign = campaign
     self.sealer = sealer
     bodySymbols = campaign.codeLength - 2

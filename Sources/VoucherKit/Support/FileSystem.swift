@@ -7,15 +7,30 @@
 package enum FileSystem {
   /// The contents and permission bits of a regular file, read through one descriptor so the mode
   /// checked is the mode of the bytes read.
+  ///
+  /// Anything else at `path` (a FIFO, a socket, a device, a folder) is refused before it is opened
+  /// for reading: opening a FIFO waits for a writer, forever if none comes, and opening a device
+  /// may do anything. The open itself does not block either, and what it opened is checked again,
+  /// in case the path changed in between.
+  ///
+  /// - Throws: ``SystemError``; ``SystemError/isNotRegularFile`` for something other than a
+  ///   regular file.
   package static func read(_ path: String, limit: Int = 16 << 20) throws(SystemError) -> (
     bytes: [UInt8], mode: mode_t
   ) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw SystemError("open", path) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw .notRegularFile(path, mode: info.st_mode)
+    }
+    // O_NONBLOCK changes nothing for a regular file; it keeps a FIFO swapped in from blocking.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
-    var info = stat()
     guard fstat(fd, &info) == 0 else { throw SystemError("inspect", path) }
-    guard info.st_mode & S_IFMT == S_IFREG else { throw SystemError("read", path, code: EISDIR) }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw .notRegularFile(path, mode: info.st_mode)
+    }
     guard info.st_size <= limit else { throw SystemError("read", path, code: EFBIG) }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var done = 0
@@ -193,6 +208,11 @@ package final class StagedFile {
     try result.get()
   }
 
+  /// Makes the temporary file's bytes durable, before it is moved into place.
+  package func sync() throws(SystemError) {
+    guard fsync(fd) == 0 else { throw SystemError("sync", temporary) }
+  }
+
   /// Syncs the temporary file and moves it to its destination, then syncs the folder.
   ///
   /// - Parameter replace: Whether an existing destination may be replaced. Without it the move
@@ -202,6 +222,15 @@ package final class StagedFile {
     close(fd)
     isOpen = false
     if replace {
+      // Never over a device, a FIFO, a socket or a folder: the rename would replace the thing
+      // itself (as root, `/dev/null` for the whole machine). A symbolic link is replaced, not
+      // followed, as `mv` does.
+      var info = stat()
+      if lstat(destination, &info) == 0, info.st_mode & S_IFMT != S_IFREG,
+        info.st_mode & S_IFMT != S_IFLNK
+      {
+        throw .notRegularFile(destination, mode: info.st_mode)
+      }
       guard rename(temporary, destination) == 0 else { throw SystemError("write", destination) }
     } else {
       guard link(temporary, destination) == 0 else { throw SystemError("write", destination) }

@@ -180,14 +180,16 @@ extension Registry {
         index.write(pending.entry, payload: code.payload)
       }
     }
-    do throws(RegistryError) {
-      for recordOffset in batch.order {
-        guard let record = batch.records[recordOffset], record.code == nil else { continue }
+    for recordOffset in batch.order {
+      guard let record = batch.records[recordOffset], record.code == nil else { continue }
+      do throws(RegistryError) {
         try apply(record, at: recordOffset)
+      } catch {
+        let what = if case .unblock = record.body { "unblock" } else { "block" }
+        afterSync(
+          error, "the \(what) is recorded in the journal and in effect, but applying it failed")
+        return
       }
-    } catch {
-      afterSync(error, "the batch is recorded in the journal and in effect, but applying it failed")
-      return
     }
     state.applied = end
     state.boot = RegistryState.currentBoot

@@ -6,6 +6,11 @@ import VoucherKit
 #endif
 
 extension Registry {
+  /// The warning about a torn tail left for the next write to repair.
+  static func tornTailWarning(at offset: Int64) -> String {
+    "the journal has a torn tail at byte offset \(offset); the next write repairs it"
+  }
+
   /// Checks every record's checksum and chain, and the index, block list and state against the
   /// journal. Damage is reported with its file and offset, never repaired here; a sound registry
   /// that was fenced after a failed sync is unfenced.
@@ -101,6 +106,9 @@ extension Registry {
           throw .io(error)
         }
       }
+      // The report names a torn tail itself (with its length): the recovery's warning about the
+      // same tail would say it twice.
+      if let torn { warnings.removeAll { $0 == Self.tornTailWarning(at: torn.0) } }
       return CheckReport(
         records: records, codes: expected.count, problems: problems,
         tornTail: torn.map { (offset: $0.0, bytes: $0.1) })

@@ -9,7 +9,8 @@ enum ExportCommand {
     overview: """
       Export every event (redeemed, voided, claimed, blocked, unblocked), oldest first, one row \
       each: CSV safe to open in a spreadsheet, or JSON Lines that keep every field exactly. \
-      Memory stays flat however many events there are.
+      Memory stays flat however many events there are. Each code is printed again, so the key \
+      of every campaign exported is needed.
       """,
     usage:
       "[--campaign <id>] [--since <date>] [--until <date>] [--format csv|jsonl] [--output <file>] [--force]",
@@ -18,7 +19,9 @@ enum ExportCommand {
       .value("since", "date", "Only events from this day (YYYY-MM-DD) or moment (ISO 8601)."),
       .value("until", "date", "Only events up to the end of this day, or up to this moment."),
       .value("format", "format", "csv (default) or jsonl."),
-      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .value(
+        "output", "file",
+        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
       .flag("force", "Replace an existing output file."),
     ])
 
@@ -39,8 +42,11 @@ enum ExportCommand {
     let (since, until) = try ReportCommand.window(options)
     let book = try context.home.campaignStore.load()
     let selected = try ReportCommand.selectCampaigns(options, book)
-    // Codes are printed again from their serials; without the key, the code column stays empty.
-    var rowText = ExportRows(ring: try? KeyRing.load(from: context.home.keys))
+    // Codes are printed again from their serials, so the key ring is needed: a missing key
+    // ring or key (66), or a key file others can read (78), fails before anything is written,
+    // never an export with its code column left empty.
+    var rowText = try ExportRows(
+      campaigns: selected, ring: try KeyRing.load(from: context.home.keys))
     let first = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.up)) } ?? .min
     let last = until.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? .max
     let output = try Output(

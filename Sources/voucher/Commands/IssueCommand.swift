@@ -22,7 +22,9 @@ enum IssueCommand {
       .value("count", "n", "How many codes."),
       .value("first", "serial", "Regenerate codes from this serial (a reprint)."),
       .value("format", "format", "text (one code per line, default), csv (serial,code) or json."),
-      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .value(
+        "output", "file",
+        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
       .flag("force", "Replace an existing output file."),
       .value("threads", "n", "Threads making codes (default: every core)."),
     ])
@@ -63,35 +65,62 @@ enum IssueCommand {
       home: context.home, campaigns: try context.home.campaignStore.load(), create: true,
       lockTimeout: lockTimeout(context))
 
-    // Stage the output file first: an unwritable folder or an existing file fails before any
-    // serial is reserved.
+    // Open the output first: an unwritable folder or an existing file fails before any serial
+    // is reserved.
     let output = try Output(
       path: options.value("output"), force: options.has("force"), console: context.console)
+    let log = context.home.issueLog(campaignID)
+    var recorded: ClosedRange<Int>?
     do {
-      let serials = try context.home.issueLog(campaignID).reserve(
-        campaign: campaign, channel: channel, count: count, first: first, now: context.now)
       let showProgress = context.console.errorIsTerminal && count >= 200_000
       var lastShown = Date.distantPast
-      try issuer.write(
-        channel: channelIndex, serials: serials, format: format, threads: threads,
-        to: { bytes in try output.write(raw: bytes) },
-        progress: { done in
-          guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else {
-            return
-          }
-          lastShown = Date()
-          context.console.writeError("\rissued \(done) of \(count) codes")
-          if done == count { context.console.writeError("\n") }
-        })
-      try output.commit(force: options.has("force"))
-      if let path = output.path {
-        try context.console.print(
-          "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(path)\n"
-        )
+      func write(_ serials: ClosedRange<Int>) throws {
+        try issuer.write(
+          channel: channelIndex, serials: serials, format: format, threads: threads,
+          to: { bytes in try output.write(raw: bytes) },
+          progress: { done in
+            guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else {
+              return
+            }
+            lastShown = Date()
+            context.console.writeError("\rissued \(done) of \(count) codes")
+            if done == count { context.console.writeError("\n") }
+          })
       }
+      if output.isStaged {
+        // A file: the codes are written and synced to its temporary file before the range is
+        // recorded (under the log's lock), so a failed write records nothing. The file moves into
+        // place only after the range is recorded: a code that anyone can see is always on record,
+        // so no later run can hand it out again.
+        recorded = try log.reserve(
+          campaign: campaign, channel: channel, count: count, first: first, now: context.now,
+          beforeRecording: { serials in
+            try write(serials)
+            try output.finishWriting()
+          })
+      } else {
+        // Standard output, a device, a FIFO or a terminal: what is written cannot be taken back,
+        // so the range is recorded first.
+        let serials = try log.reserve(
+          campaign: campaign, channel: channel, count: count, first: first, now: context.now)
+        recorded = serials
+        try write(serials)
+      }
+      try output.commit(force: options.has("force"))
     } catch {
       output.discard()
-      throw error
+      guard let recorded else { throw error }
+      // The range is on record though the output failed: say so, and how to print it again.
+      let failure = CommandError(error)
+      throw CommandError(
+        failure.status,
+        "\(failure.message); serials \(recorded.lowerBound) to \(recorded.upperBound) are recorded as issued: print them again with 'voucher issue --campaign \(campaignID) --channel \(channel) --first \(recorded.lowerBound) --count \(recorded.count)'"
+      )
+    }
+    if let path = output.path, let serials = recorded {
+      try context.console.print(
+        "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(path)\n"
+      )
     }
     return ExitStatus.success
   }

@@ -15,7 +15,7 @@ enum RedeemCommand {
     arguments: [
       (
         "<code>",
-        "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable."
+        "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable (in JSON: JSON Lines)."
       )
     ],
     options: [
@@ -84,19 +84,28 @@ enum RedeemCommand {
     let registry = try Registry.open(
       home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
     defer { reportWarnings(registry, context) }
+    // One code: one document in JSON. A stream (`-`): JSON Lines, one answer per line.
+    var stream = AnswerWriter(format: format, stream: true, console: context.console)
+    func print(_ outcome: Outcome) throws {
+      if text == "-" {
+        try stream.write(outcome)
+      } else {
+        try printOutcome(outcome, format: format, context)
+      }
+    }
     func redeemOne(_ text: String, source: String) throws -> Bool {
       let verification = verifier.verify(text, at: online ? .online : .store, now: context.now)
       guard case .valid(let voucher) = verification else {
         if case .malformed(let problem) = verification {
           context.console.error("\(source): \(problem)")
         }
-        try printOutcome(Outcome(input: text, verification), format: format, context)
+        try print(Outcome(input: text, verification))
         return false
       }
       let answer = try registry.redeem(
         voucher, store: store, terminal: terminal, profile: profile, request: request,
         now: context.now)
-      try printOutcome(outcome(text, voucher, answer), format: format, context)
+      try print(outcome(text, voucher, answer))
       if case .redeemed = answer { return true }
       return false
     }

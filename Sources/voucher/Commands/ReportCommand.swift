@@ -22,7 +22,9 @@ enum ReportCommand {
       .value(
         "format", "format",
         "table (default), csv, json, svg (charts) or html (one self-contained page)."),
-      .value("output", "file", "Write to this file (atomically) instead of standard output."),
+      .value(
+        "output", "file",
+        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
       .flag("force", "Replace an existing output file."),
     ])
 

@@ -18,7 +18,9 @@ enum VerifyCommand {
       .value(
         "at", "venue",
         "Where the code is being used: store or online. Without it the venue is not checked."),
-      .value("format", "format", "text (default) or json: one array of answers."),
+      .value(
+        "format", "format",
+        "text (default) or json: one array of answers; with -, JSON Lines (one answer per line)."),
     ])
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -38,7 +40,8 @@ enum VerifyCommand {
     let registry = try Registry.openIfPresent(
       home: context.home, campaigns: campaigns, lockTimeout: lockTimeout(context))
     defer { registry.map { reportWarnings($0, context) } }
-    var output = AnswerWriter(format: format, console: context.console)
+    var output = AnswerWriter(
+      format: format, stream: options.positionals == ["-"], console: context.console)
     var rejected = false
     // A malformed code is bad input: besides its answer it gets an `error:` line naming it.
     func answer(_ text: String, source: String, tooLong: Bool = false) throws {
@@ -73,9 +76,13 @@ enum VerifyCommand {
   }
 }
 
-/// Streams answers as text lines or as one JSON array.
+/// Writes answers as text lines; in JSON, as one array (codes given as arguments) or, for a
+/// stream (`-`), as JSON Lines: one compact, key-sorted document per line, written as soon as
+/// it is answered, so a reader can act on each line without waiting for the end.
 struct AnswerWriter {
   let format: OutputFormat
+  /// Whether the answers are a stream (codes read from standard input): JSON Lines in JSON.
+  let stream: Bool
   let console: any Console
   private var count = 0
   private let encoder: JSONEncoder = {
@@ -84,8 +91,9 @@ struct AnswerWriter {
     return encoder
   }()
 
-  init(format: OutputFormat, console: any Console) {
+  init(format: OutputFormat, stream: Bool, console: any Console) {
     self.format = format
+    self.stream = stream
     self.console = console
   }
 
@@ -95,12 +103,16 @@ struct AnswerWriter {
       try console.print(answer.line)
     case .json:
       let json = String(decoding: try encoder.encode(answer), as: UTF8.self)
-      try console.print((count == 0 ? "[\n  " : ",\n  ") + json)
+      if stream {
+        try console.print(json + "\n")
+      } else {
+        try console.print((count == 0 ? "[\n  " : ",\n  ") + json)
+      }
     }
     count += 1
   }
 
   func finish() throws {
-    if format == .json { try console.print(count == 0 ? "[]\n" : "\n]\n") }
+    if format == .json && !stream { try console.print(count == 0 ? "[]\n" : "\n]\n") }
   }
 }

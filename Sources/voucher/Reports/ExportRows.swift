@@ -6,19 +6,30 @@ import VoucherRegistry
 /// issuer (which prints the code again) and the text of the last second. Fields that need no
 /// quoting or escaping (nearly all: ids are plain ASCII) are copied as they are.
 struct ExportRows {
-  let ring: KeyRing?
-  private var issuer: (campaign: Campaign, issuer: Issuer?)?
+  /// The issuer of every campaign exported: each code event's code is printed again.
+  let issuers: [CampaignID: Issuer]
+  private var issuer: Issuer?
   private var second: (value: Int64, text: String) = (.min, "")
 
-  init(ring: KeyRing?) { self.ring = ring }
+  /// Rows for events of `campaigns`, printing codes with their keys from `ring` (retired and
+  /// revoked keys too: the codes were issued).
+  ///
+  /// - Throws: ``CampaignError/missingKey(_:)`` when the ring lacks a campaign's key: an export
+  ///   never leaves a code out silently.
+  init(campaigns: [Campaign], ring: KeyRing) throws(CampaignError) {
+    var issuers: [CampaignID: Issuer] = [:]
+    for campaign in campaigns {
+      issuers[campaign.id] = try Issuer(
+        campaign: campaign, keyRing: ring, allowingInactiveKey: true)
+    }
+    self.issuers = issuers
+  }
 
-  /// The code of a code event, if the key ring can print it.
+  /// The code of a code event (`nil` for a block or unblock, which names a range).
   private mutating func code(_ event: JournalEvent) -> VoucherCode? {
     guard event.kind != .blocked && event.kind != .unblocked else { return nil }
-    if issuer?.campaign != event.campaign {
-      issuer = (event.campaign, ring.flatMap { try? Issuer(campaign: event.campaign, keyRing: $0) })
-    }
-    return issuer?.issuer?.code(channel: event.channelIndex, serial: event.serial)
+    if issuer?.campaign != event.campaign { issuer = issuers[event.campaign.id] }
+    return issuer?.code(channel: event.channelIndex, serial: event.serial)
   }
 
   /// The event's time in ISO 8601, to the millisecond as the journal keeps it.

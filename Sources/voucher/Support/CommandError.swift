@@ -26,7 +26,8 @@ struct CommandError: Error {
       case .keyFileTooOpen, .keyTooShort: status = ExitStatus.configuration
       case .malformedKeyFile, .invalidTransition: status = ExitStatus.dataError
       case .noFreeSlot: status = ExitStatus.cannotCreate
-      case .randomFailed, .io: status = ExitStatus.ioError
+      case .randomFailed: status = ExitStatus.ioError
+      case .io(let error): status = Self.status(of: error)
       }
       self.init(status, error.description)
     case let error as CampaignError:
@@ -38,7 +39,7 @@ struct CommandError: Error {
       case .capacityExceeded, .malformedFile: status = ExitStatus.dataError
       case .keyNotActive: status = ExitStatus.configuration
       case .busy: status = ExitStatus.busy
-      case .io: status = ExitStatus.ioError
+      case .io(let error): status = Self.status(of: error)
       }
       self.init(status, error.description)
     case let error as RegistryError:
@@ -48,13 +49,20 @@ struct CommandError: Error {
       case .alreadyExists: status = ExitStatus.cannotCreate
       case .busy: status = ExitStatus.busy
       case .damaged: status = ExitStatus.dataError
-      case .syncFailed, .fenced, .io: status = ExitStatus.ioError
+      case .syncFailed, .fenced: status = ExitStatus.ioError
+      case .io(let error): status = Self.status(of: error)
       }
       self.init(status, error.description)
     case let error as SystemError:
-      self.init(ExitStatus.ioError, error.description)
+      self.init(Self.status(of: error), error.description)
     default:
       self.init(ExitStatus.software, "internal error: \(error)")
     }
+  }
+
+  /// A failed system call is an I/O error (74); a FIFO, device or folder where a key, campaign or
+  /// registry file must be is malformed data (65), like any other damaged file.
+  private static func status(of error: SystemError) -> Int32 {
+    error.isNotRegularFile ? ExitStatus.dataError : ExitStatus.ioError
   }
 }

@@ -30,11 +30,35 @@ extension Console {
     try result.get()
   }
 
-  /// Writes one `error: ...` line to standard error.
-  func error(_ message: String) { writeError("error: \(message)\n") }
+  /// Writes one `error: ...` line to standard error, its control characters escaped.
+  func error(_ message: String) { writeError("error: \(terminalSafe(message))\n") }
 
-  /// Writes one `warning: ...` line to standard error.
-  func warning(_ message: String) { writeError("warning: \(message)\n") }
+  /// Writes one `warning: ...` line to standard error, its control characters escaped.
+  func warning(_ message: String) { writeError("warning: \(terminalSafe(message))\n") }
+}
+
+/// A message made safe for one line of a terminal: control characters (C0, DEL, C1), line and
+/// paragraph separators and bidirectional formatting characters are escaped as Swift escapes
+/// them (`\n`, `\u{1B}`); everything else, non-ASCII text included, is kept.
+///
+/// Every `error:` and `warning:` line goes through here, so a path, a file's contents or any
+/// other text inside a message can neither add a line (a forged `error:`) nor send the terminal
+/// an escape sequence.
+func terminalSafe(_ message: String) -> String {
+  func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x00...0x1F, 0x7F...0x9F: return true  // C0, DEL, C1 (0x9B is a one-byte CSI)
+    case 0x2028, 0x2029: return true  // line and paragraph separators
+    case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true  // bidi controls
+    default: return false
+    }
+  }
+  guard message.unicodeScalars.contains(where: isUnsafe) else { return message }
+  var out = ""
+  for scalar in message.unicodeScalars {
+    out += isUnsafe(scalar) ? scalar.escaped(asASCII: true) : String(scalar)
+  }
+  return out
 }
 
 /// The process's own standard streams.

@@ -213,8 +213,23 @@ func field<T>(_ make: () throws(InvalidField) -> T) throws -> T {
 
 /// Seconds to wait for the registry lock: `VOUCHER_LOCK_TIMEOUT`, else 10. A lock held longer (a
 /// stopped process) makes the command answer busy with exit status 75 instead of hanging.
-func lockTimeout(_ context: Context) -> Double {
-  context.console.environment("VOUCHER_LOCK_TIMEOUT").flatMap(Double.init).map {
-    max(0, min($0, 3600))
-  } ?? 10
+func lockTimeout(_ context: Context) -> Double { context.lockTimeout }
+
+/// Reads `VOUCHER_LOCK_TIMEOUT`: seconds from 0 to 3600, whole or with a decimal fraction (`0.5`);
+/// unset or empty means 10.
+///
+/// - Throws: A usage error (exit 64) for anything else, before any command runs: a timeout
+///   misread silently would make a busy registry wait for the wrong time, or not at all.
+func parseLockTimeout(_ text: String?) throws(CommandError) -> Double {
+  guard let text, !text.isEmpty else { return 10 }
+  let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+  let isDigits = { (part: Substring) in
+    !part.isEmpty && part.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+  }
+  guard parts.allSatisfy(isDigits), let seconds = Double(text), seconds <= 3600 else {
+    throw .usage(
+      "VOUCHER_LOCK_TIMEOUT must be a number of seconds from 0 to 3600 (such as 10 or 0.5), not '\(printable(text))'"
+    )
+  }
+  return seconds
 }
