@@ -20,7 +20,7 @@ final class Journal {
   static let allocationChunk: Int64 = 4 << 20
 
   let path: String
-  let file: Int32
+  let file: FileDescriptor
   let files: any FileLayer
   /// The random id written at creation.
   let id: [UInt8]
