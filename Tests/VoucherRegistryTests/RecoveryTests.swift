@@ -240,6 +240,13 @@ struct RecoveryTests {
       CampaignIndex.entryOffset(fixture.campaign, payload: fixture.campaign.base + 1))
     for position in second..<(second + 8) { index[position] = 0 }
     try Data(index).write(to: URL(fileURLWithPath: path))
+    // A lock-free reader (verify) names the damage too, never "valid".
+    do {
+      let status = try fixture.registry().peek(try fixture.voucher(2))
+      Issue.record("a lock-free read of a zeroed entry answered \(status)")
+    } catch RegistryError.damaged(let damaged, _, let reason) {
+      #expect(damaged.hasSuffix("summer.idx") && reason.contains("the code has events"))
+    }
     let registry = try fixture.registry()
     do {
       _ = try registry.redeem(try fixture.voucher(2), store: StoreID("X"), now: fixture.now)
