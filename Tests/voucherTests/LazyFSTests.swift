@@ -310,7 +310,7 @@ struct LazyFSTests {
       // After a cleared cache, first on the same mount: a new process must not trust what the
       // page cache showed the killed writers. (Not after an armed fault that did not fire: it
       // could fire during the probe.)
-      if sameMount {
+      if sameMount && disk.isRunning {
         probe(home, probeCodes, &figures, acknowledged, "\(context) (same mount)")
       }
 
