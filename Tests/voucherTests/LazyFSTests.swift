@@ -146,11 +146,6 @@ let syncFileSystem: (@convention(c) (Int32) -> Int32)? = {
   return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
 }()
 
-extension Home {
-  /// A home at a folder that exists (a mount point).
-  init(at path: String) { self.path = path }
-}
-
 @Suite(
   "LazyFS: lost, torn and reordered writes under the real binary", .serialized,
   .disabled(if: LazyFS.unavailable != nil, Comment(rawValue: LazyFS.unavailable ?? "")))
@@ -189,7 +184,7 @@ struct LazyFSTests {
       disk.remove()
     }
     try disk.mount()
-    let home = Home(at: disk.mountPoint)
+    let home = try Home(at: disk.mountPoint, keyed: false)
     let io = disk.root + "/io"
     try FileManager.default.createDirectory(atPath: io, withIntermediateDirectories: false)
     // Single-use codes come from campaigns s1, s2, ... (a new one when one is fully issued; a
