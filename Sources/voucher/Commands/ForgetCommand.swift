@@ -35,7 +35,7 @@ enum ForgetCommand {
     do {
       profile = try ProfileID(try options.required("profile"))
     } catch let error as InvalidField {
-      throw CommandError.usage(error.description)
+      throw CommandError(error)
     }
     var result = ForgetReport(redemptions: 0, claims: 0, sideFiles: 0)
     if let registry = try Registry.openIfPresent(

@@ -114,7 +114,7 @@ struct ServeRequest {
         return .failure("'op' must be one of verify, redeem, void, claim, history")
       }
     } catch {
-      return .failure("'\(error.field.drop(while: { $0 == "-" }))' \(error.reason)")
+      return .failure("'\(error.field)' \(error.reason)")
     }
   }
 

@@ -207,7 +207,7 @@ func field<T>(_ make: () throws(InvalidField) -> T) throws -> T {
   do {
     return try make()
   } catch {
-    throw CommandError.usage(error.description)
+    throw CommandError(error)
   }
 }
 
