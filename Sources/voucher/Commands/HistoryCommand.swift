@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher history CODE`: every event of a code, oldest first.
 enum HistoryCommand {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher verify`: checks codes offline and answers each with a status.
 enum VerifyCommand {
