@@ -39,8 +39,7 @@ enum DemoCommand {
       console.warning("the demo key's secret is public: never print real vouchers with it")
     }
     // The registry before the first issue: once codes are out, it never appears by itself.
-    let registry = try Registry.open(
-      home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: book, create: true)
     defer { reportWarnings(registry, context) }
     let serials = try context.home.issueLog(id).reserve(
       campaign: campaign, channel: campaign.channels[0], count: 5, first: nil, now: context.now)

@@ -82,8 +82,7 @@ enum RedeemCommand {
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
     let verifier = Verifier(keyRing: ring, campaigns: campaigns)
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     // One code: one document in JSON. A stream (`-`): JSON Lines, one answer per line.
     var stream = AnswerWriter(format: format, stream: true, console: context.console)
@@ -142,8 +141,7 @@ enum RedeemCommand {
     else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.void(voucher, reason: reason, request: request, now: context.now)
     var outcome = Outcome(input: text, voucher: voucher, answer)
@@ -163,8 +161,7 @@ enum RedeemCommand {
     else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.claim(voucher, profile: profile, now: context.now)
     let outcome = Outcome(input: text, voucher: voucher, answer)

@@ -42,18 +42,22 @@ enum RegistryCommand {
     _ = try options.positionals(0, "")
     if subcommand == "init" {
       try Registry.create(home: context.home)
-      try context.console.print("created an empty registry in \(printable(context.home.registry))\n")
+      try context.console.print(
+        "created an empty registry in \(printable(context.home.registry))\n")
       return ExitStatus.success
     }
     let campaigns = try context.home.campaignStore.load()
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: false, lockTimeout: lockTimeout(context))
-    defer { reportWarnings(registry, context) }
     if subcommand == "rebuild" {
+      // Rebuilding the index from the journal is the file registry's own: opened as one.
+      let registry = try Registry.open(
+        home: context.home, campaigns: campaigns, create: false, lockTimeout: context.lockTimeout)
+      defer { reportWarnings(registry, context) }
       let records = try registry.rebuild()
       try context.console.print("rebuilt the index from \(records) records\n")
       return ExitStatus.success
     }
+    let registry = try context.registry.open(campaigns: campaigns, create: false)
+    defer { reportWarnings(registry, context) }
     let report = try registry.check()
     for problem in report.problems { context.console.error(problem) }
     if let torn = report.tornTail {

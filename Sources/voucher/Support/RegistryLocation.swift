@@ -6,7 +6,8 @@ import VoucherRegistry
 /// is the exception). A registry named by a URI (a database) is a change here alone.
 struct RegistryLocation: Sendable {
   let home: VoucherHome
-  /// Seconds to wait for another process's lock before answering busy.
+  /// Seconds to wait for another process's lock (`VOUCHER_LOCK_TIMEOUT`, else 10): a lock held
+  /// longer (a stopped process) makes the command answer busy, exit 75, instead of hanging.
   let lockTimeout: Double
 
   /// Opens the registry.
@@ -36,10 +37,6 @@ extension Context {
 func reportWarnings(_ registry: any RegistryStore, _ context: Context) {
   for warning in registry.takeWarnings() { context.console.warning(warning) }
 }
-
-/// Seconds to wait for the registry lock: `VOUCHER_LOCK_TIMEOUT`, else 10. A lock held longer (a
-/// stopped process) makes the command answer busy with exit status 75 instead of hanging.
-func lockTimeout(_ context: Context) -> Double { context.lockTimeout }
 
 /// Reads `VOUCHER_LOCK_TIMEOUT`: seconds from 0 to 3600, whole or with a decimal fraction (`0.5`);
 /// unset or empty means 10.
