@@ -27,6 +27,10 @@ public final class Registry {
   let campaigns: CampaignBook
   let journal: Journal
   private let lockTimeout: Double
+  /// The clock: the time of fences, side files and lock deadlines (tests set it).
+  let clock: @Sendable () -> Date
+  /// The running kernel's boot id, asked of the file layer once.
+  let boot: [UInt8]
   private var indexes: [CampaignID: CampaignIndex] = [:]
   /// The journal's end after the current operation's recovery.
   var end: Int64 = 0
@@ -61,20 +65,22 @@ public final class Registry {
   var fencePath: String { folder + "/FENCED" }
 
   /// The lock file, open for the registry object's life; `flock` on it per operation.
-  private let lockFile: Int32
+  private let lockFile: FileDescriptor
   /// The state file, mapped: reading and writing it costs no system call.
-  private let stateFile: Int32
+  private let stateFile: FileDescriptor
   private let stateMapping: UnsafeMutableRawPointer
 
   private init(
     folder: String, files: any FileLayer, campaigns: CampaignBook, journal: Journal,
-    lockTimeout: Double
+    lockTimeout: Double, clock: @escaping @Sendable () -> Date
   ) throws(RegistryError) {
     self.folder = folder
     self.files = files
     self.campaigns = campaigns
     self.journal = journal
     self.lockTimeout = lockTimeout
+    self.clock = clock
+    boot = files.bootID()
     state = RegistryState(
       journalID: journal.id, applied: Journal.headerSize, checkpoint: Journal.headerSize,
       boot: RegistryState.unknownBoot)
@@ -170,28 +176,32 @@ public final class Registry {
   public static func create(home: VoucherHome) throws(RegistryError) {
     let files = SystemFiles()
     if files.exists(home.registry + "/journal") { throw .alreadyExists(path: home.registry) }
-    try createRegistry(at: home.registry, files: files)
+    try createRegistry(at: home.registry, files: files, now: Date())
   }
 
   package static func open(
-    folder: String, campaigns: CampaignBook, create: Bool, lockTimeout: Double, files: any FileLayer
+    folder: String, campaigns: CampaignBook, create: Bool, lockTimeout: Double, files: any FileLayer,
+    clock: @escaping @Sendable () -> Date = { Date() }
   ) throws(RegistryError) -> Registry {
     if !files.exists(folder + "/journal") {
       guard create else { throw .missing(path: folder) }
-      try createRegistry(at: folder, files: files)
+      try createRegistry(at: folder, files: files, now: clock())
     }
     let journal = try Journal(path: folder + "/journal", files: files)
     return try Registry(
-      folder: folder, files: files, campaigns: campaigns, journal: journal, lockTimeout: lockTimeout
-    )
+      folder: folder, files: files, campaigns: campaigns, journal: journal,
+      lockTimeout: lockTimeout, clock: clock)
   }
 
   /// Creates a complete registry in a temporary folder and renames it into place, so that a
   /// crash at any step leaves either no registry or a complete one.
-  private static func createRegistry(at link: String, files: any FileLayer) throws(RegistryError) {
+  private static func createRegistry(at link: String, files: any FileLayer, now: Date)
+    throws(RegistryError)
+  {
     // A registry folder that is a symbolic link (to another disk) is created where it points:
     // the staging folder must be on that file system, and renaming over the link would fail.
-    let folder = resolvedLink(link)
+    let folder =
+      (try? files.status(link))??.isSymbolicLink == true ? files.resolveLink(link) ?? link : link
     let parent = FileSystem.parentDirectory(of: folder)
     let staging = "\(folder).new-\(getpid())-\(UInt32.random(in: 0 ... .max))"
     do throws(SystemError) {
@@ -229,7 +239,7 @@ public final class Registry {
         // has synced its folder's parent.
         fence(
           folder: folder, files: files,
-          reason: "a sync of \(parent) failed at \(ISO8601.format(Date()))")
+          reason: "a sync of \(parent) failed at \(ISO8601.format(now))")
         throw error
       }
     } catch {
@@ -238,20 +248,10 @@ public final class Registry {
     }
   }
 
-  /// The target of a symbolic link to a folder, or the path itself.
-  private static func resolvedLink(_ path: String) -> String {
-    var info = stat()
-    guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK,
-      let resolved = realpath(path, nil)
-    else { return path }
-    defer { free(resolved) }
-    return String(cString: resolved)
-  }
-
   private static func removeStaging(_ staging: String, files: any FileLayer) {
     for name in ["journal", "state", "blocks", "lock"] { try? files.remove(staging + "/" + name) }
-    rmdir(staging + "/index")
-    rmdir(staging)
+    try? files.removeFolder(staging + "/index")
+    try? files.removeFolder(staging)
   }
 
   // MARK: - Operations under the lock
@@ -261,9 +261,9 @@ public final class Registry {
     throws(RegistryError) -> T
   {
     try lock()
-    defer { flock(lockFile, LOCK_UN) }
+    defer { files.unlock(lockFile) }
     if writing, recovering, files.exists(fencePath) {
-      let reason = (try? FileSystem.read(fencePath, limit: 4096).bytes).map {
+      let reason = (try? files.readFile(fencePath, limit: 4096)).map {
         String(decoding: $0, as: UTF8.self)
       }
       throw .fenced(
@@ -282,7 +282,7 @@ public final class Registry {
       // Whatever file or folder it was, a failed sync is fatal: the kernel may have dropped the
       // dirty pages, so a later sync could succeed without them.
       if let path = error.failedSyncPath, !files.exists(fencePath) {
-        fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+        fence("a sync of \(path) failed at \(ISO8601.format(clock()))")
       }
       throw error
     }
@@ -291,15 +291,20 @@ public final class Registry {
   /// Takes the lock, waiting up to the timeout. The kernel drops an `flock` when its holder dies,
   /// so a killed holder never blocks anyone; a stopped one makes this answer busy.
   private func lock() throws(RegistryError) {
-    if flock(lockFile, LOCK_EX | LOCK_NB) == 0 { return }
-    let deadline = Date().addingTimeInterval(lockTimeout)
+    let path = folder + "/lock"
+    func tryLock() throws(RegistryError) -> Bool {
+      do {
+        return try files.tryLock(lockFile, path: path)
+      } catch {
+        throw .io(error)
+      }
+    }
+    if try tryLock() { return }
+    let deadline = clock().addingTimeInterval(lockTimeout)
     var pause: UInt32 = 100
     while true {
-      if flock(lockFile, LOCK_EX | LOCK_NB) == 0 { return }
-      guard errno == EWOULDBLOCK || errno == EINTR else {
-        throw .io(SystemError("lock", folder + "/lock"))
-      }
-      if Date() >= deadline { throw .busy(path: folder + "/lock") }
+      if try tryLock() { return }
+      if clock() >= deadline { throw .busy(path: path) }
       usleep(pause)
       pause = min(pause * 2, 20_000)
     }
@@ -336,8 +341,7 @@ public final class Registry {
     // behind the journal must never answer for a code. Without a readable boot id, every
     // recovery must assume the machine restarted.
     let rebooted =
-      state.boot != RegistryState.currentBoot
-      || RegistryState.currentBoot == RegistryState.unknownBoot
+      state.boot != boot || boot == RegistryState.unknownBoot
     var restarted = rebooted || !recovered
     if restarted { state.applied = state.checkpoint }
     // No index folder (a rebuild that could not swap folders atomically was cut short between
@@ -400,7 +404,7 @@ public final class Registry {
       do {
         try journal.sync()
       } catch {
-        fence("a sync of the journal failed during recovery at \(ISO8601.format(Date()))")
+        fence("a sync of the journal failed during recovery at \(ISO8601.format(clock()))")
         throw error
       }
     }
@@ -431,7 +435,7 @@ public final class Registry {
     if end != known || restarted {
       state.applied = end
       // A reader leaves a tail for the next writer: keeping the old boot id makes it look again.
-      if !unrepaired { state.boot = RegistryState.currentBoot }
+      if !unrepaired { state.boot = boot }
       try writeState()
     }
     recovered = true
@@ -445,7 +449,7 @@ public final class Registry {
     if repair {
       do {
         let (side, count) = try journal.clearTail(
-          at: offset, folder: folder, now: Int64(Date().timeIntervalSince1970))
+          at: offset, folder: folder, now: Int64(clock().timeIntervalSince1970))
         warnings.append(
           "repaired a torn tail of the journal at byte offset \(offset): \(count) bytes, kept in \(side)"
         )
@@ -466,12 +470,14 @@ public final class Registry {
 
   /// Reads the block list again if its file was replaced since it was read.
   private func reloadBlocksIfChanged() throws(RegistryError) {
-    var info = stat()
-    guard stat(blocksPath, &info) == 0 else { throw .io(SystemError("inspect", blocksPath)) }
-    let stamp = (
-      inode: UInt64(info.st_ino), size: Int64(info.st_size),
-      modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-    )
+    let status: FileStatus?
+    do {
+      status = try files.status(blocksPath)
+    } catch {
+      throw .io(error)
+    }
+    guard let status else { throw .io(SystemError("inspect", blocksPath, code: ENOENT)) }
+    let stamp = (inode: status.inode, size: status.size, modified: status.modified)
     if let known = blocksStamp, known == stamp { return }
     blocks = try loadBlocks()
     blocksStamp = stamp
@@ -527,7 +533,7 @@ public final class Registry {
   /// applies them from the page cache (they were never acknowledged), and fences the registry.
   func discardUnsynced(at offset: Int64, count: Int) {
     try? journal.write([UInt8](repeating: 0, count: count), at: offset)
-    fence("a sync of the journal failed at \(ISO8601.format(Date())) (byte offset \(offset))")
+    fence("a sync of the journal failed at \(ISO8601.format(clock())) (byte offset \(offset))")
   }
 
   /// Refuses further writes until `registry check` passes (best effort: the disk may be failing).
@@ -550,7 +556,7 @@ public final class Registry {
       try syncIndexesAndState()
     } catch {
       if let path = error.failedSyncPath, !files.exists(fencePath) {
-        fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+        fence("a sync of \(path) failed at \(ISO8601.format(clock()))")
       }
       throw error
     }
@@ -566,13 +572,13 @@ public final class Registry {
   func syncIndexFiles() throws(RegistryError) {
     let names: [String]
     do {
-      names = try FileSystem.list(indexFolder)
+      names = try files.list(indexFolder)
     } catch {
       throw .io(error)
     }
     for name in names where name.hasSuffix(".idx") {
       let path = indexFolder + "/" + name
-      let file: Int32
+      let file: FileDescriptor
       do {
         file = try files.open(path, create: false)
       } catch {
@@ -609,7 +615,7 @@ public final class Registry {
   private func loadBlocks() throws(RegistryError) -> BlockList {
     let bytes: [UInt8]
     do {
-      bytes = try FileSystem.read(blocksPath, limit: 64 << 20).bytes
+      bytes = try files.readFile(blocksPath, limit: 64 << 20)
     } catch {
       throw .io(error)
     }

@@ -20,14 +20,14 @@ final class FaultyFiles: FileLayer {
   /// Folders synced so far, in order.
   var folderSyncs: [String] = []
 
-  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
+  func open(_ path: String, create: Bool) throws(SystemError) -> FileDescriptor {
     try real.open(path, create: create)
   }
-  func close(_ file: Int32) { real.close(file) }
-  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 {
+  func close(_ file: FileDescriptor) { real.close(file) }
+  func size(_ file: FileDescriptor, path: String) throws(SystemError) -> Int64 {
     try real.size(file, path: path)
   }
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+  func read(_ file: FileDescriptor, at offset: Int64, count: Int, path: String) throws(SystemError)
     -> [UInt8]
   {
     if path.hasSuffix("/journal") { journalReads += 1 }
@@ -35,29 +35,29 @@ final class FaultyFiles: FileLayer {
   }
   /// Reads of the journal so far.
   var journalReads = 0
-  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+  func write(_ file: FileDescriptor, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
     if let written = failWrite(path) {
       if written > 0 { try real.write(file, Array(bytes.prefix(written)), at: offset, path: path) }
       throw SystemError("write", path, code: 5)
     }
     try real.write(file, bytes, at: offset, path: path)
   }
-  func sync(_ file: Int32, path: String) throws(SystemError) {
+  func sync(_ file: FileDescriptor, path: String) throws(SystemError) {
     if failSync(path) { throw SystemError("sync", path, code: 5) }
     if path.hasSuffix("/journal") { journalSyncs += 1 }
     try real.sync(file, path: path)
   }
-  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func truncate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     try real.truncate(file, to: length, path: path)
   }
-  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func allocate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     try real.allocate(file, to: length, path: path)
   }
-  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError) {
+  func reserve(_ file: FileDescriptor, offset: Int64, length: Int64, path: String) throws(SystemError) {
     try real.reserve(file, offset: offset, length: length, path: path)
   }
   func link(_ from: String, to: String) throws(SystemError) { try real.link(from, to: to) }
-  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
+  func map(_ file: FileDescriptor, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
   { try real.map(file, length: length, path: path) }
   func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
     real.unmap(address, length: length)
@@ -240,6 +240,13 @@ struct RecoveryTests {
       CampaignIndex.entryOffset(fixture.campaign, payload: fixture.campaign.base + 1))
     for position in second..<(second + 8) { index[position] = 0 }
     try Data(index).write(to: URL(fileURLWithPath: path))
+    // A lock-free reader (verify) names the damage too, never "valid".
+    do {
+      let status = try fixture.registry().peek(try fixture.voucher(2))
+      Issue.record("a lock-free read of a zeroed entry answered \(status)")
+    } catch RegistryError.damaged(let damaged, _, let reason) {
+      #expect(damaged.hasSuffix("summer.idx") && reason.contains("the code has events"))
+    }
     let registry = try fixture.registry()
     do {
       _ = try registry.redeem(try fixture.voucher(2), store: StoreID("X"), now: fixture.now)

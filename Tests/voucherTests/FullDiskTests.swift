@@ -105,6 +105,10 @@ struct FullDiskTests {
     let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "400")
       .stdoutLines
     try #require(codes.count == 400)
+    // Codes whose index entries lie on pages never written (another channel's part of the index).
+    let far = home.run("issue", "--campaign", "summer", "--channel", "receipt", "--count", "3")
+      .stdoutLines
+    try #require(far.count == 3)
     var acknowledged = Set<String>()
     let first = home.run(
       "redeem", "-", "--store", "S1", stdin: Data(codes[0..<50].joined(separator: "\n").utf8))
@@ -118,6 +122,10 @@ struct FullDiskTests {
     var statuses: [String: Int32] = [:]
     let commands: [(String, [String], Data?)] = [
       ("verify unused", ["verify", codes[300]], nil),
+      ("verify unused, index page never written", ["verify", far[0]], nil),
+      ("history, index page never written", ["history", far[0]], nil),
+      ("claim, index page never written", ["claim", far[1], "--profile", "crm:2"], nil),
+      ("redeem, index page never written", ["redeem", far[2], "--store", "S2"], nil),
       ("verify used", ["verify", codes[1]], nil),
       ("verify stream", ["verify", "-"], Data(codes[290..<300].joined(separator: "\n").utf8)),
       ("history", ["history", codes[1]], nil),

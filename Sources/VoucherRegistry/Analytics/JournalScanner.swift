@@ -1,14 +1,18 @@
-/// Reads the journal from one offset to another in order, through one fixed buffer, decoding
-/// records in place: memory stays flat however long the journal is.
+/// Reads the journal from one offset on, in order, through one buffer, decoding records in
+/// place: the journal's one scanner. Recovery, `registry check` and rebuild scan with it through
+/// ``Journal/scan(from:_:)``; reports, exports and erasure directly. Memory stays flat however
+/// long the journal is (the buffer grows only for a single commit larger than it).
 ///
-/// In a version 2 journal it steps over each commit's frame header (marker, length) and reads the
-/// records inside; a frame may be larger than the buffer. Each record's own checksum is checked;
-/// the frame's checksum, which tells a torn commit from a whole one, is recovery's concern: the
-/// scanner reads only up to the end of the data that recovery found whole.
+/// In a version 2 journal it steps over each commit's frame header (marker, length, CRC-32C) and
+/// reads the records inside. With `verifyFrames` it checks each frame's checksum first, which
+/// tells a torn commit from a whole one (recovery's concern); readers of data recovery already
+/// found whole do without. Each record's own checksum is always checked.
 final class JournalScanner {
   private let journal: Journal
-  private let stop: Int64
-  private let buffer: UnsafeMutableRawBufferPointer
+  /// Where scanning stops: the end of the data, or the file's size as known.
+  private(set) var stop: Int64
+  private let verifyFrames: Bool
+  private var buffer: UnsafeMutableRawBufferPointer
   /// The journal offset of `buffer[0]`, and how many bytes of the buffer are filled.
   private var bufferStart: Int64
   private var filled = 0
@@ -16,13 +20,16 @@ final class JournalScanner {
   private(set) var offset: Int64
   /// The frame being read (version 2 journals): where it starts and where it ends.
   private var frame: (start: Int64, end: Int64)
+  /// Whether the frame being read passed its checksum.
+  private var frameVerified = false
 
   /// Room for the largest record (8 + 65,535 bytes) and then some.
   static let bufferSize = 1 << 20
 
-  init(journal: Journal, from start: Int64, to stop: Int64) {
+  init(journal: Journal, from start: Int64, to stop: Int64, verifyFrames: Bool = false) {
     self.journal = journal
     self.stop = stop
+    self.verifyFrames = verifyFrames
     buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     bufferStart = start
     offset = start
@@ -36,25 +43,34 @@ final class JournalScanner {
     /// A whole, valid record at `offset`, in the frame that starts at `frame` (-1 in a version 1
     /// journal).
     case record(RawRecord, offset: Int64, frame: Int64)
-    /// Bytes at `offset` that are not a valid record.
+    /// Bytes at `offset` that are not a valid record or frame (a torn tail, or damage).
     case invalid(offset: Int64)
-    /// The end.
-    case end
+    /// A record at `offset` that is not valid inside a frame whose checksum holds: damage.
+    case malformed(offset: Int64, reason: String)
+    /// The data ends at `offset`: zeros where a record or frame would start, or `stop`.
+    case end(offset: Int64)
   }
+
+  /// Scans on to a later `stop` (the file grew).
+  func extend(to newStop: Int64) { stop = max(stop, newStop) }
 
   /// The next record; `skip(to:)` may move on after an invalid one.
   func next() throws(RegistryError) -> Step {
-    guard offset < stop else { return .end }
-    var local = Int(offset - bufferStart)
-    if filled - local < Journal.frameHeaderSize + Record.headerSize + 65_535
-      && bufferStart + Int64(filled) < stop
-    {
-      try refill(at: local)
-      local = 0
+    guard offset < stop else { return .end(offset: offset) }
+    let atBoundary = !journal.framed || offset == frame.end
+    var (local, available) = try ensure(
+      atBoundary ? Journal.frameHeaderSize + Record.headerSize + 65_535 : Record.headerSize + 65_535)
+    if atBoundary {
+      // The data ends at zeros where the next record or frame would start.
+      let head = min(available, Record.headerSize)
+      let zeros = UnsafeRawBufferPointer(start: buffer.baseAddress! + local, count: head)
+        .allSatisfy { $0 == 0 }
+      if zeros && (head == Record.headerSize || bufferStart + Int64(filled) >= stop) {
+        return .end(offset: offset)
+      }
     }
-    var available = min(filled - local, Int(stop - offset))
     if journal.framed && offset == frame.end {
-      // A frame header: marker, three zero bytes, the length of the records (then their CRC).
+      // A frame header: marker, three zero bytes, the length of the records, their CRC-32C.
       let header = UnsafeRawPointer(buffer.baseAddress! + local)
       guard available >= Journal.frameHeaderSize,
         header.load(as: UInt8.self) == Journal.frameMarker,
@@ -66,10 +82,19 @@ final class JournalScanner {
       let length = Int64(
         UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
       let start = offset
-      guard length > 0, start + Int64(Journal.frameHeaderSize) + length <= stop else {
-        return .invalid(offset: offset)
+      let end = start + Int64(Journal.frameHeaderSize) + length
+      guard length > 0, end <= stop else { return .invalid(offset: offset) }
+      if verifyFrames {
+        (local, available) = try ensure(Int(end - start))
+        let base = UnsafeRawPointer(buffer.baseAddress! + local)
+        let stored = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        let crc = Checksum.crc32c(
+          UnsafeRawBufferPointer(start: base + Journal.frameHeaderSize, count: Int(length)),
+          continuing: Checksum.crc32c(UnsafeRawBufferPointer(start: base + 4, count: 4)))
+        guard crc == stored else { return .invalid(offset: offset) }
       }
-      frame = (start, start + Int64(Journal.frameHeaderSize) + length)
+      frameVerified = verifyFrames
+      frame = (start, end)
       offset += Int64(Journal.frameHeaderSize)
       local += Journal.frameHeaderSize
       available -= Journal.frameHeaderSize
@@ -80,6 +105,10 @@ final class JournalScanner {
       let at = offset
       offset += Int64(record.length)
       return .record(record, offset: at, frame: journal.framed ? frame.start : -1)
+    case .truncated where frameVerified && journal.framed:
+      return .malformed(offset: offset, reason: "a record in a valid frame is malformed")
+    case .invalid(let reason) where frameVerified && journal.framed:
+      return .malformed(offset: offset, reason: "a record in a valid frame is malformed (\(reason))")
     case .truncated, .invalid:
       return .invalid(offset: offset)
     }
@@ -95,6 +124,28 @@ final class JournalScanner {
     filled = 0
   }
 
+  /// Makes `count` bytes from `offset` available in the buffer, or as many as there are before
+  /// `stop`; answers where they start in the buffer and how many there are.
+  private func ensure(_ count: Int) throws(RegistryError) -> (local: Int, available: Int) {
+    var local = Int(offset - bufferStart)
+    let wanted = Int(min(Int64(count), stop - offset))
+    if filled - local < wanted {
+      if wanted > buffer.count {
+        // One commit larger than the buffer: grow it for the scan's rest.
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: wanted, alignment: 16)
+        larger.baseAddress!.copyMemory(from: buffer.baseAddress! + local, byteCount: filled - local)
+        buffer.deallocate()
+        buffer = larger
+        filled -= local
+        bufferStart = offset
+        local = 0
+      }
+      try refill(at: local)
+      local = 0
+    }
+    return (local, min(filled - local, Int(stop - offset)))
+  }
+
   /// Keeps the unread bytes from `local` on and reads after them.
   private func refill(at local: Int) throws(RegistryError) {
     let keep = filled - local
@@ -104,15 +155,19 @@ final class JournalScanner {
     bufferStart += Int64(local)
     filled = keep
     let from = bufferStart + Int64(filled)
-    let wanted = Int(min(Int64(Self.bufferSize - filled), stop - from))
+    let wanted = Int(min(Int64(buffer.count - filled), stop - from))
     guard wanted > 0 else { return }
+    let got: Int
     do {
-      filled += try journal.files.read(
+      got = try journal.files.read(
         journal.file,
         into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + wanted)]),
         at: from, path: journal.path)
     } catch {
       throw .io(error)
     }
+    filled += got
+    // The file ends before `stop`: what there is is all there is.
+    if got < wanted { stop = bufferStart + Int64(filled) }
   }
 }

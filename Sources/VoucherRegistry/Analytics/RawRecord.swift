@@ -2,8 +2,8 @@
 /// asked for. Valid only as long as the buffer that holds it; reports read millions of these and
 /// make a `String` only when they must.
 ///
-/// The layout is ``Record``'s; ``decode(_:count:)`` checks the same things ``Record/decode(_:)``
-/// does, so either accepts exactly the same records.
+/// The layout is ``Record``'s, and ``decode(_:count:)`` is the journal's one record decoder:
+/// ``Record/decode(_:)`` makes its values from what this one checked.
 struct RawRecord {
   /// The record's first byte.
   let base: UnsafeRawPointer
@@ -53,6 +53,10 @@ struct RawRecord {
     default: return .empty
     }
   }
+  /// A redemption's live uses once it was recorded: the body's last byte.
+  var usesAfter: UInt8 {
+    type == 1 ? base.load(fromByteOffset: length - 1, as: UInt8.self) : 0
+  }
   /// A void's target offset.
   var voided: Int64 { type == 2 ? integer(21, Int64.self) : 0 }
   /// A block's campaign, channel and serials.
@@ -65,19 +69,24 @@ struct RawRecord {
   enum Decoded {
     case record(RawRecord)
     case truncated
-    case invalid
+    /// Not a valid record, and why.
+    case invalid(String)
   }
 
   /// Checks the record at `base` with `count` bytes available.
   static func decode(_ base: UnsafeRawPointer, count: Int) -> Decoded {
     guard count >= Record.headerSize else { return .truncated }
-    guard base.load(as: UInt8.self) == Record.marker else { return .invalid }
+    guard base.load(as: UInt8.self) == Record.marker else {
+      return .invalid("no record starts here")
+    }
     let bodyLength = Int(
       UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
     let length = Record.headerSize + bodyLength
     guard count >= length else { return .truncated }
     let stored = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-    guard Checksum.record(base, bodyLength: bodyLength) == stored else { return .invalid }
+    guard Checksum.record(base, bodyLength: bodyLength) == stored else {
+      return .invalid("checksum mismatch")
+    }
     let record = RawRecord(
       base: base, type: base.load(fromByteOffset: 1, as: UInt8.self), length: length)
     // Walk the body's fields: they must fill it exactly, and every string must be UTF-8.
@@ -96,20 +105,25 @@ struct RawRecord {
       defer { position += count }
       return isUTF8(UnsafeRawBufferPointer(rebasing: body[position..<(position + count)]))
     }
-    var valid: Bool
+    let valid: Bool
     switch record.type {
     case 1: valid = skip(22) && text() && text() && text() && text() && skip(1)
-    case 2:
-      valid = skip(29) && text(long: true) && text()
-      valid = valid && record.voided >= 0 && record.voided < Int64.max
+    case 2: valid = skip(29) && text(long: true) && text()
     case 3: valid = skip(21) && text()
-    case 4, 5:
-      valid = skip(8) && text() && skip(10) && text(long: true)
-      valid = valid && record.first >= 1 && record.first <= record.last
-    default: return .invalid
+    case 4, 5: valid = skip(8) && text() && skip(10) && text(long: true)
+    default: return .invalid("unknown record type \(record.type)")
     }
-    guard valid, position == bodyLength, Record.times.contains(record.time) else { return .invalid }
-    return .record(record)
+    guard valid, position == bodyLength else { return .invalid("malformed record body") }
+    guard Record.times.contains(record.time) else { return .invalid("an impossible time") }
+    switch record.type {
+    case 2 where record.voided < 0 || record.voided == Int64.max:
+      return .invalid("a void names an impossible offset")
+    case 4 where record.first < 1 || record.first > record.last,
+      5 where record.first < 1 || record.first > record.last:
+      return .invalid("a block range runs backwards")
+    default:
+      return .record(record)
+    }
   }
 
   /// Whether bytes are UTF-8: ASCII at a glance, else validated.

@@ -72,7 +72,7 @@ extension Registry {
         return
       case .record(let record, let offset, let frame):
         try visit(record, offset, frame)
-      case .invalid(let offset):
+      case .invalid(let offset), .malformed(let offset, _):
         guard rereadUnderLock else {
           _ = try journal.record(at: offset)
           throw RegistryError.damaged(

@@ -76,11 +76,11 @@ extension Registry {
       patches += try journalPatches(rewritten)
       // Bytes cut from a torn tail are kept aside; they may hold the id too.
       var sideFiles = 0
-      for name in ((try? FileSystem.list(folder)) ?? []).sorted()
+      for name in ((try? files.list(folder)) ?? []).sorted()
       where name.hasPrefix("torn-") && name.hasSuffix(".bin") {
         let bytes: [UInt8]
         do throws(SystemError) {
-          bytes = try FileSystem.read(folder + "/" + name, limit: 1 << 30).bytes
+          bytes = try files.readFile(folder + "/" + name, limit: 1 << 30)
         } catch {
           throw .io(error)
         }
@@ -172,7 +172,7 @@ extension Registry {
     guard files.exists(patchLogPath) else { return }
     let bytes: [UInt8]
     do {
-      bytes = try FileSystem.read(patchLogPath, limit: 1 << 30).bytes
+      bytes = try files.readFile(patchLogPath, limit: 1 << 30)
     } catch {
       throw .io(error)
     }
@@ -204,7 +204,7 @@ extension Registry {
       do {
         try journal.sync()
       } catch {
-        fence("a sync of the journal failed while erasing a profile at \(ISO8601.format(Date()))")
+        fence("a sync of the journal failed while erasing a profile at \(ISO8601.format(clock()))")
         throw error
       }
     }
@@ -218,7 +218,7 @@ extension Registry {
     } catch {
       // The log might come back after a power loss and undo a later erasure: fence, as for any
       // failed sync.
-      fence("a sync of \(folder) failed after an erasure at \(ISO8601.format(Date()))")
+      fence("a sync of \(folder) failed after an erasure at \(ISO8601.format(clock()))")
       throw .syncFailed(path: folder, code: error.code)
     }
   }

@@ -55,7 +55,7 @@ final class CampaignIndex {
   static let magic = Array("VOUCHERI".utf8)
 
   let path: String
-  let file: Int32
+  let file: FileDescriptor
   let files: any FileLayer
   let base: Int
   let span: Int
@@ -65,7 +65,7 @@ final class CampaignIndex {
   private let length: Int
 
   private init(
-    path: String, file: Int32, files: any FileLayer, base: Int, span: Int,
+    path: String, file: FileDescriptor, files: any FileLayer, base: Int, span: Int,
     mapping: UnsafeMutableRawPointer, length: Int
   ) {
     self.path = path

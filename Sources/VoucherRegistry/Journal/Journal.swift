@@ -20,7 +20,7 @@ final class Journal {
   static let allocationChunk: Int64 = 4 << 20
 
   let path: String
-  let file: Int32
+  let file: FileDescriptor
   let files: any FileLayer
   /// The random id written at creation.
   let id: [UInt8]
@@ -179,152 +179,58 @@ final class Journal {
   }
 
   /// Reads records from `start` in order, calling `visit` with each offset and record, until the
-  /// data ends.
+  /// data ends, through the journal's one scanner (``JournalScanner``), checking every commit's
+  /// frame.
+  ///
+  /// A frame (a record, in a version 1 journal) that is not whole and valid is a commit that
+  /// never completed (a torn tail: with its sectors persisted in any order), unless a valid one
+  /// follows it: damage.
   ///
   /// - Throws: ``RegistryError/damaged(path:offset:reason:)`` when invalid bytes are followed by
   ///   a valid record: damage, never a torn tail.
   func scan(from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void)
     throws(RegistryError) -> ScanEnd
   {
-    if framed { return try scanFrames(from: start, visit) }
-    // Another process may have grown the file: the known size is refreshed when data reaches it.
-    var size = knownSize > start + Int64(Record.headerSize) ? knownSize : try fileSize()
-    var offset = start
-    var buffer: [UInt8] = []
-    var bufferStart = start
-    // Start small (the common case is one record or none), then read in large chunks.
-    var chunk = 4096
-    while offset < size {
-      let have = bufferStart + Int64(buffer.count)
-      if offset + Int64(Record.headerSize) + 65_535 > have && have < size {
-        let keep = buffer.count - Int(offset - bufferStart)
-        buffer = Array(buffer.suffix(keep))
-        bufferStart = offset
-        do {
-          buffer += try files.read(
-            file, at: offset + Int64(keep), count: min(chunk, Int(size - offset) - keep), path: path
-          )
-        } catch {
-          throw .io(error)
-        }
-        chunk = min(chunk * 4, 1 << 20)
-      }
-      let local = Int(offset - bufferStart)
-      if bufferStart + Int64(buffer.count) >= size && size == knownSize
-        && offset + Int64(Record.headerSize) + 65_535 > size
-      {
-        let fresh = try fileSize()
-        if fresh > size {
-          size = fresh
-          continue
-        }
-      }
-      let header = buffer[local..<min(buffer.count, local + Record.headerSize)]
-      if header.allSatisfy({ $0 == 0 })
-        && (header.count == Record.headerSize || bufferStart + Int64(buffer.count) >= size)
-      {
-        return .clean(end: offset)
-      }
-      let decoded = Record.decode(buffer[local...])
-      if case .truncated = decoded, bufferStart + Int64(buffer.count) < size {
-        // The record runs past what is buffered: read all of it and look again.
-        let wanted = Int(min(Int64(Record.headerSize + 65_535), size - offset))
-        do {
-          buffer = try files.read(file, at: offset, count: wanted, path: path)
-        } catch {
-          throw .io(error)
-        }
-        bufferStart = offset
-        continue
-      }
-      switch decoded {
-      case .record(let record, let length):
-        try visit(offset, record, length)
-        offset += Int64(length)
-      case .truncated, .invalid:
-        if let next = try findValidRecord(after: offset, end: try fileSize()) {
-          let reason: String
-          if case .invalid(let why) = decoded {
-            reason = why
-          } else {
-            reason = "a record is cut short"
-          }
-          throw .damaged(
-            path: path, offset: offset, reason: "\(reason), and a valid record follows at \(next)")
-        }
-        return .tornTail(at: offset)
-      }
-    }
-    // The records filled the file as known: it may have grown since.
-    if try fileSize() > size { return try scan(from: offset, visit) }
-    return .clean(end: offset)
-  }
-
-  /// ``scan(from:_:)`` of a version 2 journal: frame by frame. A frame that is not whole and
-  /// valid is a commit that never completed (a torn tail: with its sectors persisted in any
-  /// order), unless a valid frame follows it: damage.
-  private func scanFrames(
-    from start: Int64, _ visit: (Int64, Record, Int) throws(RegistryError) -> Void
-  ) throws(RegistryError) -> ScanEnd {
-    var offset = start
-    var size = knownSize
-    // Frames are read through one buffer that grows from 4 KiB (the common case: one frame or
-    // none) to 1 MiB, so replaying a megabyte of frames costs a few reads, not two per frame.
-    var buffer = ReadAhead(journal: self)
+    // The size known is a lower bound: refreshed only when the data reaches it.
+    let scanner = JournalScanner(
+      journal: self, from: start, to: max(knownSize, start), verifyFrames: true)
     while true {
-      if offset + Int64(Self.frameHeaderSize) > size { size = try fileSize() }
-      guard offset < size else { return .clean(end: offset) }
-      let header = try buffer.bytes(at: offset, count: min(Self.frameHeaderSize, Int(size - offset)))
-      if header.prefix(Record.headerSize).allSatisfy({ $0 == 0 }) { return .clean(end: offset) }
-      guard let body = try frameBody(at: offset, header: header, end: size, buffer: &buffer) else {
-        // Another process may have grown the file past the size known here.
-        let fresh = try fileSize()
-        if fresh > size {
-          size = fresh
+      switch try scanner.next() {
+      case .record(let raw, let offset, _):
+        try visit(offset, Record(raw), raw.length)
+      case .end(let offset):
+        // The records filled the file as known: it may have grown since.
+        if offset >= scanner.stop, try fileSize() > scanner.stop {
+          scanner.extend(to: knownSize)
           continue
         }
-        if let next = try findValidRecord(after: offset, end: try fileSize()) {
-          let (at, reason) = try damagedRecord(inFrameAt: offset, header: Array(header), before: next)
+        return .clean(end: offset)
+      case .malformed(let offset, let reason):
+        throw .damaged(path: path, offset: offset, reason: reason)
+      case .invalid(let offset):
+        // Another process may have grown the file past the size known here.
+        if try fileSize() > scanner.stop {
+          scanner.extend(to: knownSize)
+          scanner.skip(to: offset)
+          continue
+        }
+        guard let next = try findValidRecord(after: offset, end: knownSize) else {
+          return .tornTail(at: offset)
+        }
+        if framed {
+          let header = try readBytes(at: offset, count: Self.frameHeaderSize)
+          let (at, reason) = try damagedRecord(inFrameAt: offset, header: header, before: next)
           throw .damaged(
             path: path, offset: at, reason: "\(reason), and a valid frame follows at \(next)")
         }
-        return .tornTail(at: offset)
-      }
-      let first = offset + Int64(Self.frameHeaderSize)
-      var local = body.startIndex
-      while local < body.endIndex {
-        guard case .record(let record, let length) = Record.decode(body[local...]) else {
-          throw .damaged(
-            path: path, offset: first + Int64(local - body.startIndex),
-            reason: "a record in a valid frame is malformed")
+        let reason: String
+        switch Record.decode(try readBytes(at: offset, count: Record.headerSize + 65_535)[...]) {
+        case .invalid(let why): reason = why
+        default: reason = "a record is cut short"
         }
-        try visit(first + Int64(local - body.startIndex), record, length)
-        local += length
+        throw .damaged(
+          path: path, offset: offset, reason: "\(reason), and a valid record follows at \(next)")
       }
-      offset = first + Int64(body.count)
-    }
-  }
-
-  /// Reads the journal ahead in growing chunks for a sequential scan.
-  private struct ReadAhead {
-    let journal: Journal
-    var buffer: [UInt8] = []
-    var start: Int64 = 0
-    var chunk = 4096
-
-    init(journal: Journal) { self.journal = journal }
-
-    /// `count` bytes at `offset` (fewer only at the end of the file).
-    mutating func bytes(at offset: Int64, count: Int) throws(RegistryError) -> ArraySlice<UInt8> {
-      let end = start + Int64(buffer.count)
-      if offset < start || offset + Int64(count) > end {
-        let wanted = max(count, chunk)
-        buffer = try journal.readBytes(at: offset, count: wanted)
-        start = offset
-        if count <= chunk { chunk = min(chunk * 4, 1 << 20) }
-      }
-      let local = Int(offset - start)
-      return buffer[local..<min(buffer.count, local + count)]
     }
   }
 
@@ -348,36 +254,27 @@ final class Journal {
     return (offset, "a commit's frame is not whole and valid")
   }
 
-  /// The records of the frame at `offset` if it is whole and valid within `end`.
+  /// The records of the frame at `offset` if it is whole and valid within `end` (for the search
+  /// for a valid frame after damage).
   private func frameBody(at offset: Int64, header: [UInt8], end: Int64) throws(RegistryError)
     -> [UInt8]?
   {
-    var buffer = ReadAhead(journal: self)
-    return try frameBody(at: offset, header: header[...], end: end, buffer: &buffer).map(Array.init)
-  }
-
-  private func frameBody(
-    at offset: Int64, header: ArraySlice<UInt8>, end: Int64, buffer: inout ReadAhead
-  ) throws(RegistryError) -> ArraySlice<UInt8>? {
-    let h = header.startIndex
-    guard header.count == Self.frameHeaderSize, header[h] == Self.frameMarker,
-      header[h + 1] == 0, header[h + 2] == 0, header[h + 3] == 0
+    guard header.count == Self.frameHeaderSize, header[0] == Self.frameMarker,
+      header[1] == 0, header[2] == 0, header[3] == 0
     else { return nil }
-    var reader = ByteReader(header[(h + 4)...])
+    var reader = ByteReader(header[4...])
     let length = Int64(reader.u32())
     let stored = reader.u32()
     let first = offset + Int64(Self.frameHeaderSize)
     guard length > 0, first + length <= end else { return nil }
-    let body = try buffer.bytes(at: first, count: Int(length))
+    let body = try readBytes(at: first, count: Int(length))
     guard body.count == Int(length),
-      Checksum.crc32c(body, continuing: Checksum.crc32c(header[(h + 4)..<(h + 8)])) == stored
-    else {
-      return nil
-    }
+      Checksum.crc32c(body, continuing: Checksum.crc32c(header[4..<8])) == stored
+    else { return nil }
     return body
   }
 
-  fileprivate func readBytes(at offset: Int64, count: Int) throws(RegistryError) -> [UInt8] {
+  func readBytes(at offset: Int64, count: Int) throws(RegistryError) -> [UInt8] {
     do {
       return try files.read(file, at: offset, count: count, path: path)
     } catch {

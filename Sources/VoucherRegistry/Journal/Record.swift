@@ -133,63 +133,45 @@ struct Record: Sendable, Hashable {
     case invalid(String)
   }
 
-  /// Decodes the record at the start of `bytes`.
+  /// Decodes the record at the start of `bytes`: the one decoder, ``RawRecord/decode(_:count:)``,
+  /// checks it; this makes its values.
   static func decode(_ bytes: ArraySlice<UInt8>) -> Decoded {
     guard bytes.count >= headerSize else { return .truncated }
-    let start = bytes.startIndex
-    guard bytes[start] == marker else { return .invalid("no record starts here") }
-    let type = bytes[start + 1]
-    let length = Int(bytes[start + 2]) | Int(bytes[start + 3]) << 8
-    guard bytes.count >= headerSize + length else { return .truncated }
-    let stored =
-      UInt32(bytes[start + 4]) | UInt32(bytes[start + 5]) << 8 | UInt32(bytes[start + 6]) << 16
-      | UInt32(bytes[start + 7]) << 24
-    let computed = bytes.withUnsafeBytes { Checksum.record($0.baseAddress!, bodyLength: length) }
-    guard computed == stored else { return .invalid("checksum mismatch") }
-    var reader = ByteReader(bytes[(start + headerSize)..<(start + headerSize + length)])
-    let time = reader.i64()
-    let record: Record
-    switch type {
+    return bytes.withUnsafeBytes { raw -> Decoded in
+      switch RawRecord.decode(raw.baseAddress!, count: raw.count) {
+      case .truncated: return .truncated
+      case .invalid(let reason): return .invalid(reason)
+      case .record(let record): return .record(Record(record), length: record.length)
+      }
+    }
+  }
+}
+
+extension Record {
+  /// The values of a record checked in place.
+  init(_ raw: RawRecord) {
+    time = raw.time
+    switch raw.type {
     case 4, 5:
-      let campaign = reader.short() ?? ""
       let range = SerialRange(
-        campaign: campaign, channel: Int(reader.u16()), first: Int(reader.u32()),
-        last: Int(reader.u32()))
-      let reason = reader.long()
-      let body: Body = type == 4 ? .block(range, reason: reason) : .unblock(range, reason: reason)
-      record = Record(time: time, code: nil, previous: 0, body: body)
-    case 1, 2, 3:
-      let previous = reader.i64()
-      let code = CodeRef(slot: reader.u8(), payload: reader.u32())
-      let body: Body
-      switch type {
+        campaign: raw.campaign.text ?? "", channel: raw.channel, first: raw.first, last: raw.last)
+      let reason = raw.reason.text
+      code = nil
+      previous = 0
+      body = raw.type == 4 ? .block(range, reason: reason) : .unblock(range, reason: reason)
+    default:
+      code = CodeRef(slot: raw.slot, payload: raw.payload)
+      previous = raw.previous
+      switch raw.type {
       case 1:
         body = .redeem(
-          venue: reader.u8(), store: reader.short(), terminal: reader.short(),
-          profile: reader.short(), request: reader.short(), usesAfter: reader.u8())
+          venue: raw.venue, store: raw.store.text, terminal: raw.terminal.text,
+          profile: raw.profile.text, request: raw.request.text, usesAfter: raw.usesAfter)
       case 2:
-        body = .void(voided: reader.i64(), reason: reader.long(), request: reader.short())
+        body = .void(voided: raw.voided, reason: raw.reason.text, request: raw.request.text)
       default:
-        body = .claim(profile: reader.short() ?? "")
+        body = .claim(profile: raw.profile.text ?? "")
       }
-      record = Record(time: time, code: code, previous: previous, body: body)
-    default:
-      return .invalid("unknown record type \(type)")
     }
-    guard !reader.failed, reader.isAtEnd else { return .invalid("malformed record body") }
-    guard times.contains(record.time) else { return .invalid("an impossible time") }
-    switch record.body {
-    case .block(let range, _), .unblock(let range, _):
-      guard range.first >= 1, range.first <= range.last else {
-        return .invalid("a block range runs backwards")
-      }
-    case .void(let voided, _, _):
-      guard voided >= 0, voided < Int64.max else {
-        return .invalid("a void names an impossible offset")
-      }
-    default:
-      break
-    }
-    return .record(record, length: headerSize + length)
   }
 }

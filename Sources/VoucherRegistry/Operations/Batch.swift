@@ -192,7 +192,7 @@ extension Registry {
       }
     }
     state.applied = end
-    state.boot = RegistryState.currentBoot
+    state.boot = boot
     if end - state.checkpoint >= Self.checkpointInterval {
       do {
         try checkpoint()
@@ -206,7 +206,7 @@ extension Registry {
   /// A failure after a batch's sync: a warning (the batch is done), and a fence for a failed sync.
   private func afterSync(_ error: RegistryError, _ what: String) {
     if let path = error.failedSyncPath, !files.exists(fencePath) {
-      fence("a sync of \(path) failed at \(ISO8601.format(Date()))")
+      fence("a sync of \(path) failed at \(ISO8601.format(clock()))")
     }
     warnings.append("\(what) (\(error)); the next operation applies it again")
   }

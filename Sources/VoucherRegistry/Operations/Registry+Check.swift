@@ -167,7 +167,7 @@ extension Registry {
       }
       if try journal.endOfNonZero(after: end) > end {
         let (side, count) = try journal.clearTail(
-          at: end, folder: folder, now: Int64(Date().timeIntervalSince1970))
+          at: end, folder: folder, now: Int64(clock().timeIntervalSince1970))
         warnings.append(
           "repaired a torn tail of the journal at byte offset \(end): \(count) bytes, kept in \(side)"
         )
@@ -211,7 +211,7 @@ extension Registry {
           create: false)
         index?.markReplaced()
       }
-      let old = "\(indexFolder).old-\(Int64(Date().timeIntervalSince1970))-\(getpid())"
+      let old = "\(indexFolder).old-\(Int64(clock().timeIntervalSince1970))-\(getpid())"
       do throws(SystemError) {
         do throws(SystemError) {
           try files.exchange(folder + "/" + staging, indexFolder)
@@ -233,7 +233,7 @@ extension Registry {
         throw .syncFailed(path: folder, code: error.code)
       }
       state = RegistryState(
-        journalID: journal.id, applied: end, checkpoint: end, boot: RegistryState.currentBoot)
+        journalID: journal.id, applied: end, checkpoint: end, boot: boot)
       try writeState(sync: true)
       if files.exists(fencePath) { try? files.remove(fencePath) }
       return records
@@ -241,7 +241,7 @@ extension Registry {
   }
 
   private func removeFolder(_ path: String) {
-    for name in (try? FileSystem.list(path)) ?? [] { try? files.remove(path + "/" + name) }
-    rmdir(path)
+    for name in (try? files.list(path)) ?? [] { try? files.remove(path + "/" + name) }
+    try? files.removeFolder(path)
   }
 }

@@ -94,33 +94,33 @@ final class MemoryFiles: FileLayer {
 
   init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 { 3 }
-  func close(_ file: Int32) {}
-  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 { Int64(bytes.count) }
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+  func open(_ path: String, create: Bool) throws(SystemError) -> FileDescriptor { FileDescriptor(rawValue: 3) }
+  func close(_ file: FileDescriptor) {}
+  func size(_ file: FileDescriptor, path: String) throws(SystemError) -> Int64 { Int64(bytes.count) }
+  func read(_ file: FileDescriptor, at offset: Int64, count: Int, path: String) throws(SystemError)
     -> [UInt8]
   {
     let start = Int(min(offset, Int64(bytes.count)))
     return Array(bytes[start..<min(bytes.count, start + count)])
   }
-  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+  func write(_ file: FileDescriptor, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
     fatalError("the fuzzed journal is read only")
   }
-  func sync(_ file: Int32, path: String) throws(SystemError) {}
-  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func sync(_ file: FileDescriptor, path: String) throws(SystemError) {}
+  func allocate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     fatalError("the fuzzed journal is read only")
   }
-  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError) {}
+  func reserve(_ file: FileDescriptor, offset: Int64, length: Int64, path: String) throws(SystemError) {}
   func link(_ from: String, to: String) throws(SystemError) {
     fatalError("the fuzzed journal is read only")
   }
-  func map(_ file: Int32, length: Int, path: String) throws(SystemError)
+  func map(_ file: FileDescriptor, length: Int, path: String) throws(SystemError)
     -> UnsafeMutableRawPointer
   {
     fatalError("the fuzzed journal is not mapped")
   }
   func unmap(_ address: UnsafeMutableRawPointer, length: Int) {}
-  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func truncate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     fatalError("the fuzzed journal is read only")
   }
   func rename(_ from: String, to: String) throws(SystemError) {

@@ -59,19 +59,19 @@ final class FailingFiles: FileLayer {
     }
   }
 
-  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
+  func open(_ path: String, create: Bool) throws(SystemError) -> FileDescriptor {
     try real.open(path, create: create)
   }
-  func close(_ file: Int32) { real.close(file) }
-  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 {
+  func close(_ file: FileDescriptor) { real.close(file) }
+  func size(_ file: FileDescriptor, path: String) throws(SystemError) -> Int64 {
     try real.size(file, path: path)
   }
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+  func read(_ file: FileDescriptor, at offset: Int64, count: Int, path: String) throws(SystemError)
     -> [UInt8]
   {
     try real.read(file, at: offset, count: count, path: path)
   }
-  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+  func write(_ file: FileDescriptor, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
     if fails(.write, Self.faults(for: .write)) {
       switch fault {
       case .writeError: throw SystemError("write", path, code: EIO)
@@ -83,27 +83,27 @@ final class FailingFiles: FileLayer {
     }
     try real.write(file, bytes, at: offset, path: path)
   }
-  func sync(_ file: Int32, path: String) throws(SystemError) {
+  func sync(_ file: FileDescriptor, path: String) throws(SystemError) {
     if fails(.sync, [.syncError]) { throw SystemError("sync", path, code: EIO) }
     try real.sync(file, path: path)
   }
-  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func truncate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     try real.truncate(file, to: length, path: path)
   }
-  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func allocate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     if fails(.allocate, [.allocateFull]) {
       throw SystemError("allocate space for", path, code: ENOSPC)
     }
     try real.allocate(file, to: length, path: path)
   }
-  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError) {
+  func reserve(_ file: FileDescriptor, offset: Int64, length: Int64, path: String) throws(SystemError) {
     if fails(.reserve, [.reserveFull]) {
       throw SystemError("allocate space for", path, code: ENOSPC)
     }
     try real.reserve(file, offset: offset, length: length, path: path)
   }
   func link(_ from: String, to: String) throws(SystemError) { try real.link(from, to: to) }
-  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
+  func map(_ file: FileDescriptor, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
   { try real.map(file, length: length, path: path) }
   func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
     real.unmap(address, length: length)

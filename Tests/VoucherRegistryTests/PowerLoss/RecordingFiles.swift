@@ -128,7 +128,7 @@ final class RecordingFiles: FileLayer {
   private(set) var names: [String: Node] = [:]
   /// Folder changes not yet durable, in order.
   private(set) var pendingEntries: [Entry] = []
-  private var descriptors: [Int32: Node] = [:]
+  private var descriptors: [FileDescriptor: Node] = [:]
   private var mappings: [UnsafeMutableRawPointer: Node] = [:]
   private var nextID = 0
   /// Called before every `sync` and `syncDirectory`: the moments a crash leaves the most behind.
@@ -220,7 +220,7 @@ final class RecordingFiles: FileLayer {
 
   // MARK: - FileLayer
 
-  func open(_ path: String, create: Bool) throws(SystemError) -> Int32 {
+  func open(_ path: String, create: Bool) throws(SystemError) -> FileDescriptor {
     calls += 1
     observeMappings()
     let fd = try real.open(path, create: create)
@@ -236,29 +236,29 @@ final class RecordingFiles: FileLayer {
     return fd
   }
 
-  func close(_ file: Int32) {
+  func close(_ file: FileDescriptor) {
     descriptors[file] = nil
     real.close(file)
   }
 
-  func size(_ file: Int32, path: String) throws(SystemError) -> Int64 {
+  func size(_ file: FileDescriptor, path: String) throws(SystemError) -> Int64 {
     try real.size(file, path: path)
   }
 
-  func read(_ file: Int32, at offset: Int64, count: Int, path: String) throws(SystemError)
+  func read(_ file: FileDescriptor, at offset: Int64, count: Int, path: String) throws(SystemError)
     -> [UInt8]
   {
     try real.read(file, at: offset, count: count, path: path)
   }
 
-  func write(_ file: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
+  func write(_ file: FileDescriptor, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemError) {
     calls += 1
     observeMappings()
     try real.write(file, bytes, at: offset, path: path)
     descriptors[file]?.pending.append(.write(offset: offset, bytes: bytes))
   }
 
-  func sync(_ file: Int32, path: String) throws(SystemError) {
+  func sync(_ file: FileDescriptor, path: String) throws(SystemError) {
     calls += 1
     observeMappings()
     onSyncPoint?("sync \(path)")
@@ -283,7 +283,7 @@ final class RecordingFiles: FileLayer {
     node.pending = []
   }
 
-  func allocate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func allocate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     calls += 1
     observeMappings()
     let before = try real.size(file, path: path)
@@ -291,7 +291,7 @@ final class RecordingFiles: FileLayer {
     if length > before { descriptors[file]?.pending.append(.resize(length: length)) }
   }
 
-  func reserve(_ file: Int32, offset: Int64, length: Int64, path: String) throws(SystemError) {
+  func reserve(_ file: FileDescriptor, offset: Int64, length: Int64, path: String) throws(SystemError) {
     calls += 1
     observeMappings()
     try real.reserve(file, offset: offset, length: length, path: path)
@@ -307,7 +307,7 @@ final class RecordingFiles: FileLayer {
     }
   }
 
-  func map(_ file: Int32, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
+  func map(_ file: FileDescriptor, length: Int, path: String) throws(SystemError) -> UnsafeMutableRawPointer
   {
     calls += 1
     observeMappings()
@@ -325,7 +325,7 @@ final class RecordingFiles: FileLayer {
     real.unmap(address, length: length)
   }
 
-  func truncate(_ file: Int32, to length: Int64, path: String) throws(SystemError) {
+  func truncate(_ file: FileDescriptor, to length: Int64, path: String) throws(SystemError) {
     calls += 1
     observeMappings()
     try real.truncate(file, to: length, path: path)
