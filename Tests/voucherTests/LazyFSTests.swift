@@ -147,8 +147,8 @@ let syncFileSystem: (@convention(c) (Int32) -> Int32)? = {
 }()
 
 extension Home {
-  /// A home at a folder that exists (a mount point).
-  init(at path: String) { self.path = path }
+  /// A home at a folder that exists (a mount point), without a key or a campaign.
+  init(existing path: String) { self.path = path }
 }
 
 @Suite(
@@ -189,7 +189,7 @@ struct LazyFSTests {
       disk.remove()
     }
     try disk.mount()
-    let home = Home(at: disk.mountPoint)
+    let home = Home(existing: disk.mountPoint)
     let io = disk.root + "/io"
     try FileManager.default.createDirectory(atPath: io, withIntermediateDirectories: false)
     // Single-use codes come from campaigns s1, s2, ... (a new one when one is fully issued; a
