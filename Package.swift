@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .library(name: "VoucherKit", targets: ["VoucherKit"]),
     .library(name: "VoucherRegistry", targets: ["VoucherRegistry"]),
+    .library(name: "VoucherService", targets: ["VoucherService"]),
     .executable(name: "voucher", targets: ["voucher"]),
   ],
   targets: [
@@ -22,7 +23,10 @@ let package = Package(
     .target(name: "CVoucherSystem"),
     // The file-backed redemption registry: journal, index, locking, recovery.
     .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto", "CVoucherSystem"]),
-    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry"]),
+    // What every front end shares: request decoding, outcomes and their JSON, the group-commit
+    // engine over any RegistryStore. The CLI's serve and the HTTP front are transports over it.
+    .target(name: "VoucherService", dependencies: ["VoucherKit", "VoucherRegistry"]),
+    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry", "VoucherService"]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .executableTarget(
@@ -34,6 +38,10 @@ let package = Package(
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
     .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
     .testTarget(
-      name: "voucherTests", dependencies: ["voucher", "VoucherKit", "VoucherRegistry", "VoucherTestSupport"]),
+      name: "VoucherServiceTests",
+      dependencies: ["VoucherService", "VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "voucherTests",
+      dependencies: ["voucher", "VoucherKit", "VoucherRegistry", "VoucherTestSupport"]),
   ]
 )

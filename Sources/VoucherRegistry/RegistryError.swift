@@ -1,6 +1,9 @@
 import VoucherKit
 
 /// Failures of the registry. An expected "no" (used up, blocked, ...) is an answer, not an error.
+///
+/// The description says what is wrong in the registry's own words; ``remedy`` says what would
+/// set it right, as a case that each front end words in its own terms (a command, an API call).
 public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The home has no registry yet (nothing was ever redeemed).
   case missing(path: String)
@@ -13,33 +16,67 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   case busy(path: String)
   /// A file is damaged where valid data must be: never answered as "not redeemed".
   case damaged(path: String, offset: Int64, reason: String)
-  /// A sync failed: the answer was not given, and writes are refused until `registry check`.
+  /// A sync failed: the answer was not given, and writes are refused until a check passes.
   case syncFailed(path: String, code: Int32)
-  /// Writes are refused after a failed sync or found damage, until `registry check` passes.
+  /// Writes are refused after a failed sync or found damage, until a check passes.
   case fenced(reason: String)
   /// A file could not be read or written.
   case io(SystemError)
 
-  public var description: String {
+  /// What would set a registry error right.
+  public enum Remedy: Sendable, Hashable {
+    /// Check the registry: it names the damage, and a sound registry takes writes again.
+    case check
+    /// Writes stay refused until a check of the registry passes.
+    case checkToResumeWrites
+    /// Rebuild the index from the journal.
+    case rebuild
+    /// Create an empty registry on purpose.
+    case initialize
+  }
+
+  /// What would set the error right, when a step can be named.
+  public var remedy: Remedy? {
+    switch self {
+    case .vanished: return .initialize
+    case .damaged, .fenced: return .check
+    case .syncFailed: return .checkToResumeWrites
+    case .missing, .alreadyExists, .busy, .io: return nil
+    }
+  }
+
+  /// What is wrong, without the remedy.
+  public var problem: String {
     switch self {
     case .missing(let path):
       return "no registry at \(path): nothing has been redeemed in this home yet"
     case .vanished(let path):
       return
-        "no registry at \(path), but this home has issued codes: if the registry's disk is not mounted or its folder was moved, put it back; to start an empty registry on purpose, run 'voucher registry init'"
+        "no registry at \(path), but this home has issued codes: if the registry's disk is not mounted or its folder was moved, put it back"
     case .alreadyExists(let path):
       return "\(path) already holds a registry"
     case .busy(let path):
       return "the registry is busy (\(path) is locked by another process); try again"
     case .damaged(let path, let offset, let reason):
-      return "\(path) is damaged at byte offset \(offset): \(reason); run 'voucher registry check'"
+      return "\(path) is damaged at byte offset \(offset): \(reason)"
     case .syncFailed(let path, let code):
       return
-        "cannot sync \(path) to disk (\(SystemError("sync", path, code: code).description.split(separator: ":").last.map { $0.trimmingCharacters() } ?? "")): nothing was recorded as done; writes are refused until 'voucher registry check' passes"
+        "cannot sync \(path) to disk (\(SystemError("sync", path, code: code).description.split(separator: ":").last.map { $0.trimmingCharacters() } ?? "")): nothing was recorded as done"
     case .fenced(let reason):
-      return "the registry refuses writes: \(reason); run 'voucher registry check'"
+      return "the registry refuses writes: \(reason)"
     case .io(let error):
       return error.description
+    }
+  }
+
+  /// What is wrong and, in domain words, what would set it right.
+  public var description: String {
+    switch remedy {
+    case nil: return problem
+    case .check: return problem + "; check the registry"
+    case .checkToResumeWrites: return problem + "; writes are refused until a check passes"
+    case .rebuild: return problem + "; rebuild the index from the journal"
+    case .initialize: return problem + "; to start an empty registry on purpose, create one"
     }
   }
 }

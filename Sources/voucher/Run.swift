@@ -10,6 +10,41 @@ struct Context {
   var lockTimeout: Double = 10
 }
 
+/// Every subcommand of `voucher`, in the order help lists them: the one list that drives both
+/// the help and the dispatch.
+let subcommands = CommandTable([
+  Command(
+    "verify", "Check codes offline: genuine, mistyped, forged, expired, ...", run: VerifyCommand.run
+  ),
+  Command("issue", "Write a campaign channel's codes for print.", run: IssueCommand.run),
+  Command(
+    "redeem", "Redeem a code: exactly once, durably, safe to retry.", run: RedeemCommand.redeem),
+  Command("void", "Undo a code's latest redemption.", run: RedeemCommand.void),
+  Command(
+    "claim", "Link a code to a customer profile (online registration).", run: RedeemCommand.claim),
+  Command("block", "Block a range of serials (a lost or stolen batch).") {
+    try BlockCommand.run($0, $1, unblock: false)
+  },
+  Command("unblock", "Unblock a range of serials.") { try BlockCommand.run($0, $1, unblock: true) },
+  Command("history", "Show every event of a code.", run: HistoryCommand.run),
+  Command(
+    "report", "Report campaigns: issued, claimed, redeemed, rates; table, CSV, JSON, SVG, HTML.",
+    run: ReportCommand.run),
+  Command(
+    "export", "Export every event as CSV or JSON Lines, for a CRM or a spreadsheet.",
+    run: ExportCommand.run),
+  Command("forget", "Erase a customer profile id on request (crash-safe).", run: ForgetCommand.run),
+  Command("registry", "Check the registry, or rebuild its index.", run: RegistryCommand.run),
+  Command(
+    "serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit.",
+    run: ServeCommand.run),
+  Command("campaign", "Add, list and show campaigns.", run: CampaignCommand.run),
+  Command("keys", "Make, list, retire and revoke signing keys.", run: KeysCommand.run),
+  Command(
+    "demo", "Walk through issuing and checking codes with the demo key.", run: DemoCommand.run),
+  Command("help", "Show a subcommand's help: voucher help <subcommand>.", run: help),
+])
+
 let mainSpec = CommandSpec(
   name: "voucher",
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
@@ -21,24 +56,18 @@ let mainSpec = CommandSpec(
     ),
     .flag("version", "Show the version."),
   ],
-  subcommands: [
-    ("verify", "Check codes offline: genuine, mistyped, forged, expired, ..."),
-    ("issue", "Write a campaign channel's codes for print."),
-    ("redeem", "Redeem a code: exactly once, durably, safe to retry."),
-    ("void", "Undo a code's latest redemption."),
-    ("claim", "Link a code to a customer profile (online registration)."),
-    ("block", "Block a range of serials (a lost or stolen batch)."),
-    ("unblock", "Unblock a range of serials."),
-    ("history", "Show every event of a code."),
-    ("report", "Report campaigns: issued, claimed, redeemed, rates; table, CSV, JSON, SVG, HTML."),
-    ("export", "Export every event as CSV or JSON Lines, for a CRM or a spreadsheet."),
-    ("forget", "Erase a customer profile id on request (crash-safe)."),
-    ("registry", "Check the registry, or rebuild its index."),
-    ("serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit."),
-    ("campaign", "Add, list and show campaigns."),
-    ("keys", "Make, list, retire and revoke signing keys."),
-    ("demo", "Walk through issuing and checking codes with the demo key."),
-  ])
+  subcommands: subcommands.helpRows)
+
+/// `voucher help [<subcommand>...]`: the help of `voucher`, or of the subcommand named, exactly
+/// as its own `--help` prints it (`voucher help registry check` is `voucher registry check
+/// --help`).
+func help(_ arguments: [String], _ context: Context) throws -> Int32 {
+  guard let name = arguments.first, name != "help", !name.hasPrefix("-") else {
+    try context.console.print(mainSpec.help)
+    return ExitStatus.success
+  }
+  return try subcommands.command(name).run(Array(arguments.dropFirst()) + ["--help"], context)
+}
 
 /// The version `voucher --version` prints.
 let voucherVersion = "0.1.0 (code format 1)"
@@ -87,30 +116,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
       lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
     let rest = Array(arguments[(index + 1)...])
     if arguments[index] != "help" { try checkHomeFolders(context.home) }
-    switch arguments[index] {
-    case "verify": return try VerifyCommand.run(rest, context)
-    case "issue": return try IssueCommand.run(rest, context)
-    case "campaign": return try CampaignCommand.run(rest, context)
-    case "keys": return try KeysCommand.run(rest, context)
-    case "redeem": return try RedeemCommand.redeem(rest, context)
-    case "void": return try RedeemCommand.void(rest, context)
-    case "claim": return try RedeemCommand.claim(rest, context)
-    case "block": return try BlockCommand.run(rest, context, unblock: false)
-    case "unblock": return try BlockCommand.run(rest, context, unblock: true)
-    case "history": return try HistoryCommand.run(rest, context)
-    case "report": return try ReportCommand.run(rest, context)
-    case "export": return try ExportCommand.run(rest, context)
-    case "forget": return try ForgetCommand.run(rest, context)
-    case "registry": return try RegistryCommand.run(rest, context)
-    case "serve": return try ServeCommand.run(rest, context)
-    case "demo": return try DemoCommand.run(rest, context)
-    case "help":
-      try console.print(mainSpec.help)
-      return ExitStatus.success
-    default:
-      throw CommandError.usage(
-        "unknown subcommand '\(printable(arguments[index]))'; see 'voucher --help'")
-    }
+    return try subcommands.command(arguments[index]).run(rest, context)
   } catch {
     let failure = CommandError(error)
     console.error(failure.message)

@@ -1,4 +1,8 @@
 /// Errors raised while reading, adding or using campaigns.
+///
+/// The description says what is wrong in the campaigns' own words; ``remedy`` says what would
+/// set it right, and ``CampaignSettingProblem`` names the setting at fault, as cases that each
+/// front end words in its own terms (a command, a flag).
 public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
   /// No campaign has this id.
   case unknownCampaign(CampaignID)
@@ -6,8 +10,8 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
   case unknownChannel(CampaignID, ChannelID)
   /// A campaign with this id exists already.
   case duplicateCampaign(CampaignID)
-  /// A setting is out of range or inconsistent; the text says which and why.
-  case invalidSetting(String)
+  /// A setting is out of range or inconsistent; the problem says which and why.
+  case invalidSetting(CampaignSettingProblem)
   /// The key slot's code space has no room for the campaign.
   case spaceExhausted(slot: KeySlot, needed: Int, free: Int)
   /// The serials asked for pass the channel's capacity.
@@ -23,19 +27,37 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
   /// A file could not be read or written.
   case io(SystemError)
 
-  public var description: String {
+  /// What would set a campaign error right.
+  public enum Remedy: Sendable, Hashable {
+    /// Look the campaign up in the list of campaigns.
+    case listCampaigns
+    /// Make a new signing key, whose slot has room.
+    case makeKey
+  }
+
+  /// What would set the error right, when a step can be named.
+  public var remedy: Remedy? {
+    switch self {
+    case .unknownCampaign: return .listCampaigns
+    case .spaceExhausted: return .makeKey
+    default: return nil
+    }
+  }
+
+  /// What is wrong, without the remedy, naming a setting at fault by its domain name.
+  public var problem: String {
     switch self {
     case .unknownCampaign(let id):
-      return "no campaign '\(id)'; 'voucher campaign list' shows them"
+      return "no campaign '\(id)'"
     case .unknownChannel(let id, let channel):
       return "campaign '\(id)' has no channel '\(channel)'"
     case .duplicateCampaign(let id):
       return "campaign '\(id)' exists already"
-    case .invalidSetting(let text):
-      return text
+    case .invalidSetting(let problem):
+      return problem.description
     case .spaceExhausted(let slot, let needed, let free):
       return
-        "key slot \(slot) has room for \(free) more codes, the campaign needs \(needed); make a new key with 'voucher keys new'"
+        "key slot \(slot) has room for \(free) more codes, the campaign needs \(needed)"
     case .capacityExceeded(let id, let channel, let capacity, let available, let first):
       return
         "campaign '\(id)' channel '\(channel)' has \(capacity) serials; \(available) are left from serial \(first)"
@@ -49,6 +71,15 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
       return "\(path) is locked by another process; try again"
     case .io(let error):
       return error.description
+    }
+  }
+
+  /// What is wrong and, in domain words, what would set it right.
+  public var description: String {
+    switch remedy {
+    case nil: return problem
+    case .listCampaigns: return problem + "; the list of campaigns shows them"
+    case .makeKey: return problem + "; make a new signing key"
     }
   }
 }

@@ -90,44 +90,42 @@ public struct CampaignStore: Sendable {
 
   /// Checks a specification's settings, naming the first bad one.
   func validate(_ spec: CampaignSpec) throws(CampaignError) {
-    func bad(_ text: String) -> CampaignError { .invalidSetting(text) }
+    func bad(_ problem: CampaignSettingProblem) -> CampaignError { .invalidSetting(problem) }
     guard (1...32).contains(spec.channels.count) else {
-      throw bad("a campaign has 1 to 32 channels")
+      throw bad(.channelCount)
     }
     guard Set(spec.channels).count == spec.channels.count else {
-      throw bad("a channel is named twice")
+      throw bad(.duplicateChannel)
     }
-    guard (1...255).contains(spec.uses) else { throw bad("--uses must be from 1 to 255") }
+    guard (1...255).contains(spec.uses) else { throw bad(.uses) }
     guard CodeFormat.requestableTagBits.contains(spec.tagBits) else {
-      throw bad(
-        "--tag-bits must be from \(CodeFormat.requestableTagBits.lowerBound) to \(CodeFormat.requestableTagBits.upperBound)"
-      )
+      throw bad(.tagBits(allowed: CodeFormat.requestableTagBits))
     }
     let most = CodeFormat.payloadSpace / spec.channels.count
     guard (1...most).contains(spec.capacity) else {
-      throw bad("--capacity must be from 1 to \(most) with \(spec.channels.count) channel(s)")
+      throw bad(.capacity(most: most, channels: spec.channels.count))
     }
     if let title = spec.title {
       guard !title.isEmpty, title.count <= 200 else {
-        throw bad("--title must be 1 to 200 characters")
+        throw bad(.titleLength)
       }
       guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
       else {
-        throw bad("--title must not contain control characters")
+        throw bad(.titleControlCharacters)
       }
     }
     var start: Date?
     if let text = spec.starts {
       guard let date = ISO8601.parse(text) else {
-        throw bad("--starts is not an ISO 8601 date: '\(printable(text))'")
+        throw bad(.startsNotADate(text))
       }
       start = date
     }
     if let text = spec.ends {
       guard let end = ISO8601.parse(text, endOfDay: true) else {
-        throw bad("--ends is not an ISO 8601 date: '\(printable(text))'")
+        throw bad(.endsNotADate(text))
       }
-      if let start, end <= start { throw bad("--ends must be after --starts") }
+      if let start, end <= start { throw bad(.endsNotAfterStarts) }
     }
   }
 

@@ -96,12 +96,14 @@ public struct IssueLog: Sendable {
   ///   - beforeRecording: Runs once the range is known and checked, before it is recorded;
   ///     an error it throws leaves the log untouched (the command stages its output file here).
   /// - Returns: The reserved serials.
-  /// - Throws: ``CampaignError/invalidSetting(_:)`` when the range passes the capacity.
+  /// - Throws: ``CampaignError/invalidSetting(_:)`` for a count below 1;
+  ///   ``CampaignError/capacityExceeded(_:channel:capacity:available:first:)`` when the range
+  ///   passes the capacity.
   public func reserve(
     campaign: Campaign, channel: ChannelID, count: Int, first: Int?, now: Date,
     beforeRecording: (ClosedRange<Int>) throws -> Void = { _ in }
   ) throws -> ClosedRange<Int> {
-    guard count >= 1 else { throw CampaignError.invalidSetting("--count must be at least 1") }
+    guard count >= 1 else { throw CampaignError.invalidSetting(.count) }
     let lock: FileLock
     do {
       lock = try FileLock(path + ".lock", timeout: 10)

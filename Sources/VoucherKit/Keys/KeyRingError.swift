@@ -1,4 +1,7 @@
 /// Errors raised while loading or changing the key ring.
+///
+/// The description says what is wrong in the key ring's own words; ``remedy`` says what would
+/// set it right, as a case that each front end words in its own terms (a command, a flag).
 public enum KeyRingError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The home has no `Keys/` folder.
   case missingKeyRing(path: String)
@@ -23,12 +26,30 @@ public enum KeyRingError: Error, Sendable, Hashable, CustomStringConvertible {
   /// A key file could not be read or written.
   case io(SystemError)
 
-  public var description: String {
+  /// What would set a key ring error right.
+  public enum Remedy: Sendable, Hashable {
+    /// Make a signing key.
+    case makeKey
+    /// Make a signing key, or use the home that holds the key ring.
+    case makeKeyOrChooseHome
+  }
+
+  /// What would set the error right, when a step can be named.
+  public var remedy: Remedy? {
+    switch self {
+    case .missingKeyRing: return .makeKeyOrChooseHome
+    case .emptyKeyRing, .noActiveKey: return .makeKey
+    default: return nil
+    }
+  }
+
+  /// What is wrong, without the remedy.
+  public var problem: String {
     switch self {
     case .missingKeyRing(let path):
-      return "no key ring at \(path); create one with 'voucher keys new' or pass --home"
+      return "no key ring at \(path)"
     case .emptyKeyRing(let path):
-      return "the key ring at \(path) has no keys; create one with 'voucher keys new'"
+      return "the key ring at \(path) has no keys"
     case .keyFileTooOpen(let path, let mode):
       return
         "key file \(path) has mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4)); others could read the secret. Run: chmod 600 \(path)"
@@ -43,11 +64,21 @@ public enum KeyRingError: Error, Sendable, Hashable, CustomStringConvertible {
     case .invalidTransition(let slot, let from, let to):
       return "the key in slot \(slot) is \(from) and cannot become \(to)"
     case .noActiveKey:
-      return "no active key can sign codes; create one with 'voucher keys new'"
+      return "no active key can sign codes"
     case .randomFailed:
       return "OpenSSL's random generator failed"
     case .io(let error):
       return error.description
+    }
+  }
+
+  /// What is wrong and, in domain words, what would set it right.
+  public var description: String {
+    switch remedy {
+    case nil: return problem
+    case .makeKey: return problem + "; make a signing key"
+    case .makeKeyOrChooseHome:
+      return problem + "; make a signing key, or use the home that holds the key ring"
     }
   }
 }

@@ -1,6 +1,9 @@
 /// Why an identifier or a reason was refused.
+///
+/// The field is named as the registry knows it (`store`, `profile`, ...); a front end words it
+/// as its own option or key (`--store` on the command line, `'store'` in a JSON request).
 public struct InvalidField: Error, Sendable, Hashable, CustomStringConvertible {
-  /// Which field (`--store`, `--profile`, ...).
+  /// Which field: `store`, `terminal`, `request`, `profile` or `reason`.
   public let field: String
   /// Why.
   public let reason: String
@@ -11,6 +14,7 @@ public struct InvalidField: Error, Sendable, Hashable, CustomStringConvertible {
     self.reason = reason
   }
 
+  /// The field's name and why it was refused: "store must be 1 to 64 of ...".
   public var description: String { "\(field) \(reason)" }
 }
 
@@ -36,7 +40,7 @@ public struct StoreID: Sendable, Hashable, Comparable, CustomStringConvertible {
   public let rawValue: String
   /// Checks and wraps a store id.
   public init(_ text: String) throws(InvalidField) {
-    try checkOpaque(text, field: "--store")
+    try checkOpaque(text, field: "store")
     rawValue = text
   }
   public var description: String { rawValue }
@@ -49,7 +53,7 @@ public struct TerminalID: Sendable, Hashable, CustomStringConvertible {
   public let rawValue: String
   /// Checks and wraps a terminal id.
   public init(_ text: String) throws(InvalidField) {
-    try checkOpaque(text, field: "--terminal")
+    try checkOpaque(text, field: "terminal")
     rawValue = text
   }
   public var description: String { rawValue }
@@ -61,7 +65,7 @@ public struct RequestID: Sendable, Hashable, CustomStringConvertible {
   public let rawValue: String
   /// Checks and wraps a request id.
   public init(_ text: String) throws(InvalidField) {
-    try checkOpaque(text, field: "--request")
+    try checkOpaque(text, field: "request")
     rawValue = text
   }
   public var description: String { rawValue }
@@ -80,7 +84,7 @@ public struct ProfileID: Sendable, Hashable, Comparable, CustomStringConvertible
   public init(_ text: String) throws(InvalidField) {
     if text.contains("@") {
       throw InvalidField(
-        field: "--profile",
+        field: "profile",
         reason:
           "looks like an e-mail address; store the CRM's pseudonymous profile id, never contact data"
       )
@@ -88,11 +92,11 @@ public struct ProfileID: Sendable, Hashable, Comparable, CustomStringConvertible
     let digits = text.unicodeScalars.filter { !" -./()+".unicodeScalars.contains($0) }
     if (7...15).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) }) {
       throw InvalidField(
-        field: "--profile",
+        field: "profile",
         reason:
           "looks like a phone number; store the CRM's pseudonymous profile id, never contact data")
     }
-    try checkOpaque(text, field: "--profile")
+    try checkOpaque(text, field: "profile")
     rawValue = text
   }
 
@@ -108,10 +112,10 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
   /// Checks and wraps a reason.
   public init(_ text: String) throws(InvalidField) {
     guard (1...200).contains(text.unicodeScalars.count) else {
-      throw InvalidField(field: "--reason", reason: "must be 1 to 200 characters")
+      throw InvalidField(field: "reason", reason: "must be 1 to 200 characters")
     }
     guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-      throw InvalidField(field: "--reason", reason: "must not contain control characters")
+      throw InvalidField(field: "reason", reason: "must not contain control characters")
     }
     rawValue = text
   }

@@ -51,8 +51,7 @@ enum BlockCommand {
       throw CommandError(
         ExitStatus.dataError, "campaign '\(id)' has serials 1 to \(campaign.capacity)")
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let count = try registry.block(
       campaign: campaign, channel: channel, serials: first...last, reason: reason, unblock: unblock,

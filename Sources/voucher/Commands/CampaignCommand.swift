@@ -3,15 +3,17 @@ import VoucherKit
 
 /// `voucher campaign add|list|show`.
 enum CampaignCommand {
+  static let subcommands = CommandTable([
+    Command("add", "Add a campaign with its channels and rules.", run: add),
+    Command("list", "List the campaigns.", run: list),
+    Command("show", "Show one campaign and what was issued.", run: show),
+  ])
+
   static let spec = CommandSpec(
     name: "voucher campaign",
     overview: "Add, list and show campaigns.",
     usage: "<subcommand>",
-    subcommands: [
-      ("add", "Add a campaign with its channels and rules."),
-      ("list", "List the campaigns."),
-      ("show", "Show one campaign and what was issued."),
-    ])
+    subcommands: subcommands.helpRows)
 
   static let addSpec = CommandSpec(
     name: "voucher campaign add",
@@ -46,22 +48,7 @@ enum CampaignCommand {
     options: [.value("format", "format", "text (default) or json.")])
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
-    guard let subcommand = arguments.first, !subcommand.hasPrefix("-") else {
-      if arguments.first == "--help" || arguments.first == "-h" {
-        try context.console.print(spec.help)
-        return ExitStatus.success
-      }
-      throw CommandError.usage("missing subcommand; see 'voucher campaign --help'")
-    }
-    let rest = Array(arguments.dropFirst())
-    switch subcommand {
-    case "add": return try add(rest, context)
-    case "list": return try list(rest, context)
-    case "show": return try show(rest, context)
-    default:
-      throw CommandError.usage(
-        "unknown subcommand 'campaign \(printable(subcommand))'; see 'voucher campaign --help'")
-    }
+    try subcommands.dispatch(arguments, spec: spec, group: "campaign", context)
   }
 
   static func add(_ arguments: [String], _ context: Context) throws -> Int32 {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher demo`: the quick start. Issues a few codes of a demo campaign with the home's key
 /// ring (the repository's demo key) and shows each kind of answer a cashier can get.
@@ -38,8 +39,7 @@ enum DemoCommand {
       console.warning("the demo key's secret is public: never print real vouchers with it")
     }
     // The registry before the first issue: once codes are out, it never appears by itself.
-    let registry = try Registry.open(
-      home: context.home, campaigns: book, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: book, create: true)
     defer { reportWarnings(registry, context) }
     let serials = try context.home.issueLog(id).reserve(
       campaign: campaign, channel: campaign.channels[0], count: 5, first: nil, now: context.now)
@@ -69,7 +69,7 @@ enum DemoCommand {
     for attempt in 0..<2 {
       let answer = try registry.redeem(
         voucher, store: StoreID("S12"), terminal: TerminalID("T\(3 + attempt)"), now: context.now)
-      try console.print("       " + RedeemCommand.outcome(genuine, voucher, answer).line)
+      try console.print("       " + Outcome(input: genuine, voucher: voucher, answer).line)
     }
     try console.print(
       "Next: 'voucher history \(genuine)', 'voucher registry check', 'voucher campaign show demo'.\n"

@@ -54,9 +54,7 @@ enum ExportCommand {
     var rows = 0
     do {
       if format == .csv { try output.write(CSV.line(columns)) }
-      if let registry = try Registry.openIfPresent(
-        home: context.home, campaigns: book, lockTimeout: lockTimeout(context))
-      {
+      if let registry = try context.registry.openIfPresent(campaigns: book) {
         defer { reportWarnings(registry, context) }
         let only =
           selected.count == 1 && selected.count < book.campaigns.count ? selected[0].id : nil

@@ -35,12 +35,11 @@ enum ForgetCommand {
     do {
       profile = try ProfileID(try options.required("profile"))
     } catch let error as InvalidField {
-      throw CommandError.usage(error.description)
+      throw CommandError(error)
     }
     var result = ForgetReport(redemptions: 0, claims: 0, sideFiles: 0)
-    if let registry = try Registry.openIfPresent(
-      home: context.home, campaigns: try context.home.campaignStore.load(),
-      lockTimeout: lockTimeout(context))
+    if let registry = try context.registry.openIfPresent(
+      campaigns: try context.home.campaignStore.load())
     {
       defer { reportWarnings(registry, context) }
       result = try registry.forget(profile: profile)

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher history CODE`: every event of a code, oldest first.
 enum HistoryCommand {
@@ -35,9 +36,7 @@ enum HistoryCommand {
       return ExitStatus.rejected
     }
     var events: [Event] = []
-    if let registry = try Registry.openIfPresent(
-      home: context.home, campaigns: campaigns, lockTimeout: lockTimeout(context))
-    {
+    if let registry = try context.registry.openIfPresent(campaigns: campaigns) {
       defer { reportWarnings(registry, context) }
       events = try registry.history(of: voucher)
     }

@@ -61,9 +61,7 @@ enum IssueCommand {
 
     // The first issue of a home creates its registry: from then on a missing registry is a disk
     // that did not mount, which every command refuses (never a fresh start).
-    _ = try Registry.open(
-      home: context.home, campaigns: try context.home.campaignStore.load(), create: true,
-      lockTimeout: lockTimeout(context))
+    _ = try context.registry.open(campaigns: try context.home.campaignStore.load(), create: true)
 
     // Open the output first: an unwritable folder or an existing file fails before any serial
     // is reserved.

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher redeem`, `void` and `claim`: the registry's writes for one code.
 enum RedeemCommand {
@@ -81,8 +82,7 @@ enum RedeemCommand {
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
     let verifier = Verifier(keyRing: ring, campaigns: campaigns)
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     // One code: one document in JSON. A stream (`-`): JSON Lines, one answer per line.
     var stream = AnswerWriter(format: format, stream: true, console: context.console)
@@ -105,7 +105,7 @@ enum RedeemCommand {
       let answer = try registry.redeem(
         voucher, store: store, terminal: terminal, profile: profile, request: request,
         now: context.now)
-      try print(outcome(text, voucher, answer))
+      try print(Outcome(input: text, voucher: voucher, answer))
       if case .redeemed = answer { return true }
       return false
     }
@@ -125,34 +125,6 @@ enum RedeemCommand {
     return allRedeemed ? ExitStatus.success : ExitStatus.rejected
   }
 
-  /// The answer to a redemption, as printed.
-  static func outcome(_ text: String, _ voucher: Voucher, _ answer: RedeemAnswer) -> Outcome {
-    var outcome: Outcome
-    switch answer {
-    case .redeemed(let receipt, let replayed):
-      outcome = Outcome(input: text, voucher: voucher, status: "redeemed")
-      outcome.add(receipt)
-      outcome.replayed = replayed
-      outcome.message =
-        "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
-    case .usedUp(let last):
-      outcome = Outcome(input: text, voucher: voucher, status: "used-up")
-      if let last { outcome.add(last) }
-      outcome.usesLeft = 0
-      outcome.message = last.map { "already used \(Outcome.place($0))" } ?? "every use is spent"
-    case .blocked(let block):
-      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
-      outcome.reason = block.reason
-      outcome.message =
-        "its batch was blocked \(ISO8601.format(block.since))"
-        + (block.reason.map { ": \($0)" } ?? "")
-    case .claimedByOther:
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
-      outcome.message = "registered online by another customer"
-    }
-    return outcome
-  }
-
   static func void(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard let options = try parse(voidSpec, arguments, context) else { return ExitStatus.success }
     let text = try options.positionals(1, "code")[0]
@@ -169,57 +141,14 @@ enum RedeemCommand {
     else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.void(voucher, reason: reason, request: request, now: context.now)
-    var outcome = outcome(text, voucher, answer)
+    var outcome = Outcome(input: text, voucher: voucher, answer)
     outcome.reason = reason?.rawValue ?? outcome.reason
     try printOutcome(outcome, format: format, context)
     if case .voided = answer { return ExitStatus.success }
     return ExitStatus.rejected
-  }
-
-  /// The answer to a void, as printed.
-  static func outcome(_ text: String, _ voucher: Voucher, _ answer: VoidAnswer) -> Outcome {
-    var outcome: Outcome
-    switch answer {
-    case .voided(let receipt, let usesLeft, let replayed):
-      outcome = Outcome(input: text, voucher: voucher, status: "voided")
-      outcome.add(receipt)
-      outcome.usesLeft = usesLeft
-      outcome.replayed = replayed
-      outcome.message =
-        "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
-    case .notRedeemed:
-      outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
-      outcome.message = "the code has no redemption to undo"
-    }
-    return outcome
-  }
-
-  /// The answer to a claim, as printed.
-  static func outcome(_ text: String, _ voucher: Voucher, _ answer: ClaimAnswer) -> Outcome {
-    var outcome: Outcome
-    switch answer {
-    case .claimed(let profile, let time, let replayed):
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed")
-      outcome.profile = profile.rawValue
-      outcome.time = ISO8601.format(time)
-      outcome.replayed = replayed
-      outcome.message =
-        "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
-    case .claimedByOther:
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
-      outcome.message = "registered online by another customer"
-    case .blocked(let block):
-      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
-      outcome.reason = block.reason
-      outcome.message =
-        "its batch was blocked \(ISO8601.format(block.since))"
-        + (block.reason.map { ": \($0)" } ?? "")
-    }
-    return outcome
   }
 
   static func claim(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -232,11 +161,10 @@ enum RedeemCommand {
     else {
       return ExitStatus.rejected
     }
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.claim(voucher, profile: profile, now: context.now)
-    let outcome = outcome(text, voucher, answer)
+    let outcome = Outcome(input: text, voucher: voucher, answer)
     var status = ExitStatus.rejected
     if case .claimed = answer { status = ExitStatus.success }
     try printOutcome(outcome, format: format, context)

@@ -48,9 +48,7 @@ enum ReportCommand {
           let counts = try context.home.issueLog(campaign.id).issuedCounts(until: until)
           return (campaign, campaign.channels.map { counts[$0] ?? 0 })
         }, grouping: grouping, since: since, until: until)
-      if let registry = try Registry.openIfPresent(
-        home: context.home, campaigns: book, lockTimeout: lockTimeout(context))
-      {
+      if let registry = try context.registry.openIfPresent(campaigns: book) {
         defer { reportWarnings(registry, context) }
         try registry.addEvents(to: &builder)
       }

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Synchronization
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 #if canImport(Glibc)
   import Glibc
@@ -10,6 +11,9 @@ import VoucherRegistry
 
 /// `voucher serve`: a long-running verifier for point-of-sale systems, JSON Lines over standard
 /// input and output or a Unix domain socket, with group commit.
+///
+/// A transport over the service library: it reads lines into ``ServiceSession``s and writes the
+/// answers ``ServiceEngine`` hands back; the decoding, the rules and the group commit are there.
 enum ServeCommand {
   static let spec = CommandSpec(
     name: "voucher serve",
@@ -30,9 +34,6 @@ enum ServeCommand {
       ),
     ])
 
-  /// Longest request line accepted; a longer one gets an error answer and is skipped.
-  static let lineLimit = 64 << 10
-
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
@@ -42,30 +43,29 @@ enum ServeCommand {
     }
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
-    let registry = try Registry.open(
-      home: context.home, campaigns: campaigns, create: true, lockTimeout: lockTimeout(context))
-    let server = Server(
-      keyRing: ring, campaigns: campaigns, registry: registry, console: context.console)
+    let location = context.registry
+    let store = try location.open(campaigns: campaigns, create: true)
+    let service = Service(verifier: Verifier(keyRing: ring, campaigns: campaigns))
+    let console = context.console
+    let engine = ServiceEngine(service: service, store: store) { diagnostic in
+      switch diagnostic {
+      case .failed(let error): console.error(CommandError(error).message)
+      case .warning(let warning): console.warning(warning)
+      }
+    }
     signal(SIGPIPE, SIG_IGN)
     // Each reader answers verifies itself, through its own read-only view of the registry.
-    let home = context.home
-    let timeout = lockTimeout(context)
-    let read: @Sendable (Connection, Inbox) -> Void = { connection, inbox in
-      let view = try? Registry.open(
-        home: home, campaigns: campaigns, create: false, lockTimeout: timeout)
-      let verifier = Verifier(keyRing: ring, campaigns: campaigns)
-      readLines(connection, into: inbox, lineLimit: lineLimit) {
-        Server.answerVerify($0, view: view, verifier: verifier)
-      }
+    let read: @Sendable (Connection, ServiceSession) -> Void = { connection, session in
+      let view = try? location.open(campaigns: campaigns, create: false)
+      readRequests(connection, into: session, view: view)
     }
 
     if let socketPath {
       let listener = try listen(on: socketPath)
       let connections = Mutex<[Connection]>([])
-      // SIGTERM and SIGINT: stop accepting and reading; the committer answers what was read.
-      let control = server.control
+      // SIGTERM and SIGINT: stop accepting and reading; the engine answers what was read.
       let stop: @Sendable () -> Void = {
-        control.stop()
+        service.stop()
         shutdown(listener, Int32(SHUT_RDWR))
         for connection in connections.withLock({ $0 }) { connection.stopReading() }
       }
@@ -76,10 +76,9 @@ enum ServeCommand {
         source.resume()
         return source
       }
-      let inbox = server.inbox
-      inbox.readerStarted()
+      service.openInput()
       DispatchQueue(label: "voucher.accept").async {
-        defer { inbox.readerEnded() }
+        defer { service.closeInput() }
         var spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { Glibc.close(spare) }
         var number = 0
@@ -89,7 +88,7 @@ enum ServeCommand {
             if errno == EINTR || errno == ECONNABORTED { continue }
             // Out of descriptors: give back the spare one, turn the waiting client away, and
             // take the spare again, so that the registry's own files can still be opened.
-            if (errno == EMFILE || errno == ENFILE) && !control.isStopping {
+            if (errno == EMFILE || errno == ENFILE) && !service.isStopping {
               Glibc.close(spare)
               let turnedAway = accept(listener, nil, nil)
               if turnedAway >= 0 { Glibc.close(turnedAway) }
@@ -104,18 +103,18 @@ enum ServeCommand {
           let stopped = connections.withLock { list -> Bool in
             list.removeAll { $0.isClosed }
             list.append(connection)
-            return control.isStopping
+            return service.isStopping
           }
           if stopped { connection.stopReading() }
           number += 1
-          inbox.readerStarted()
+          let session = service.open(connection)
           DispatchQueue(label: "voucher.client.\(number)").async {
-            read(connection, inbox)
-            inbox.readerEnded()
+            read(connection, session)
+            session.finish()
           }
         }
       }
-      server.commitLoop()
+      engine.run()
       for source in sources { source.cancel() }
       close(listener)
       unlink(socketPath)
@@ -125,16 +124,15 @@ enum ServeCommand {
         connection.flush()
       }
     } else {
-      let control = server.control
-      let inbox = server.inbox
       let connection = Connection(input: 0, output: 1)
-      inbox.readerStarted()
+      let session = service.open(connection)
       DispatchQueue(label: "voucher.stdin").async {
-        read(connection, inbox)
-        control.stop()
-        inbox.readerEnded()
+        read(connection, session)
+        // The end of standard input ends the server, once everything read is answered.
+        service.stop()
+        session.finish()
       }
-      server.commitLoop()
+      engine.run()
       connection.flush()
     }
     return ExitStatus.success

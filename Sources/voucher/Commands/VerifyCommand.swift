@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// `voucher verify`: checks codes offline and answers each with a status.
 enum VerifyCommand {
@@ -37,8 +38,7 @@ enum VerifyCommand {
     let verifier = Verifier(
       keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
     // With a registry, a valid code also reports uses left, or used-up or blocked.
-    let registry = try Registry.openIfPresent(
-      home: context.home, campaigns: campaigns, lockTimeout: lockTimeout(context))
+    let registry = try context.registry.openIfPresent(campaigns: campaigns)
     defer { registry.map { reportWarnings($0, context) } }
     var output = AnswerWriter(
       format: format, stream: options.positionals == ["-"], console: context.console)

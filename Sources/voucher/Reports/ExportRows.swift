@@ -1,6 +1,7 @@
 import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
+import VoucherService
 
 /// Export rows written as bytes, remembering what repeats from row to row: the campaign's
 /// issuer (which prints the code again) and the text of the last second. Fields that need no

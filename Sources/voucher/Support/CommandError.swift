@@ -2,6 +2,9 @@ import VoucherKit
 import VoucherRegistry
 
 /// A failure that ends a command: one `error:` line and an exit status.
+///
+/// The libraries say what is wrong in their own words and name a remedy or a field as a case;
+/// this is where those become the command's words: `run 'voucher registry check'`, `--store`.
 struct CommandError: Error {
   let status: Int32
   let message: String
@@ -29,7 +32,7 @@ struct CommandError: Error {
       case .randomFailed: status = ExitStatus.ioError
       case .io(let error): status = Self.status(of: error)
       }
-      self.init(status, error.description)
+      self.init(status, Self.message(error))
     case let error as CampaignError:
       let status: Int32
       switch error {
@@ -41,7 +44,7 @@ struct CommandError: Error {
       case .busy: status = ExitStatus.busy
       case .io(let error): status = Self.status(of: error)
       }
-      self.init(status, error.description)
+      self.init(status, Self.message(error))
     case let error as RegistryError:
       let status: Int32
       switch error {
@@ -52,7 +55,9 @@ struct CommandError: Error {
       case .syncFailed, .fenced: status = ExitStatus.ioError
       case .io(let error): status = Self.status(of: error)
       }
-      self.init(status, error.description)
+      self.init(status, Self.message(error))
+    case let error as InvalidField:
+      self = .usage(Self.message(error))
     case let error as SystemError:
       self.init(Self.status(of: error), error.description)
     default:
@@ -64,5 +69,55 @@ struct CommandError: Error {
   /// registry file must be is malformed data (65), like any other damaged file.
   private static func status(of error: SystemError) -> Int32 {
     error.isNotRegularFile ? ExitStatus.dataError : ExitStatus.ioError
+  }
+
+  /// A key ring error, its remedy worded as a command.
+  static func message(_ error: KeyRingError) -> String {
+    switch error.remedy {
+    case nil: return error.problem
+    case .makeKey: return error.problem + "; create one with 'voucher keys new'"
+    case .makeKeyOrChooseHome:
+      return error.problem + "; create one with 'voucher keys new' or pass --home"
+    }
+  }
+
+  /// A campaign error, its remedy worded as a command and a setting as its option.
+  static func message(_ error: CampaignError) -> String {
+    if case .invalidSetting(let problem) = error { return problem.description(naming: option) }
+    switch error.remedy {
+    case nil: return error.problem
+    case .listCampaigns: return error.problem + "; 'voucher campaign list' shows them"
+    case .makeKey: return error.problem + "; make a new key with 'voucher keys new'"
+    }
+  }
+
+  /// A registry error, its remedy worded as a command.
+  static func message(_ error: RegistryError) -> String {
+    switch error.remedy {
+    case nil: return error.problem
+    case .check: return error.problem + "; run 'voucher registry check'"
+    case .checkToResumeWrites:
+      return error.problem + "; writes are refused until 'voucher registry check' passes"
+    case .rebuild: return error.problem + "; run 'voucher registry rebuild'"
+    case .initialize:
+      return error.problem + "; to start an empty registry on purpose, run 'voucher registry init'"
+    }
+  }
+
+  /// A refused identifier or reason, named as its option: "--store must be ...".
+  static func message(_ error: InvalidField) -> String { "--\(error.field) \(error.reason)" }
+
+  /// The option that sets a campaign setting.
+  static func option(_ setting: CampaignSetting) -> String {
+    switch setting {
+    case .channels: return "--channels"
+    case .uses: return "--uses"
+    case .tagBits: return "--tag-bits"
+    case .capacity: return "--capacity"
+    case .title: return "--title"
+    case .starts: return "--starts"
+    case .ends: return "--ends"
+    case .count: return "--count"
+    }
   }
 }

@@ -1,47 +1,46 @@
 @testable import VoucherKit
+@testable import VoucherService
 
-/// Fuzzes the serve request parser: compiled together with the `voucher` command's sources
-/// (all but `VoucherMain.swift`), it feeds each line of the input, as `serve` splits a client's
-/// bytes, to `JSONLine.parse` and then `ServeRequest.make` with the demo key and campaign.
+/// Fuzzes the service library's request decoding, as `serve` and every transport use it: the
+/// input (with a final line feed) is split into requests by `JSONLinesFramer`, as serve splits a
+/// client's bytes (`JSONLine.parse` on each line), and each request is checked by
+/// `ServeRequest.make` with the demo key and campaign, as the engine checks it.
 ///
 /// Checks: nothing traps; every answer line the request gets (an error, a verification, or a
 /// registry operation's answer) is a flat JSON object that `JSONLine` reads back, with the
 /// request's id and input unchanged.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzServe(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-  let bytes = UnsafeBufferPointer(start: data, count: size)
-  for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-    guard line.count <= ServeCommand.lineLimit else { continue }
-    var request = Array(line)
-    if request.last == 0x0D { request.removeLast() }
-    let fields: [String: JSONScalar]
-    do {
-      fields = try JSONLine.parse(request)
-    } catch {
-      checkReadsBack(errorLine(id: .null, "not a JSON object: \(error.description)"), id: .null)
+  var bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  bytes.append(0x0A)
+  var framer = JSONLinesFramer()
+  let requests = bytes.withUnsafeBufferPointer { framer.requests(in: $0) }
+  for request in requests {
+    let id = request.id
+    guard case .fields(let fields) = request else {
+      if case .unreadable(let why) = request {
+        checkReadsBack(answerLine(ServiceAnswer(id: id, .invalid(why))), id: .null)
+      }
       continue
     }
-    let id = fields["id"] ?? .null
     switch ServeRequest.make(fields, verifier: FuzzFixture.verifier, now: FuzzFixture.now) {
     case .failure(let message):
-      checkReadsBack(errorLine(id: id, message), id: id)
+      checkReadsBack(answerLine(ServiceAnswer(id: id, .invalid(message))), id: id)
     case .answer(let outcome):
-      checkReadsBack(outcome.jsonLine(id: id), id: id, input: outcome.input)
+      checkReadsBack(
+        answerLine(ServiceAnswer(id: id, .outcome(outcome))), id: id, input: outcome.input)
     case .operation(let request):
       let outcome = Outcome(input: request.input, voucher: request.voucher, status: request.op)
-      checkReadsBack(outcome.jsonLine(id: id), id: id, input: outcome.input)
+      checkReadsBack(
+        answerLine(ServiceAnswer(id: id, .outcome(outcome))), id: id, input: outcome.input)
     }
   }
   return 0
 }
 
-/// An error answer as the server writes it.
-private func errorLine(id: JSONScalar, _ message: String) -> String {
-  var writer = JSONWriter()
-  writer.add("error", message)
-  writer.add(raw: "id", id.json)
-  writer.add("status", "error")
-  return writer.line
+/// An answer as serve writes it (a registry error in the library's own words).
+private func answerLine(_ answer: ServiceAnswer) -> String {
+  answer.jsonLine(describing: { $0.description })
 }
 
 /// Checks that an answer line reads back as a flat object with the given id and input.

@@ -2,9 +2,11 @@ import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
 
-/// One serve request, checked: an answer already (a rejected code, a bad field), or a registry
-/// operation to commit.
+/// One request, checked: an answer already (a rejected code, a bad field), or a registry
+/// operation to commit. The fields are those of the serve protocol (`op`, `code`, `store`, ...),
+/// which the HTTP front also builds from its routes and bodies.
 struct ServeRequest {
+  /// What a request's fields make.
   enum Made {
     case answer(Outcome)
     case failure(String)
@@ -22,6 +24,14 @@ struct ServeRequest {
     "id", "op", "code", "at", "store", "online", "terminal", "profile", "request", "reason",
   ]
 
+  /// Checks a request's fields and its code.
+  ///
+  /// - Parameters:
+  ///   - fields: The request's fields.
+  ///   - verifier: Checks the code.
+  ///   - now: The time dates are checked against.
+  /// - Returns: An answer (a rejected code), a failure (a bad request, in words), or the
+  ///   registry operation to commit.
   static func make(_ fields: [String: JSONScalar], verifier: Verifier, now: Date) -> Made {
     let id = fields["id"] ?? .null
     if let unknown = fields.keys.first(where: { !knownFields.contains($0) }) {
@@ -114,7 +124,7 @@ struct ServeRequest {
         return .failure("'op' must be one of verify, redeem, void, claim, history")
       }
     } catch {
-      return .failure("'\(error.field.drop(while: { $0 == "-" }))' \(error.reason)")
+      return .failure("'\(error.field)' \(error.reason)")
     }
   }
 
@@ -124,18 +134,15 @@ struct ServeRequest {
     case .failed:
       return nil
     case .redeem(let answer):
-      return RedeemCommand.outcome(input, voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer)
     case .void(let answer):
-      return RedeemCommand.outcome(input, voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer)
     case .claim(let answer):
-      return RedeemCommand.outcome(input, voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer)
     case .status(let status):
       return Outcome.verified(input, voucher, status)
     case .history(let events):
-      var outcome = Outcome(input: input, voucher: voucher, status: "history")
-      outcome.message = nil
-      outcome.events = events
-      return outcome
+      return Outcome(input: input, voucher: voucher, history: events)
     }
   }
 }

@@ -1,36 +1,20 @@
-/// A scalar JSON value, as a serve request's fields are.
-enum JSONScalar: Sendable, Hashable {
-  case string(String)
-  case number(String)
-  case bool(Bool)
-  case null
-
-  var string: String? {
-    if case .string(let text) = self { return text }
-    return nil
-  }
-
-  /// The value as JSON text.
-  var json: String {
-    switch self {
-    case .string(let text): return JSONWriter.quoted(text)
-    case .number(let text): return text
-    case .bool(let value): return value ? "true" : "false"
-    case .null: return "null"
-    }
-  }
-}
-
 /// Why a request line is not a request.
-struct JSONLineError: Error, Sendable, CustomStringConvertible {
-  let description: String
+public struct JSONLineError: Error, Sendable, CustomStringConvertible {
+  /// What is wrong, and at which byte.
+  public let description: String
 }
 
 /// Parses one line as a flat JSON object: keys to strings, numbers, booleans or null. Nested
 /// objects and arrays are refused, so that no request can make the parser recurse or allocate
 /// beyond its line.
-enum JSONLine {
-  static func parse(_ bytes: [UInt8]) throws(JSONLineError) -> [String: JSONScalar] {
+public enum JSONLine {
+  /// Parses one line (without its line feed) as a flat JSON object.
+  ///
+  /// - Parameter bytes: The line's bytes.
+  /// - Returns: The object's fields.
+  /// - Throws: ``JSONLineError`` naming what is wrong and where: not an object, a nested value,
+  ///   a repeated key, text after the object, text that is not UTF-8, ...
+  public static func parse(_ bytes: [UInt8]) throws(JSONLineError) -> [String: JSONScalar] {
     var parser = Parser(bytes: bytes)
     return try parser.object()
   }
@@ -215,90 +199,5 @@ enum JSONLine {
       }
       return value
     }
-  }
-}
-
-/// Writes one JSON object per line. Keys are written in the order added, which callers keep
-/// sorted, as the CLI's `--format json` is.
-struct JSONWriter {
-  private var text = "{"
-
-  init() {
-    text.reserveCapacity(512)
-  }
-
-  private mutating func key(_ key: StaticString) {
-    if text.utf8.count > 1 { text += "," }
-    text += "\""
-    text += key.description
-    text += "\":"
-  }
-
-  mutating func add(_ name: StaticString, _ value: String?) {
-    guard let value else { return }
-    key(name)
-    Self.appendQuoted(value, to: &text)
-  }
-
-  mutating func add(_ name: StaticString, _ value: Int?) {
-    guard let value else { return }
-    key(name)
-    text += String(value)
-  }
-
-  mutating func add(_ name: StaticString, _ value: Bool?) {
-    guard let value else { return }
-    key(name)
-    text += value ? "true" : "false"
-  }
-
-  mutating func add(raw name: StaticString, _ json: String) {
-    key(name)
-    text += json
-  }
-
-  /// The object as one line of JSON.
-  var line: String { text + "}" }
-
-  /// Whether a string holding this byte must be escaped scalar by scalar: a control character,
-  /// a quote or backslash, or the first byte of U+2028 and U+2029 (and of some other
-  /// characters, which then go out unchanged).
-  static func needsEscape(_ byte: UInt8) -> Bool {
-    byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
-  }
-
-  /// A JSON string literal.
-  static func quoted(_ text: String) -> String {
-    var out = ""
-    appendQuoted(text, to: &out)
-    return out
-  }
-
-  /// Appends a JSON string literal: the text as it is when nothing in it needs escaping (the
-  /// common case), else escaped scalar by scalar.
-  static func appendQuoted(_ value: String, to out: inout String) {
-    out += "\""
-    if !value.utf8.contains(where: needsEscape) {
-      out += value
-    } else {
-      for scalar in value.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-          if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value)
-          {
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-          } else {
-            out.unicodeScalars.append(scalar)
-          }
-        }
-      }
-    }
-    out += "\""
   }
 }

@@ -1,0 +1,103 @@
+import VoucherKit
+import VoucherRegistry
+
+/// The answers of the registry, as outcomes.
+extension Outcome {
+  /// The answer to a redemption: `redeemed` (or `replayed`), `used-up`, `blocked` or
+  /// `claimed-by-other`.
+  ///
+  /// - Parameters:
+  ///   - text: The code as given.
+  ///   - voucher: The genuine code.
+  ///   - answer: The registry's answer.
+  public init(input text: String, voucher: Voucher, _ answer: RedeemAnswer) {
+    var outcome: Outcome
+    switch answer {
+    case .redeemed(let receipt, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "redeemed")
+      outcome.add(receipt)
+      outcome.replayed = replayed
+      outcome.message =
+        "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
+    case .usedUp(let last):
+      outcome = Outcome(input: text, voucher: voucher, status: "used-up")
+      if let last { outcome.add(last) }
+      outcome.usesLeft = 0
+      outcome.message = last.map { "already used \(Outcome.place($0))" } ?? "every use is spent"
+    case .blocked(let block):
+      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+      outcome.reason = block.reason
+      outcome.message =
+        "its batch was blocked \(ISO8601.format(block.since))"
+        + (block.reason.map { ": \($0)" } ?? "")
+    case .claimedByOther:
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+      outcome.message = "registered online by another customer"
+    }
+    self = outcome
+  }
+
+  /// The answer to a void: `voided` (or `replayed`) or `not-redeemed`.
+  ///
+  /// - Parameters:
+  ///   - text: The code as given.
+  ///   - voucher: The genuine code.
+  ///   - answer: The registry's answer.
+  public init(input text: String, voucher: Voucher, _ answer: VoidAnswer) {
+    var outcome: Outcome
+    switch answer {
+    case .voided(let receipt, let usesLeft, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "voided")
+      outcome.add(receipt)
+      outcome.usesLeft = usesLeft
+      outcome.replayed = replayed
+      outcome.message =
+        "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
+    case .notRedeemed:
+      outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
+      outcome.message = "the code has no redemption to undo"
+    }
+    self = outcome
+  }
+
+  /// The answer to a claim: `claimed` (or `replayed`), `claimed-by-other` or `blocked`.
+  ///
+  /// - Parameters:
+  ///   - text: The code as given.
+  ///   - voucher: The genuine code.
+  ///   - answer: The registry's answer.
+  public init(input text: String, voucher: Voucher, _ answer: ClaimAnswer) {
+    var outcome: Outcome
+    switch answer {
+    case .claimed(let profile, let time, let replayed):
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed")
+      outcome.profile = profile.rawValue
+      outcome.time = ISO8601.format(time)
+      outcome.replayed = replayed
+      outcome.message =
+        "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
+    case .claimedByOther:
+      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+      outcome.message = "registered online by another customer"
+    case .blocked(let block):
+      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+      outcome.reason = block.reason
+      outcome.message =
+        "its batch was blocked \(ISO8601.format(block.since))"
+        + (block.reason.map { ": \($0)" } ?? "")
+    }
+    self = outcome
+  }
+
+  /// The answer to `history`: the code's events, oldest first.
+  ///
+  /// - Parameters:
+  ///   - text: The code as given.
+  ///   - voucher: The genuine code.
+  ///   - events: Its events.
+  public init(input text: String, voucher: Voucher, history events: [Event]) {
+    self.init(input: text, voucher: voucher, status: "history")
+    message = nil
+    self.events = events
+  }
+}
