@@ -105,16 +105,18 @@ public struct CheckReport: Sendable, Hashable {
   /// Codes with at least one event.
   public let codes: Int
   /// Damage found, each naming a file and an offset. Empty when the registry is sound.
-  public let problems: [String]
+  public let damage: [RegistryError]
+  /// The damage in the registry's own words.
+  public var problems: [String] { damage.map(\.description) }
   /// A torn tail not yet repaired: its offset and length. Nothing acknowledged is in it.
   public let tornTail: (offset: Int64, bytes: Int64)?
 
   public static func == (a: CheckReport, b: CheckReport) -> Bool {
-    a.records == b.records && a.codes == b.codes && a.problems == b.problems
+    a.records == b.records && a.codes == b.codes && a.damage == b.damage
       && a.tornTail?.offset == b.tornTail?.offset && a.tornTail?.bytes == b.tornTail?.bytes
   }
   public func hash(into hasher: inout Hasher) {
     hasher.combine(records)
-    hasher.combine(problems)
+    hasher.combine(damage)
   }
 }

@@ -100,7 +100,7 @@ public final class Registry {
       guard try files.size(stateFile, path: statePath) == Int64(RegistryState.size) else {
         throw RegistryError.damaged(
           path: statePath, offset: 0,
-          reason: "the state file has the wrong size; run 'voucher registry rebuild'")
+          reason: "the state file has the wrong size")
       }
       stateMapping = try files.map(stateFile, length: RegistryState.size, path: statePath)
     } catch let error as RegistryError {
@@ -328,7 +328,7 @@ public final class Registry {
     guard let stored = RegistryState.parse(bytes), stored.journalID == journal.id else {
       throw .damaged(
         path: statePath, offset: 0,
-        reason: "the state file is not valid for this journal; run 'voucher registry rebuild'")
+        reason: "the state file is not valid for this journal")
     }
     state = stored
     // An erasure interrupted by a crash is completed before anything reads the journal.
@@ -393,7 +393,7 @@ public final class Registry {
         throw error
       }
       warnings.append(
-        "the journal is damaged at byte offset \(offset), after the last checkpoint: run 'voucher registry check'"
+        "the journal is damaged at byte offset \(offset), after the last checkpoint; check the registry"
       )
       restarted = false
       known = stored.applied

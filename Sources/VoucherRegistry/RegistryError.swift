@@ -39,7 +39,12 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   public var remedy: Remedy? {
     switch self {
     case .vanished: return .initialize
-    case .damaged, .fenced: return .check
+    case .damaged(let path, _, _):
+      // The index, the state and the block list are derived from the journal: rebuilt from it.
+      let name = path.split(separator: "/").last ?? ""
+      let derived = name == "state" || name == "blocks" || path.contains("/index/")
+      return derived ? .rebuild : .check
+    case .fenced: return .check
     case .syncFailed: return .checkToResumeWrites
     case .missing, .alreadyExists, .busy, .io: return nil
     }

@@ -179,7 +179,7 @@ extension Registry {
     guard let log = PatchLog.decode(bytes) else {
       throw .damaged(
         path: patchLogPath, offset: 0,
-        reason: "the erasure log of an interrupted 'voucher forget' is not valid")
+        reason: "the erasure log of an interrupted erasure is not valid")
     }
     var journalPatched = false
     do throws(SystemError) {

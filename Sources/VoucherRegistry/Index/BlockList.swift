@@ -65,7 +65,7 @@ struct BlockList: Equatable {
     else {
       throw .damaged(
         path: path, offset: 0,
-        reason: "the header does not match the journal; run 'voucher registry rebuild'")
+        reason: "the header does not match the journal")
     }
     var list = BlockList(entries: [], covered: covered)
     var offset = Int64(lines[0].utf8.count + 1)

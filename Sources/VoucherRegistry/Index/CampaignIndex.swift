@@ -151,7 +151,7 @@ final class CampaignIndex {
         throw .damaged(
           path: path, offset: 0,
           reason:
-            "the index header or length does not match the journal and campaign; run 'voucher registry rebuild'"
+            "the index header or length does not match the journal and campaign"
         )
       }
       throw .io(error)

@@ -16,11 +16,11 @@ extension Registry {
   /// that was fenced after a failed sync is unfenced.
   public func check() throws(RegistryError) -> CheckReport {
     try locked(writing: false, recovering: false) { () throws(RegistryError) -> CheckReport in
-      var problems: [String] = []
+      var problems: [RegistryError] = []
       do throws(RegistryError) {
         try recoverForCheck()
       } catch {
-        if case .damaged = error { problems.append(error.description) } else { throw error }
+        if case .damaged = error { problems.append(error) } else { throw error }
       }
       var expected: [CodeRef: CodeEntry] = [:]
       var expectedBlocks = BlockList(entries: [], covered: Journal.headerSize)
@@ -82,13 +82,14 @@ extension Registry {
             reason: "the journal's data ends before its recorded length \(state.applied)")
         }
       } catch {
-        if case .damaged = error { problems.append(error.description) } else { throw error }
+        if case .damaged = error { problems.append(error) } else { throw error }
       }
       if problems.isEmpty {
         problems += try compareIndexes(expected)
         if expectedBlocks.entries != blocks.entries {
           problems.append(
-            "\(blocksPath) does not match the journal's block records; run 'voucher registry rebuild'"
+            RegistryError.damaged(
+              path: blocksPath, offset: 0, reason: "it does not match the journal's block records")
           )
         }
       }
@@ -110,14 +111,14 @@ extension Registry {
       // same tail would say it twice.
       if let torn { warnings.removeAll { $0 == Self.tornTailWarning(at: torn.0) } }
       return CheckReport(
-        records: records, codes: expected.count, problems: problems,
+        records: records, codes: expected.count, damage: problems,
         tornTail: torn.map { (offset: $0.0, bytes: $0.1) })
     }
   }
 
   /// Compares every index file with the entries the journal implies.
-  private func compareIndexes(_ expected: [CodeRef: CodeEntry]) throws(RegistryError) -> [String] {
-    var problems: [String] = []
+  private func compareIndexes(_ expected: [CodeRef: CodeEntry]) throws(RegistryError) -> [RegistryError] {
+    var problems: [RegistryError] = []
     var byCampaign: [CampaignID: [UInt32: CodeEntry]] = [:]
     for (code, entry) in expected {
       let campaign = campaigns.campaign(slot: code.slot, payload: Int(code.payload))!
@@ -127,7 +128,9 @@ extension Registry {
       let path = "\(indexFolder)/\(campaign.id).idx"
       let wanted = byCampaign[campaign.id] ?? [:]
       guard files.exists(path) else {
-        if !wanted.isEmpty { problems.append("\(path) is missing; run 'voucher registry rebuild'") }
+        if !wanted.isEmpty {
+          problems.append(.damaged(path: path, offset: 0, reason: "the index file is missing"))
+        }
         continue
       }
       let index = try self.index(for: campaign)
@@ -137,8 +140,9 @@ extension Registry {
         let expected = wanted[payload] ?? CodeEntry()
         if entry != expected || bit != (expected != CodeEntry()) {
           problems.append(
-            "\(path) is damaged at byte offset \(CampaignIndex.entryOffset(campaign, payload: Int(payload))): the entry does not match the journal; run 'voucher registry rebuild'"
-          )
+            .damaged(
+              path: path, offset: CampaignIndex.entryOffset(campaign, payload: Int(payload)),
+              reason: "the entry does not match the journal"))
         }
         return problems.count < 20
       }

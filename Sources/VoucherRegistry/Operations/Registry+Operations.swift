@@ -185,7 +185,7 @@ extension Registry {
     return .damaged(
       path: "\(indexFolder)/\(campaign.id).idx",
       offset: CampaignIndex.entryOffset(campaign, payload: payload),
-      reason: "\(reason); run 'voucher registry rebuild'")
+      reason: reason)
   }
 
   private func blockInfo(_ voucher: Voucher) throws(RegistryError) -> BlockInfo? {

@@ -67,7 +67,7 @@ enum RegistryCommand {
       campaigns: try context.home.campaignStore.load(), create: false)
     defer { reportWarnings(registry, context) }
     let report = try registry.check()
-    for problem in report.problems { context.console.error(problem) }
+    for damage in report.damage { context.console.error(CommandError.message(damage)) }
     if let torn = report.tornTail {
       context.console.warning(
         "the journal has a torn tail at byte offset \(torn.offset) (\(torn.bytes) bytes, from an interrupted write; nothing acknowledged is in it); the next write repairs it"
