@@ -22,6 +22,9 @@ final class JournalScanner {
   private var frame: (start: Int64, end: Int64)
   /// Whether the frame being read passed its checksum.
   private var frameVerified = false
+  /// How much the next read asks for: small at first (recovery usually finds one commit or
+  /// none), four times more with each read, up to the buffer (a report's long scan).
+  private var chunk = 4096
 
   /// Room for the largest record (8 + 65,535 bytes) and then some.
   static let bufferSize = 1 << 20
@@ -58,10 +61,9 @@ final class JournalScanner {
   func next() throws(RegistryError) -> Step {
     guard offset < stop else { return .end(offset: offset) }
     let atBoundary = !journal.framed || offset == frame.end
-    var (local, available) = try ensure(
-      atBoundary ? Journal.frameHeaderSize + Record.headerSize + 65_535 : Record.headerSize + 65_535)
     if atBoundary {
       // The data ends at zeros where the next record or frame would start.
+      let (local, available) = try ensure(Journal.frameHeaderSize + Record.headerSize)
       let head = min(available, Record.headerSize)
       let zeros = UnsafeRawBufferPointer(start: buffer.baseAddress! + local, count: head)
         .allSatisfy { $0 == 0 }
@@ -71,6 +73,7 @@ final class JournalScanner {
     }
     if journal.framed && offset == frame.end {
       // A frame header: marker, three zero bytes, the length of the records, their CRC-32C.
+      var (local, available) = try ensure(Journal.frameHeaderSize)
       let header = UnsafeRawPointer(buffer.baseAddress! + local)
       guard available >= Journal.frameHeaderSize,
         header.load(as: UInt8.self) == Journal.frameMarker,
@@ -96,8 +99,15 @@ final class JournalScanner {
       frameVerified = verifyFrames
       frame = (start, end)
       offset += Int64(Journal.frameHeaderSize)
-      local += Journal.frameHeaderSize
-      available -= Journal.frameHeaderSize
+    }
+    // The record: its header says how long it is.
+    var (local, available) = try ensure(Record.headerSize)
+    if available >= Record.headerSize {
+      let body = Int(
+        UInt16(
+          littleEndian: UnsafeRawPointer(buffer.baseAddress! + local).loadUnaligned(
+            fromByteOffset: 2, as: UInt16.self)))
+      (local, available) = try ensure(Record.headerSize + body)
     }
     if journal.framed { available = min(available, Int(frame.end - offset)) }
     switch RawRecord.decode(UnsafeRawPointer(buffer.baseAddress! + local), count: available) {
@@ -140,14 +150,15 @@ final class JournalScanner {
         bufferStart = offset
         local = 0
       }
-      try refill(at: local)
+      try refill(at: local, atLeast: wanted)
       local = 0
     }
     return (local, min(filled - local, Int(stop - offset)))
   }
 
-  /// Keeps the unread bytes from `local` on and reads after them.
-  private func refill(at local: Int) throws(RegistryError) {
+  /// Keeps the unread bytes from `local` on and reads after them, so that at least `count`
+  /// bytes are buffered where the file has them.
+  private func refill(at local: Int, atLeast count: Int) throws(RegistryError) {
     let keep = filled - local
     if keep > 0 && local > 0 {
       buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + local, byteCount: keep)
@@ -155,7 +166,9 @@ final class JournalScanner {
     bufferStart += Int64(local)
     filled = keep
     let from = bufferStart + Int64(filled)
-    let wanted = Int(min(Int64(buffer.count - filled), stop - from))
+    let size = min(buffer.count - filled, max(chunk, count - filled))
+    chunk = min(chunk * 4, buffer.count)
+    let wanted = Int(min(Int64(size), stop - from))
     guard wanted > 0 else { return }
     let got: Int
     do {
