@@ -25,14 +25,9 @@ extension Outcome {
       outcome.usesLeft = 0
       outcome.message = last.map { "already used \(Outcome.place($0))" } ?? "every use is spent"
     case .blocked(let block):
-      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
-      outcome.reason = block.reason
-      outcome.message =
-        "its batch was blocked \(ISO8601.format(block.since))"
-        + (block.reason.map { ": \($0)" } ?? "")
+      outcome = .blocked(text, voucher, block)
     case .claimedByOther:
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
-      outcome.message = "registered online by another customer"
+      outcome = .claimedByOther(text, voucher)
     }
     self = outcome
   }
@@ -77,14 +72,9 @@ extension Outcome {
       outcome.message =
         "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
     case .claimedByOther:
-      outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
-      outcome.message = "registered online by another customer"
+      outcome = .claimedByOther(text, voucher)
     case .blocked(let block):
-      outcome = Outcome(input: text, voucher: voucher, status: "blocked")
-      outcome.reason = block.reason
-      outcome.message =
-        "its batch was blocked \(ISO8601.format(block.since))"
-        + (block.reason.map { ": \($0)" } ?? "")
+      outcome = .blocked(text, voucher, block)
     }
     self = outcome
   }
@@ -99,5 +89,22 @@ extension Outcome {
     self.init(input: text, voucher: voucher, status: "history")
     message = nil
     self.events = events
+  }
+
+  /// A code whose batch is blocked: the answer of a redemption and of a claim alike.
+  private static func blocked(_ text: String, _ voucher: Voucher, _ block: BlockInfo) -> Outcome {
+    var outcome = Outcome(input: text, voucher: voucher, status: "blocked")
+    outcome.reason = block.reason
+    outcome.message =
+      "its batch was blocked \(ISO8601.format(block.since))"
+      + (block.reason.map { ": \($0)" } ?? "")
+    return outcome
+  }
+
+  /// A code another profile claimed: the answer of a redemption and of a claim alike.
+  private static func claimedByOther(_ text: String, _ voucher: Voucher) -> Outcome {
+    var outcome = Outcome(input: text, voucher: voucher, status: "claimed-by-other")
+    outcome.message = "registered online by another customer"
+    return outcome
   }
 }
