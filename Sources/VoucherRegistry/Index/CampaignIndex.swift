@@ -186,25 +186,53 @@ final class CampaignIndex {
         throw .io(error)
       }
       reserved.insert(page)
+      markAllocated(page: page)
     }
   }
 
+  /// Pages known to have their disk space allocated, one bit each: reserved by this object, or
+  /// found to be data by `lseek` (two calls per extent, so a dense index costs two in all). Only
+  /// these are read through the mapping: on some file systems (tmpfs) touching a hole of a shared
+  /// mapping allocates it, and on a full one that is a SIGBUS, not an error.
+  private lazy var allocated = [UInt64](repeating: 0, count: (length >> 12) / 64 + 1)
+
+  private func markAllocated(page: Int) {
+    allocated[page >> 6] |= 1 << UInt64(page & 63)
+  }
+
+  /// How to read the byte at `offset`: `true` through the mapping (its page is allocated),
+  /// `false` not at all (its page is a hole, which reads as zeros), `nil` with `pread` (the file
+  /// system could not say).
+  private func readsMapped(_ offset: Int) -> Bool? {
+    let page = offset >> 12
+    if allocated[page >> 6] & (1 << UInt64(page & 63)) != 0 { return true }
+    let end: Int64?
+    do {
+      end = try files.dataExtent(file, at: Int64(page) << 12, path: path)
+    } catch {
+      return nil
+    }
+    guard let end else { return false }
+    for covered in page...((min(Int(end), length) - 1) >> 12) { markAllocated(page: covered) }
+    return true
+  }
+
   /// The entry of the code with payload `payload`: one aligned load, atomic against a writer,
-  /// from a page this object has allocated; else one `pread` (of 8 aligned bytes, also atomic
+  /// from an allocated page; zero from a hole; else one `pread` (of 8 aligned bytes, also atomic
   /// against a store through a mapping).
-  ///
-  /// A page is read through the mapping only once its disk space is known to be allocated: on
-  /// some file systems (tmpfs) touching a hole of a shared mapping allocates it, and on a full
-  /// one that is a SIGBUS, not an error.
   func entry(payload: UInt32) throws(RegistryError) -> CodeEntry {
     let at = position(payload)
-    if reserved.contains(at >> 12) {
+    switch readsMapped(at) {
+    case true?:
       return CodeEntry(
         word: UInt64(littleEndian: mapping.load(fromByteOffset: at, as: UInt64.self)))
+    case false?:
+      return CodeEntry()
+    case nil:
+      var word: UInt64 = 0
+      try read(into: &word, at: at)
+      return CodeEntry(word: UInt64(littleEndian: word))
     }
-    var word: UInt64 = 0
-    try read(into: &word, at: at)
-    return CodeEntry(word: UInt64(littleEndian: word))
   }
 
   /// Reads a value of the file at `offset` with `pread`, never through the mapping.
@@ -314,11 +342,14 @@ final class CampaignIndex {
   /// the lock.
   func hasEvents(payload: UInt32) throws(RegistryError) -> Bool {
     let (offset, mask) = bit(payload)
-    if reserved.contains(offset >> 12) {
-      return mapping.load(fromByteOffset: offset, as: UInt8.self) & mask != 0
+    switch readsMapped(offset) {
+    case true?: return mapping.load(fromByteOffset: offset, as: UInt8.self) & mask != 0
+    case false?: return false
+    case nil:
+      var byte: UInt8 = 0
+      try read(into: &byte, at: offset)
+      return byte & mask != 0
     }
-    var byte: UInt8 = 0
-    try read(into: &byte, at: offset)
-    return byte & mask != 0
   }
+
 }

@@ -72,6 +72,11 @@ package protocol FileLayer: AnyObject {
   func removeFolder(_ path: String) throws(SystemError)
   /// The running kernel's boot id (16 bytes), or zeros when it cannot be read.
   func bootID() -> [UInt8]
+  /// The extent of allocated data that starts exactly at `offset` (`lseek`'s `SEEK_DATA` and
+  /// `SEEK_HOLE`): where it ends, or `nil` when `offset` is in a hole or past the end. A file
+  /// system that keeps no holes reports the whole file as data.
+  func dataExtent(_ file: FileDescriptor, at offset: Int64, path: String) throws(SystemError)
+    -> Int64?
 }
 
 /// What a path holds, as the registry asks of it.
@@ -217,6 +222,11 @@ private func fallocateKeepingSize(_ file: FileDescriptor, _ offset: Int64, _ len
 
 /// The real system calls behind the seam's newer calls, shared by every layer that records or
 /// injects faults only in the others (a layer overrides one to reach it).
+/// `lseek`'s whences for allocated data and holes (Linux's values; Glibc's module leaves them out,
+/// as they need `_GNU_SOURCE`).
+private let seekData: Int32 = 3
+private let seekHole: Int32 = 4
+
 extension FileLayer {
   package func tryLock(_ file: FileDescriptor, path: String) throws(SystemError) -> Bool {
     while true {
@@ -260,6 +270,20 @@ extension FileLayer {
   }
 
   package func bootID() -> [UInt8] { RegistryState.currentBoot }
+
+  package func dataExtent(_ file: FileDescriptor, at offset: Int64, path: String)
+    throws(SystemError) -> Int64?
+  {
+    let data = lseek(file.rawValue, off_t(offset), seekData)
+    guard data >= 0 else {
+      if errno == ENXIO { return nil }
+      throw SystemError("inspect", path)
+    }
+    guard Int64(data) == offset else { return nil }
+    let hole = lseek(file.rawValue, off_t(offset), seekHole)
+    guard hole >= 0 else { throw SystemError("inspect", path) }
+    return Int64(hole)
+  }
 }
 
 extension FileLayer {
