@@ -2,34 +2,19 @@ import VoucherKit
 import VoucherRegistry
 
 extension Outcome {
-  /// The answer as one JSON line (without its line feed), keys sorted, with the request's id:
-  /// `serve`'s answer.
+  /// The answer as one compact JSON object, keys sorted: the one encoder of answers. `serve`
+  /// sends it with the request's id as one line; the CLI prints it as it is in a stream and
+  /// indented (``JSONText/indented(_:)``) for one code.
   ///
-  /// - Parameter id: The request's id, echoed as sent.
-  /// - Returns: One compact JSON object.
-  public func jsonLine(id: JSONScalar) -> String {
+  /// - Parameter id: The request's id, echoed as sent; `nil` leaves the key out.
+  /// - Returns: One compact JSON object, without a line feed.
+  public func json(id: JSONScalar? = nil) -> String {
     var writer = JSONWriter()
     writer.add("campaign", campaign)
     writer.add("channel", channel)
     writer.add("code", code)
-    if let events {
-      writer.add(
-        raw: "events",
-        "["
-          + events.map { event in
-            var item = JSONWriter()
-            item.add("event", event.kind.rawValue)
-            item.add("profile", event.profile)
-            item.add("reason", event.reason)
-            item.add("request", event.request)
-            item.add("store", event.store)
-            item.add("terminal", event.terminal)
-            item.add("time", ISO8601.format(event.time))
-            item.add("venue", event.venue?.rawValue)
-            return item.line
-          }.joined(separator: ",") + "]")
-    }
-    writer.add(raw: "id", id.json)
+    if let events { writer.add(raw: "events", Event.json(events)) }
+    if let id { writer.add(raw: "id", id.json) }
     writer.add("input", input)
     writer.add("message", message)
     writer.add("profile", profile)
@@ -46,5 +31,28 @@ extension Outcome {
     writer.add("usesLeft", usesLeft)
     writer.add("venue", venue)
     return writer.line
+  }
+}
+
+extension Event {
+  /// The event as one compact JSON object, keys sorted, as `history` shows it everywhere:
+  /// `event`, `time` and the fields it has; `profileErased` only when the profile was erased.
+  public var json: String {
+    var writer = JSONWriter()
+    writer.add("event", kind.rawValue)
+    writer.add("profile", profile)
+    writer.add("profileErased", profileErased ? true : nil)
+    writer.add("reason", reason)
+    writer.add("request", request)
+    writer.add("store", store)
+    writer.add("terminal", terminal)
+    writer.add("time", ISO8601.format(time))
+    writer.add("venue", venue?.rawValue)
+    return writer.line
+  }
+
+  /// Events as one compact JSON array, in the order given.
+  public static func json(_ events: [Event]) -> String {
+    "[" + events.map(\.json).joined(separator: ",") + "]"
   }
 }

@@ -3,11 +3,12 @@ import VoucherKit
 import VoucherRegistry
 
 /// One answer about a code, from `verify`, `redeem`, `void`, `claim` or `history`, as every
-/// front end shows it: the CLI's text and `--format json`, `serve`'s JSON Lines, HTTP bodies.
+/// front end shows it: the CLI's text and `--format json`, `serve`'s JSON Lines, HTTP bodies,
+/// all through one encoder (``json(id:)``).
 ///
 /// The fields are the JSON keys; `status` is the word clients branch on (`valid`, `redeemed`,
 /// `used-up`, `mistyped`, ...) and `message` says it in words.
-public struct Outcome: Sendable, Encodable {
+public struct Outcome: Sendable {
   /// The code as given (at most 256 characters, then "…").
   public var input: String
   /// The canonical code, or the input when it could not be read.
@@ -47,11 +48,6 @@ public struct Outcome: Sendable, Encodable {
   /// The events of `history`, oldest first.
   public var events: [Event]?
 
-  private enum CodingKeys: String, CodingKey {
-    case input, code, status, message, campaign, channel, serial, title, suggestion, time, venue,
-      store, terminal, profile
-    case request, usesLeft, replayed, reason
-  }
 
   /// An answer about a code as verification sees it: `valid`, or why not.
   ///

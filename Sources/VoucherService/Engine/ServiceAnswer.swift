@@ -32,7 +32,7 @@ public struct ServiceAnswer: Sendable {
   /// - Returns: One compact JSON object, keys sorted.
   public func jsonLine(describing describe: (RegistryError) -> String) -> String {
     switch result {
-    case .outcome(let outcome): return outcome.jsonLine(id: id)
+    case .outcome(let outcome): return outcome.json(id: id)
     case .invalid(let message): return Self.errorLine(id: id, message)
     case .failed(let error): return Self.errorLine(id: id, describe(error))
     }

@@ -41,10 +41,10 @@ package struct JSONWriter {
   package var line: String { text + "}" }
 
   /// Whether a string holding this byte must be escaped scalar by scalar: a control character,
-  /// a quote or backslash, or the first byte of U+2028 and U+2029 (and of some other
+  /// a quote or backslash, or the first byte of U+2028, U+2029 and U+FEFF (and of some other
   /// characters, which then go out unchanged).
   package static func needsEscape(_ byte: UInt8) -> Bool {
-    byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
+    byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 || byte == 0xEF
   }
 
   /// A JSON string literal.
@@ -69,7 +69,10 @@ package struct JSONWriter {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
+          // Line separators break JavaScript readers; a byte order mark inside a string is
+          // dropped by some readers (Foundation's among them).
           if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value)
+            || scalar.value == 0xFEFF
           {
             let hex = String(scalar.value, radix: 16)
             out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex

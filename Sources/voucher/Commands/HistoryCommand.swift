@@ -12,19 +12,6 @@ enum HistoryCommand {
     arguments: [("<code>", "The code as typed.")],
     options: [.value("format", "format", "text (default) or json.")])
 
-  /// One event as JSON shows it.
-  struct Shown: Encodable {
-    let event: String
-    let time: String
-    let venue: String?
-    let store: String?
-    let terminal: String?
-    let profile: String?
-    let profileErased: Bool?
-    let request: String?
-    let reason: String?
-  }
-
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     let text = try options.positionals(1, "code")[0]
@@ -40,26 +27,19 @@ enum HistoryCommand {
       defer { reportWarnings(registry, context) }
       events = try registry.history(of: voucher)
     }
-    let shown = events.map {
-      Shown(
-        event: $0.kind.rawValue, time: ISO8601.format($0.time), venue: $0.venue?.rawValue,
-        store: $0.store, terminal: $0.terminal,
-        profile: $0.profile, profileErased: $0.profileErased ? true : nil, request: $0.request,
-        reason: $0.reason)
-    }
     if format == .json {
-      try printJSON(shown, context.console)
+      try context.console.print(JSONText.indented(Event.json(events)) + "\n")
       return ExitStatus.success
     }
     var out =
       "\(voucher.code)  campaign \(voucher.campaign.id), channel \(voucher.channel), serial \(voucher.serial)\n"
-    if shown.isEmpty { out += "  no events\n" }
-    for event in shown {
-      var line = "  \(event.time)  \(event.event)"
-      if event.event == "redeemed" { line += event.store.map { " in store \($0)" } ?? " online" }
+    if events.isEmpty { out += "  no events\n" }
+    for event in events {
+      var line = "  \(ISO8601.format(event.time))  \(event.kind.rawValue)"
+      if event.kind == .redeemed { line += event.store.map { " in store \($0)" } ?? " online" }
       if let terminal = event.terminal { line += ", terminal \(terminal)" }
       if let profile = event.profile { line += ", profile \(profile)" }
-      if event.profileErased == true { line += ", profile erased" }
+      if event.profileErased { line += ", profile erased" }
       if let request = event.request { line += ", request \(request)" }
       if let reason = event.reason { line += ": \(reason)" }
       out += line + "\n"

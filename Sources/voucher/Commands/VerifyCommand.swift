@@ -85,11 +85,6 @@ struct AnswerWriter {
   let stream: Bool
   let console: any Console
   private var count = 0
-  private let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
 
   init(format: OutputFormat, stream: Bool, console: any Console) {
     self.format = format
@@ -102,7 +97,7 @@ struct AnswerWriter {
     case .text:
       try console.print(answer.line)
     case .json:
-      let json = String(decoding: try encoder.encode(answer), as: UTF8.self)
+      let json = answer.json()
       if stream {
         try console.print(json + "\n")
       } else {

@@ -21,7 +21,7 @@ extension Outcome {
 /// Prints one outcome as a line or as one JSON object.
 func printOutcome(_ outcome: Outcome, format: OutputFormat, _ context: Context) throws {
   if format == .json {
-    try printJSON(outcome, context.console)
+    try context.console.print(JSONText.indented(outcome.json()) + "\n")
   } else {
     try context.console.print(outcome.line)
   }
