@@ -154,13 +154,14 @@ struct ReportCLITests {
 
   /// Rows by "campaign/group" from the CSV report.
   func csvRows(_ text: String) throws -> [String: Row] {
-    let lines = text.components(separatedBy: "\r\n").dropLast()
     #expect(
       text.hasSuffix("\r\n") && !text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    // Text quoted, numbers bare.
+    #expect(text.hasPrefix(#""campaign","#))
     var rows: [String: Row] = [:]
-    for line in lines.dropFirst() {
-      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    for (line, cells) in zip(text.components(separatedBy: "\r\n").dropFirst(), parseCSV(text).dropFirst()) {
       try #require(cells.count == 12, "\(line)")
+      #expect(line.hasPrefix("\"") && !line.hasSuffix("\""))
       // A group that starts like a formula is neutralised with a quote; read it back without.
       var group = cells[1]
       if group.hasPrefix("'"), let next = group.dropFirst().first, "=+-@".contains(next) {
@@ -314,12 +315,12 @@ struct ReportCLITests {
     #expect(lines.count == 15)
     #expect(
       lines.first
-        == "event,time,campaign,channel,serial,lastSerial,code,venue,store,terminal,profile,profileErased,request,reason,id,undoes"
+        == #""event","time","campaign","channel","serial","lastSerial","code","venue","store","terminal","profile","profileErased","request","reason","id","undoes""#
     )
     // Fields that a spreadsheet would run as formulas start with a quote.
-    #expect(lines[9].contains(",'=1+2,"), "\(lines[9])")
-    #expect(lines[12].contains(",'-S9,"), "\(lines[12])")
-    #expect(lines[14].contains(",'@cmd,"), "\(lines[14])")
+    #expect(lines[9].contains(#","'=1+2","#), "\(lines[9])")
+    #expect(lines[12].contains(#","'-S9","#), "\(lines[12])")
+    #expect(lines[14].contains(#","'@cmd","#), "\(lines[14])")
     // Filters: one campaign, a window.
     let winter = history.home.run("export", "--campaign", "winter", "--format", "jsonl")
     #expect(winter.stdoutLines.count == 1 && winter.stdout.contains(history.email[0]))
@@ -449,7 +450,7 @@ struct ReportCLITests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == before)
     #expect(
       history.home.run("report", "--format", "csv", "--output", output, "--force").status == 0)
-    #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix("campaign,channel,"))
+    #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix(#""campaign","channel","#))
   }
 
   @Test(

@@ -1,32 +1,32 @@
-/// CSV as RFC 4180 has it (CRLF line ends, fields quoted when they hold a comma, quote or line
-/// break), made safe for spreadsheets: a field that starts with `=`, `+`, `-`, `@`, a tab or a
-/// carriage return is prefixed with `'`, so that no cell becomes a formula (OWASP's advice).
+/// CSV as RFC 4180 has it (CRLF line ends, a quote inside a field doubled), with every text field
+/// quoted and numbers and booleans bare, so that a reader that guesses the dialect from the first
+/// rows (DuckDB's `read_csv_auto`, Python's `csv.Sniffer`) sees quoting from the first row on and
+/// types each column. Made safe for spreadsheets: a text field that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is prefixed with `'`, so that no cell becomes a formula
+/// (OWASP's advice).
 enum CSV {
-  /// One record, with its line end.
-  static func line(_ fields: [String]) -> String {
+  /// One record, with its line end: text fields quoted, then numbers as they are.
+  static func line(_ texts: [String], numbers: [String] = []) -> String {
     var out = ""
-    for (index, field) in fields.enumerated() {
+    for (index, field) in texts.enumerated() {
       if index > 0 { out += "," }
       append(field, to: &out)
+    }
+    for (index, number) in numbers.enumerated() {
+      if index > 0 || !texts.isEmpty { out += "," }
+      out += number
     }
     out += "\r\n"
     return out
   }
 
-  /// Appends one field, neutralised and quoted as needed.
+  /// Appends one text field, neutralised and quoted.
   static func append(_ field: String, to out: inout String) {
     var text = field
     if let first = text.utf8.first, startsFormula(first) { text = "'" + text }
-    if text.utf8.contains(where: needsQuotes) {
-      out += "\""
-      for character in text {
-        out.append(character)
-        if character == "\"" { out += "\"" }
-      }
-      out += "\""
-    } else {
-      out += text
-    }
+    out += "\""
+    out += text.utf8.contains(0x22) ? text.replacing("\"", with: "\"\"") : text
+    out += "\""
   }
 
   /// Whether a field starting with this byte could become a spreadsheet formula.
@@ -34,14 +34,9 @@ enum CSV {
     byte == 0x3D || byte == 0x2B || byte == 0x2D || byte == 0x40 || byte == 0x09 || byte == 0x0D
   }
 
-  /// Whether a field holding this byte must be quoted.
-  static func needsQuotes(_ byte: UInt8) -> Bool {
-    byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D
-  }
-
-  /// Whether a field goes out as it is: not empty, no formula start, nothing to quote.
+  /// Whether a field goes between its quotes as it is: no formula start, no quote to double.
   static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let first = bytes.first, !startsFormula(first) else { return false }
-    return !bytes.contains(where: needsQuotes)
+    if let first = bytes.first, startsFormula(first) { return false }
+    return !bytes.contains(0x22)
   }
 }

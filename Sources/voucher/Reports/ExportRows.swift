@@ -50,28 +50,36 @@ struct ExportRows {
 
   mutating func csv(_ event: JournalEvent, into out: inout [UInt8]) {
     let isBlock = event.kind == .blocked || event.kind == .unblocked
-    func field(_ text: String?, last: Bool = false) {
-      if let text { Self.appendCSV(text, to: &out) }
-      out.append(last ? 0x0D : 0x2C)
-      if last { out.append(0x0A) }
+    // Text quoted (blank when it does not apply), numbers and booleans bare.
+    func text(_ value: String?) {
+      if let value { Self.appendCSV(value, to: &out) }
+      out.append(0x2C)
     }
-    field(event.kind.rawValue)
-    field(time(event))
-    field(event.campaign.id.rawValue)
-    field(event.channel.rawValue)
-    field(String(event.serial))
-    field(isBlock ? String(event.lastSerial) : nil)
-    code(event)?.appendPrinted(to: &out)
+    func number(_ value: Int?, last: Bool = false) {
+      if let value { out.append(contentsOf: String(value).utf8) }
+      if last { out.append(contentsOf: [0x0D, 0x0A]) } else { out.append(0x2C) }
+    }
+    text(event.kind.rawValue)
+    text(time(event))
+    text(event.campaign.id.rawValue)
+    text(event.channel.rawValue)
+    number(event.serial)
+    number(isBlock ? event.lastSerial : event.serial)
+    if let code = code(event) {
+      out.append(0x22)
+      code.appendPrinted(to: &out)
+      out.append(0x22)
+    }
     out.append(0x2C)
-    field(event.venue?.rawValue)
-    field(event.store)
-    field(event.terminal)
-    field(event.profile)
-    field(event.profileErased ? "true" : nil)
-    field(event.request)
-    field(event.reason)
-    field(String(event.offset))
-    field(event.undoes.map { String($0) }, last: true)
+    text(event.venue?.rawValue)
+    text(event.store)
+    text(event.terminal)
+    text(event.profile)
+    out.append(contentsOf: (event.profileErased ? "true," : "false,").utf8)
+    text(event.request)
+    text(event.reason)
+    number(Int(event.offset))
+    number(event.undoes.map { Int($0) }, last: true)
   }
 
   mutating func json(_ event: JournalEvent, into out: inout [UInt8]) {
@@ -98,7 +106,7 @@ struct ExportRows {
     text("campaign", event.campaign.id.rawValue)
     text("channel", event.channel.rawValue)
     number("serial", event.serial)
-    number("lastSerial", isBlock ? event.lastSerial : nil)
+    number("lastSerial", isBlock ? event.lastSerial : event.serial)
     key("code")
     if let code = code(event) {
       out.append(0x22)
@@ -120,12 +128,15 @@ struct ExportRows {
     out.append(contentsOf: [0x7D, 0x0A])
   }
 
-  /// Appends a CSV field: as it is when it needs neither quoting nor neutralising.
+  /// Appends a quoted CSV field: its bytes as they are between the quotes when there is no
+  /// quote to double and nothing to neutralise.
   static func appendCSV(_ text: String, to out: inout [UInt8]) {
     var text = text
     let plain = text.withUTF8 { bytes in
       guard CSV.isPlain(bytes) else { return false }
+      out.append(0x22)
       out.append(contentsOf: bytes)
+      out.append(0x22)
       return true
     }
     if !plain {

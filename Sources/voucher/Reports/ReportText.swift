@@ -34,7 +34,7 @@ enum ReportText {
   static func csv(_ report: Report) -> String {
     var out = CSV.line(["campaign", report.grouping.rawValue] + figureNames)
     for row in rows(report) {
-      out += CSV.line([row.campaign.campaign.id.rawValue, row.group] + values(row.figures))
+      out += CSV.line([row.campaign.campaign.id.rawValue, row.group], numbers: values(row.figures))
     }
     return out
   }
