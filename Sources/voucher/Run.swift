@@ -42,13 +42,18 @@ let subcommands = CommandTable([
   Command("keys", "Make, list, retire and revoke signing keys.", run: KeysCommand.run),
   Command(
     "demo", "Walk through issuing and checking codes with the demo key.", run: DemoCommand.run),
-  Command("help", "Show a subcommand's help: voucher help <subcommand>.", run: help),
+  Command(
+    "completions", "Print a completion script for bash, zsh or fish.", usesHome: false,
+    run: ShellCommand.completions),
+  Command("manual", "Print the manual page (roff).", usesHome: false, run: ShellCommand.manual),
+  Command(
+    "help", "Show a subcommand's help: voucher help <subcommand>.", usesHome: false, run: help),
 ])
 
 let mainSpec = CommandSpec(
   name: "voucher",
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
-  usage: "[--home <dir>] <subcommand> [<options>]",
+  usage: "[--home <dir>] <subcommand> [<options>] | --version",
   options: [
     .value(
       "home", "dir",
@@ -63,7 +68,7 @@ let mainSpec = CommandSpec(
 /// --help`).
 func help(_ arguments: [String], _ context: Context) throws -> Int32 {
   guard let name = arguments.first, name != "help", !name.hasPrefix("-") else {
-    try context.console.print(mainSpec.help)
+    try context.console.showHelp(mainSpec)
     return ExitStatus.success
   }
   return try subcommands.command(name).run(Array(arguments.dropFirst()) + ["--help"], context)
@@ -87,7 +92,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     while index < arguments.count, arguments[index].hasPrefix("-") {
       let argument = arguments[index]
       if argument == "--help" || argument == "-h" {
-        try console.print(mainSpec.help)
+        try console.showHelp(mainSpec)
         return ExitStatus.success
       } else if argument == "--version" {
         try console.print("voucher \(voucherVersion)\n")
@@ -115,8 +120,9 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
       home: VoucherHome(homePath ?? "."), console: console, now: now,
       lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
     let rest = Array(arguments[(index + 1)...])
-    if arguments[index] != "help" { try checkHomeFolders(context.home) }
-    return try subcommands.command(arguments[index]).run(rest, context)
+    let command = try subcommands.command(arguments[index])
+    if command.usesHome { try checkHomeFolders(context.home) }
+    return try command.run(rest, context)
   } catch {
     let failure = CommandError(error)
     console.error(failure.message)
@@ -167,7 +173,7 @@ func parse(_ spec: CommandSpec, _ arguments: [String], _ context: Context) throw
   -> ParsedArguments?
 {
   guard let parsed = try spec.parse(arguments) else {
-    try context.console.print(spec.help)
+    try context.console.showHelp(spec)
     return nil
   }
   return parsed

@@ -19,7 +19,7 @@ enum CampaignCommand {
     name: "voucher campaign add",
     overview: "Add a campaign. Its codes are signed by the newest active key, or by --key.",
     usage:
-      "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>]",
+      "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>] [--format text|json]",
     arguments: [("<id>", "The campaign id: 1 to 32 of a-z, 0-9 and -.")],
     options: [
       .value("channels", "names", "Comma-separated distribution channels (flyer,receipt,email)."),

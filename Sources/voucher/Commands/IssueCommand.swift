@@ -15,7 +15,7 @@ enum IssueCommand {
       issued, so two runs never print the same codes; --first regenerates a range for a reprint.
       """,
     usage:
-      "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force]",
+      "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force] [--threads <n>]",
     options: [
       .value("campaign", "id", "The campaign."),
       .value("channel", "name", "The distribution channel."),

@@ -8,14 +8,18 @@ struct Command: Sendable {
   let summary: String
   /// Runs it with the arguments after its name; answers the exit status.
   let run: @Sendable ([String], Context) throws -> Int32
+  /// Whether it reads or writes the home folder (whose permissions are checked first); `help`,
+  /// `completions` and `manual` do not, and work anywhere.
+  let usesHome: Bool
 
   init(
-    _ name: String, label: String? = nil, _ summary: String,
+    _ name: String, label: String? = nil, _ summary: String, usesHome: Bool = true,
     run: @escaping @Sendable ([String], Context) throws -> Int32
   ) {
     self.name = name
     self.label = label ?? name
     self.summary = summary
+    self.usesHome = usesHome
     self.run = run
   }
 }

@@ -46,7 +46,7 @@ struct CommandTable: Sendable {
   {
     guard let word = arguments.first, !word.hasPrefix("-") else {
       if arguments.first == "--help" || arguments.first == "-h" {
-        try context.console.print(spec.help)
+        try context.console.showHelp(spec)
         return ExitStatus.success
       }
       throw CommandError.usage("missing subcommand; see 'voucher \(group) --help'")

@@ -18,9 +18,14 @@ protocol Console: Sendable {
   func readInput(upTo count: Int) throws(SystemError) -> [UInt8]
   /// The value of an environment variable.
   func environment(_ name: String) -> String?
+  /// Shows a command's help, asked for with `--help`: prints it (the catalogue of commands
+  /// behind `completions` and `manual` collects it instead).
+  func showHelp(_ spec: CommandSpec) throws(SystemError)
 }
 
 extension Console {
+  func showHelp(_ spec: CommandSpec) throws(SystemError) { try print(spec.help) }
+
   /// Writes text to standard output.
   func print(_ text: String) throws(SystemError) {
     var copy = text

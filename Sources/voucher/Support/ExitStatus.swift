@@ -20,4 +20,18 @@ enum ExitStatus {
   static let busy: Int32 = 75
   /// A configuration problem, such as a key file's mode (`EX_CONFIG`).
   static let configuration: Int32 = 78
+
+  /// Each status with what it means, for `voucher manual` (the README's table says more).
+  static let meanings: [(Int32, String)] = [
+    (success, "The command did its job, and every code checked is valid."),
+    (rejected, "At least one code was rejected: any status but valid, redeemed, voided or claimed."),
+    (usage, "Usage error: unknown option, missing or bad value; an argument that is not UTF-8."),
+    (dataError, "Malformed data: a damaged key, campaign, log or registry file; a special file where a regular one must be."),
+    (noInput, "Missing input: no key ring, key slot, campaign, channel or registry."),
+    (software, "Internal error."),
+    (cannotCreate, "Cannot create output: the file exists (without --force), or its folder is missing or not writable."),
+    (ioError, "Reading or writing failed, or a sync did (nothing was recorded as done)."),
+    (busy, "Busy: another process held a lock longer than VOUCHER_LOCK_TIMEOUT seconds; try again."),
+    (configuration, "Configuration error: a key file or folder that others may read or write, a weak secret, a retired key asked to issue."),
+  ]
 }
