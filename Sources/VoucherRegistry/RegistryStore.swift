@@ -5,7 +5,7 @@ import VoucherKit
 /// file registry under a home, ``Registry``; a database for a chain of stores), and all that the
 /// commands, `serve` and the HTTP front use.
 ///
-/// A store decides with ``RedemptionRules`` over a code's history read under its own isolation
+/// A store decides with `RedemptionRules` over a code's history read under its own isolation
 /// (a lock, a transaction), so the rules are the same everywhere. Its promises, which the
 /// conformance suite in the tests checks for every store:
 ///
@@ -61,7 +61,7 @@ public protocol RegistryStore: AnyObject {
 }
 
 extension RegistryStore {
-  /// Records one use of a genuine, valid code (see ``RedemptionRules``).
+  /// Records one use of a genuine, valid code (see `RedemptionRules`).
   ///
   /// - Parameters:
   ///   - voucher: The code, verified `valid` for this venue and moment.

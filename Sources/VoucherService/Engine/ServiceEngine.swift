@@ -16,7 +16,7 @@ public enum ServiceDiagnostic: Sendable {
 /// Requests that arrive while a batch is being made durable wait for the next batch, so under
 /// load many redemptions share one durable commit (one `fdatasync` in the file registry). No
 /// answer is handed over before the batch it belongs to is durable. The engine works against
-/// any ``RegistryStore``, and runs on one thread, which owns the store.
+/// any `RegistryStore`, and runs on one thread, which owns the store.
 public final class ServiceEngine {
   /// The sessions' shared queue.
   public let service: Service

@@ -1,6 +1,6 @@
 /// Compact JSON, indented for people.
 public enum JSONText {
-  /// Compact JSON (no white space outside strings, as ``JSONWriter`` writes it) laid out as the
+  /// Compact JSON (no white space outside strings, as `JSONWriter` writes it) laid out as the
   /// CLI prints one document: two spaces per level, `"key" : value`, and an empty array or
   /// object opened and closed on lines of their own (Foundation's pretty printing, which the
   /// CLI's `--format json` has always had).
