@@ -55,9 +55,9 @@ enum ForgetCommand {
       var text =
         result.events == 0
         ? "no event names that profile\n"
-        : "erased the profile from \(result.events) events (\(result.redemptions) redemptions, \(result.claims) claims)\n"
+        : "erased the profile from \(counted(result.events, "event")) (\(counted(result.redemptions, "redemption")), \(counted(result.claims, "claim")))\n"
       if result.sideFiles > 0 {
-        text += "and from \(result.sideFiles) side files of repaired torn tails\n"
+        text += "and from \(counted(result.sideFiles, "side file")) of repaired torn tails\n"
       }
       try context.console.print(text)
     }
@@ -88,4 +88,9 @@ enum ForgetCommand {
     }
     return found.sorted()
   }
+}
+
+/// A count with its noun: "1 claim", "2 claims".
+func counted(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
