@@ -94,7 +94,7 @@ public enum ISO8601 {
     return Date(timeIntervalSince1970: TimeInterval(seconds))
   }
 
-  private static func isLeap(_ year: Int64) -> Bool {
+  package static func isLeap(_ year: Int64) -> Bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
   }
 
@@ -107,7 +107,7 @@ public enum ISO8601 {
   }
 
   /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-  private static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+  package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
     let y = month <= 2 ? year - 1 : year
     let era = (y >= 0 ? y : y - 399) / 400
     let yearOfEra = y - era * 400
@@ -116,7 +116,7 @@ public enum ISO8601 {
     return era * 146_097 + dayOfEra - 719_468
   }
 
-  private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+  package static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
     let z = z0 + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let dayOfEra = z - era * 146_097
