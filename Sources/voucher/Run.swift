@@ -8,6 +8,8 @@ struct Context {
   let now: Date
   /// Seconds to wait for a registry lock (`VOUCHER_LOCK_TIMEOUT`, checked before any command).
   var lockTimeout: Double = 10
+  /// The zone times are shown in and report days are counted in (`--tz`, `VOUCHER_TZ`).
+  var zone: ZoneRules = .utc
 }
 
 /// Every subcommand of `voucher`, in the order help lists them: the one list that drives both
@@ -53,11 +55,15 @@ let subcommands = CommandTable([
 let mainSpec = CommandSpec(
   name: "voucher",
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
-  usage: "[--home <dir>] <subcommand> [<options>] | --version",
+  usage: "[--home <dir>] [--tz <zone>] <subcommand> [<options>] | --version",
   options: [
     .value(
       "home", "dir",
       "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."
+    ),
+    .value(
+      "tz", "zone",
+      "Show times and count report days in this tz database zone, such as Europe/Amsterdam (default: $VOUCHER_TZ, else UTC)."
     ),
     .flag("version", "Show the version."),
   ],
@@ -89,6 +95,8 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     // Global options come before the subcommand.
     var index = 0
     var homePath = console.environment("VOUCHER_HOME").flatMap { $0.isEmpty ? nil : $0 }
+    var zoneName = console.environment("VOUCHER_TZ").flatMap { $0.isEmpty ? nil : $0 }
+    var zoneSource = "VOUCHER_TZ"
     while index < arguments.count, arguments[index].hasPrefix("-") {
       let argument = arguments[index]
       if argument == "--help" || argument == "-h" {
@@ -106,6 +114,18 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
       } else if argument.hasPrefix("--home=") {
         homePath = String(argument.dropFirst(7))
         index += 1
+      } else if argument == "--tz" || argument.hasPrefix("--tz=") {
+        if argument == "--tz" {
+          guard index + 1 < arguments.count else {
+            throw CommandError.usage("--tz needs a value <zone>")
+          }
+          zoneName = arguments[index + 1]
+          index += 2
+        } else {
+          zoneName = String(argument.dropFirst(5))
+          index += 1
+        }
+        zoneSource = "--tz"
       } else {
         throw CommandError.usage("unknown option '\(printable(argument))'; see 'voucher --help'")
       }
@@ -116,9 +136,17 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     if let homePath, homePath.isEmpty || homePath.utf8.contains(0) {
       throw CommandError.usage("--home must name a folder")
     }
+    var zone = ZoneRules.utc
+    if let zoneName {
+      do {
+        zone = try ZoneRules.named(zoneName)
+      } catch {
+        throw CommandError.usage("\(zoneSource) '\(printable(zoneName))': \(error)")
+      }
+    }
     let context = Context(
       home: VoucherHome(homePath ?? "."), console: console, now: now,
-      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
+      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")), zone: zone)
     let rest = Array(arguments[(index + 1)...])
     let command = try subcommands.command(arguments[index])
     if command.usesHome { try checkHomeFolders(context.home) }

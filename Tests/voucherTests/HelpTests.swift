@@ -90,7 +90,8 @@ struct HelpTests {
     let top = home.run("--help")
     let names = listed(top.stdout)
     #expect(names == subcommands.commands.map(\.name))
-    #expect(names.count == 17 && names.contains("redeem") && names.contains("help"))
+    // At least the first round's 17 (the table grows; the line above checks it exactly).
+    #expect(names.count >= 17 && names.contains("redeem") && names.contains("help"))
     for name in names where name != "help" {
       let help = home.run("help", name)
       #expect(

@@ -109,3 +109,47 @@ struct ZoneRulesTests {
     #expect(throws: ZoneRules.LoadError.malformed("Test")) { try zone("CET-1CEST,M13.5.0,M10.5.0/3") }
   }
 }
+
+@Suite("--tz and VOUCHER_TZ: local times for cashiers and history")
+struct TimeZoneCLITests {
+  @Test(
+    "times in answers, history and serve carry the zone's offset; bad zones are usage errors that change nothing",
+    .enabled(if: tzdataInstalled, "Debian's tzdata is missing"))
+  func localTimes() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "2").stdoutLines
+    try #require(codes.count == 2)
+    let redeemed = home.run("--tz", "Asia/Kolkata", "redeem", codes[0], "--store", "S1", "--format", "json")
+    try #require(redeemed.status == 0, "\(redeemed.stderr)")
+    let time = try #require(
+      (try JSONSerialization.jsonObject(with: Data(redeemed.stdout.utf8)) as? [String: Any])?["time"] as? String)
+    #expect(time.hasSuffix("+05:30"))
+    // The same instant, shown in UTC and in New York (5 or 4 hours behind).
+    let utc = try #require(ISO8601.parse(home.run("history", codes[0], "--format", "json").stdout
+      .components(separatedBy: "\"time\" : \"")[1].prefix(20).description))
+    let kolkata = try #require(ISO8601.parse(time))
+    #expect(utc == kolkata)
+    let york = home.run("verify", codes[0], environment: ["VOUCHER_TZ": "America/New_York"])
+    let offset = try ZoneRules.named("America/New_York").offset(at: utc)
+    #expect(york.status == 1 && york.stdout.contains("already used \(ZoneRules.utc.format(utc.addingTimeInterval(Double(offset))).dropLast())-0"))
+    let history = home.run("--tz=Europe/Amsterdam", "history", codes[0])
+    #expect(history.stdout.contains(try ZoneRules.named("Europe/Amsterdam").format(utc)))
+    let served = home.run(
+      arguments: ["--tz", "Australia/Adelaide", "serve", "--stdio"],
+      stdin: Data(#"{"id":1,"op":"history","code":"\#(codes[0])"}"#.utf8 + [0x0A]))
+    #expect(served.stdout.contains(try ZoneRules.named("Australia/Adelaide").format(utc)))
+    let before = home.snapshot()
+    for (arguments, environment) in [
+      (["--tz", "../../etc/passwd", "redeem", codes[1], "--store", "S1"], [:]),
+      (["--tz", "Mars/Base", "redeem", codes[1], "--store", "S1"], [:]),
+      (["--tz"], [:]),
+      (["redeem", codes[1], "--store", "S1"], ["VOUCHER_TZ": "Europe/Amsterdam\u{1B}[2J"]),
+    ] as [([String], [String: String])] {
+      let refused = runBinary(["--home", home.path] + arguments, environment: environment)
+      #expect(refused.status == 64 && refused.stderrLines.count == 1 && refused.stderr.hasPrefix("error: "), "\(arguments): \(refused.stderr)")
+      #expect(!refused.stderr.contains("\u{1B}"))
+    }
+    #expect(home.snapshot() == before)
+  }
+}

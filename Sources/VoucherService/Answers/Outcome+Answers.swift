@@ -10,22 +10,23 @@ extension Outcome {
   ///   - text: The code as given.
   ///   - voucher: The genuine code.
   ///   - answer: The registry's answer.
-  public init(input text: String, voucher: Voucher, _ answer: RedeemAnswer) {
+  ///   - zone: The zone its times are shown in.
+  public init(input text: String, voucher: Voucher, _ answer: RedeemAnswer, zone: ZoneRules = .utc) {
     var outcome: Outcome
     switch answer {
     case .redeemed(let receipt, let replayed):
       outcome = Outcome(input: text, voucher: voucher, status: "redeemed")
-      outcome.add(receipt)
+      outcome.add(receipt, zone: zone)
       outcome.replayed = replayed
       outcome.message =
-        "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
+        "\(replayed ? "already redeemed under this request" : "redeemed") \(Outcome.place(receipt, zone: zone)); \(receipt.usesLeft) use\(receipt.usesLeft == 1 ? "" : "s") left"
     case .usedUp(let last):
       outcome = Outcome(input: text, voucher: voucher, status: "used-up")
-      if let last { outcome.add(last) }
+      if let last { outcome.add(last, zone: zone) }
       outcome.usesLeft = 0
-      outcome.message = last.map { "already used \(Outcome.place($0))" } ?? "every use is spent"
+      outcome.message = last.map { "already used \(Outcome.place($0, zone: zone))" } ?? "every use is spent"
     case .blocked(let block):
-      outcome = .blocked(text, voucher, block)
+      outcome = .blocked(text, voucher, block, zone: zone)
     case .claimedByOther:
       outcome = .claimedByOther(text, voucher)
     }
@@ -38,16 +39,17 @@ extension Outcome {
   ///   - text: The code as given.
   ///   - voucher: The genuine code.
   ///   - answer: The registry's answer.
-  public init(input text: String, voucher: Voucher, _ answer: VoidAnswer) {
+  ///   - zone: The zone its times are shown in.
+  public init(input text: String, voucher: Voucher, _ answer: VoidAnswer, zone: ZoneRules = .utc) {
     var outcome: Outcome
     switch answer {
     case .voided(let receipt, let usesLeft, let replayed):
       outcome = Outcome(input: text, voucher: voucher, status: "voided")
-      outcome.add(receipt)
+      outcome.add(receipt, zone: zone)
       outcome.usesLeft = usesLeft
       outcome.replayed = replayed
       outcome.message =
-        "undid the redemption \(Outcome.place(receipt)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
+        "undid the redemption \(Outcome.place(receipt, zone: zone)); \(usesLeft) use\(usesLeft == 1 ? "" : "s") left"
     case .notRedeemed:
       outcome = Outcome(input: text, voucher: voucher, status: "not-redeemed")
       outcome.message = "the code has no redemption to undo"
@@ -61,20 +63,21 @@ extension Outcome {
   ///   - text: The code as given.
   ///   - voucher: The genuine code.
   ///   - answer: The registry's answer.
-  public init(input text: String, voucher: Voucher, _ answer: ClaimAnswer) {
+  ///   - zone: The zone its times are shown in.
+  public init(input text: String, voucher: Voucher, _ answer: ClaimAnswer, zone: ZoneRules = .utc) {
     var outcome: Outcome
     switch answer {
     case .claimed(let profile, let time, let replayed):
       outcome = Outcome(input: text, voucher: voucher, status: "claimed")
       outcome.profile = profile.rawValue
-      outcome.time = ISO8601.format(time)
+      outcome.time = zone.format(time)
       outcome.replayed = replayed
       outcome.message =
-        "linked to profile \(profile)\(replayed ? " since \(ISO8601.format(time))" : "")"
+        "linked to profile \(profile)\(replayed ? " since \(zone.format(time))" : "")"
     case .claimedByOther:
       outcome = .claimedByOther(text, voucher)
     case .blocked(let block):
-      outcome = .blocked(text, voucher, block)
+      outcome = .blocked(text, voucher, block, zone: zone)
     }
     self = outcome
   }
@@ -85,19 +88,22 @@ extension Outcome {
   ///   - text: The code as given.
   ///   - voucher: The genuine code.
   ///   - events: Its events.
-  public init(input text: String, voucher: Voucher, history events: [Event]) {
+  ///   - zone: The zone their times are shown in.
+  public init(input text: String, voucher: Voucher, history events: [Event], zone: ZoneRules = .utc) {
     self.init(input: text, voucher: voucher, status: "history")
     message = nil
     self.events = events
+    self.zone = zone
   }
 
   /// A code whose batch is blocked: the answer of a redemption and of a claim alike.
-  private static func blocked(_ text: String, _ voucher: Voucher, _ block: BlockInfo) -> Outcome {
+  static func blocked(_ text: String, _ voucher: Voucher, _ block: BlockInfo, zone: ZoneRules)
+    -> Outcome
+  {
     var outcome = Outcome(input: text, voucher: voucher, status: "blocked")
     outcome.reason = block.reason
     outcome.message =
-      "its batch was blocked \(ISO8601.format(block.since))"
-      + (block.reason.map { ": \($0)" } ?? "")
+      "its batch was blocked \(zone.format(block.since))" + (block.reason.map { ": \($0)" } ?? "")
     return outcome
   }
 

@@ -13,7 +13,7 @@ extension Outcome {
     writer.add("campaign", campaign)
     writer.add("channel", channel)
     writer.add("code", code)
-    if let events { writer.add(raw: "events", Event.json(events)) }
+    if let events { writer.add(raw: "events", Event.json(events, zone: zone)) }
     if let id { writer.add(raw: "id", id.json) }
     writer.add("input", input)
     writer.add("message", message)
@@ -36,8 +36,9 @@ extension Outcome {
 
 extension Event {
   /// The event as one compact JSON object, keys sorted, as `history` shows it everywhere:
-  /// `event`, `time` and the fields it has; `profileErased` only when the profile was erased.
-  public var json: String {
+  /// `event`, `time` (as shown in `zone`) and the fields it has; `profileErased` only when the
+  /// profile was erased.
+  public func json(zone: ZoneRules = .utc) -> String {
     var writer = JSONWriter()
     writer.add("event", kind.rawValue)
     writer.add("profile", profile)
@@ -46,13 +47,13 @@ extension Event {
     writer.add("request", request)
     writer.add("store", store)
     writer.add("terminal", terminal)
-    writer.add("time", ISO8601.format(time))
+    writer.add("time", zone.format(time))
     writer.add("venue", venue?.rawValue)
     return writer.line
   }
 
   /// Events as one compact JSON array, in the order given.
-  public static func json(_ events: [Event]) -> String {
-    "[" + events.map(\.json).joined(separator: ",") + "]"
+  public static func json(_ events: [Event], zone: ZoneRules = .utc) -> String {
+    "[" + events.map { $0.json(zone: zone) }.joined(separator: ",") + "]"
   }
 }

@@ -47,6 +47,8 @@ public struct Outcome: Sendable {
   public var reason: String?
   /// The events of `history`, oldest first.
   public var events: [Event]?
+  /// The zone the events' times are shown in.
+  public var zone: ZoneRules = .utc
 
 
   /// An answer about a code as verification sees it: `valid`, or why not.
@@ -104,23 +106,23 @@ public struct Outcome: Sendable {
   ///   - voucher: The genuine, valid code.
   ///   - status: What the registry knows of it.
   /// - Returns: `valid` with the uses left, `used-up` or `blocked`.
-  public static func verified(_ input: String, _ voucher: Voucher, _ status: CodeStatus) -> Outcome
-  {
+  public static func verified(
+    _ input: String, _ voucher: Voucher, _ status: CodeStatus, zone: ZoneRules = .utc
+  ) -> Outcome {
+    if let block = status.block {
+      var outcome = blocked(input, voucher, block, zone: zone)
+      outcome.usesLeft = max(0, voucher.campaign.uses - status.uses)
+      return outcome
+    }
     var outcome = Outcome(input: input, .valid(voucher))
     outcome.usesLeft = max(0, voucher.campaign.uses - status.uses)
-    if let block = status.block {
-      outcome.status = "blocked"
-      outcome.reason = block.reason
-      outcome.message =
-        "its batch was blocked \(ISO8601.format(block.since))"
-        + (block.reason.map { ": \($0)" } ?? "")
-    } else if status.uses >= voucher.campaign.uses {
+    if status.uses >= voucher.campaign.uses {
       outcome.status = "used-up"
       outcome.usesLeft = 0
       if let last = status.lastRedemption {
-        outcome.add(last)
+        outcome.add(last, zone: zone)
         outcome.usesLeft = 0
-        outcome.message = "already used \(Outcome.place(last))"
+        outcome.message = "already used \(Outcome.place(last, zone: zone))"
       }
     } else {
       outcome.message = "\(outcome.usesLeft!) use\(outcome.usesLeft == 1 ? "" : "s") left"
@@ -128,9 +130,9 @@ public struct Outcome: Sendable {
     return outcome
   }
 
-  /// Copies a receipt's fields.
-  public mutating func add(_ receipt: Receipt) {
-    time = ISO8601.format(receipt.time)
+  /// Copies a receipt's fields, its time as shown in `zone`.
+  public mutating func add(_ receipt: Receipt, zone: ZoneRules = .utc) {
+    time = zone.format(receipt.time)
     venue = receipt.venue.rawValue
     store = receipt.store?.rawValue
     terminal = receipt.terminal?.rawValue
@@ -140,8 +142,8 @@ public struct Outcome: Sendable {
   }
 
   /// Where and when, as a cashier reads it: "2026-11-22T21:50:03Z in store S12 (terminal T3)".
-  public static func place(_ receipt: Receipt) -> String {
-    var text = ISO8601.format(receipt.time)
+  public static func place(_ receipt: Receipt, zone: ZoneRules = .utc) -> String {
+    var text = zone.format(receipt.time)
     if let store = receipt.store { text += " in store \(store)" } else { text += " online" }
     if let terminal = receipt.terminal { text += " (terminal \(terminal))" }
     return text

@@ -14,6 +14,8 @@ public final class Service: Sendable {
   public let verifier: Verifier
   /// The time requests are checked and recorded at.
   let clock: @Sendable () -> Date
+  /// The zone answers show times in.
+  public let zone: ZoneRules
   private let queue = Mutex<[Pending]>([])
   private let ready = DispatchSemaphore(value: 0)
   private let inputs = Mutex(0)
@@ -24,9 +26,13 @@ public final class Service: Sendable {
   /// - Parameters:
   ///   - verifier: The key ring and campaigns codes are checked against.
   ///   - clock: The time requests are checked and recorded at.
-  public init(verifier: Verifier, clock: @escaping @Sendable () -> Date = { Date() }) {
+  ///   - zone: The zone answers show times in (UTC by default).
+  public init(
+    verifier: Verifier, clock: @escaping @Sendable () -> Date = { Date() }, zone: ZoneRules = .utc
+  ) {
     self.verifier = verifier
     self.clock = clock
+    self.zone = zone
   }
 
   /// Opens a client's session. It counts as an open input until ``ServiceSession/finish()``.

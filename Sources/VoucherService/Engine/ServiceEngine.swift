@@ -97,7 +97,7 @@ public final class ServiceEngine {
           if case .failed(let error) = result {
             answers[index] = ServiceAnswer(id: request.id, .failed(error))
             report(.failed(error))
-          } else if let outcome = request.outcome(result) {
+          } else if let outcome = request.outcome(result, zone: service.zone) {
             answers[index] = ServiceAnswer(id: request.id, .outcome(outcome))
           }
         }

@@ -91,7 +91,8 @@ public final class ServiceSession: Sendable {
       return ServiceAnswer(id: id, .outcome(outcome))
     case .operation(let request):
       guard let status = try? view.peek(request.voucher) else { return nil }
-      return ServiceAnswer(id: id, .outcome(.verified(request.input, request.voucher, status)))
+      return ServiceAnswer(
+        id: id, .outcome(.verified(request.input, request.voucher, status, zone: service.zone)))
     case .failure:
       return nil
     }

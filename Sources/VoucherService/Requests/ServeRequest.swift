@@ -128,21 +128,22 @@ struct ServeRequest {
     }
   }
 
-  /// The answer to the committed operation; `nil` when the operation failed.
-  func outcome(_ result: RegistryResult) -> Outcome? {
+  /// The answer to the committed operation, its times as shown in `zone`; `nil` when the
+  /// operation failed.
+  func outcome(_ result: RegistryResult, zone: ZoneRules) -> Outcome? {
     switch result {
     case .failed:
       return nil
     case .redeem(let answer):
-      return Outcome(input: input, voucher: voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer, zone: zone)
     case .void(let answer):
-      return Outcome(input: input, voucher: voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer, zone: zone)
     case .claim(let answer):
-      return Outcome(input: input, voucher: voucher, answer)
+      return Outcome(input: input, voucher: voucher, answer, zone: zone)
     case .status(let status):
-      return Outcome.verified(input, voucher, status)
+      return Outcome.verified(input, voucher, status, zone: zone)
     case .history(let events):
-      return Outcome(input: input, voucher: voucher, history: events)
+      return Outcome(input: input, voucher: voucher, history: events, zone: zone)
     }
   }
 }

@@ -28,14 +28,14 @@ enum HistoryCommand {
       events = try registry.history(of: voucher)
     }
     if format == .json {
-      try context.console.print(JSONText.indented(Event.json(events)) + "\n")
+      try context.console.print(JSONText.indented(Event.json(events, zone: context.zone)) + "\n")
       return ExitStatus.success
     }
     var out =
       "\(voucher.code)  campaign \(voucher.campaign.id), channel \(voucher.channel), serial \(voucher.serial)\n"
     if events.isEmpty { out += "  no events\n" }
     for event in events {
-      var line = "  \(ISO8601.format(event.time))  \(event.kind.rawValue)"
+      var line = "  \(context.zone.format(event.time))  \(event.kind.rawValue)"
       if event.kind == .redeemed { line += event.store.map { " in store \($0)" } ?? " online" }
       if let terminal = event.terminal { line += ", terminal \(terminal)" }
       if let profile = event.profile { line += ", profile \(profile)" }

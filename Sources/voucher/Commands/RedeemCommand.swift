@@ -105,7 +105,7 @@ enum RedeemCommand {
       let answer = try registry.redeem(
         voucher, store: store, terminal: terminal, profile: profile, request: request,
         now: context.now)
-      try print(Outcome(input: text, voucher: voucher, answer))
+      try print(Outcome(input: text, voucher: voucher, answer, zone: context.zone))
       if case .redeemed = answer { return true }
       return false
     }
@@ -144,7 +144,7 @@ enum RedeemCommand {
     let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.void(voucher, reason: reason, request: request, now: context.now)
-    var outcome = Outcome(input: text, voucher: voucher, answer)
+    var outcome = Outcome(input: text, voucher: voucher, answer, zone: context.zone)
     outcome.reason = reason?.rawValue ?? outcome.reason
     try printOutcome(outcome, format: format, context)
     if case .voided = answer { return ExitStatus.success }
@@ -164,7 +164,7 @@ enum RedeemCommand {
     let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
     let answer = try registry.claim(voucher, profile: profile, now: context.now)
-    let outcome = Outcome(input: text, voucher: voucher, answer)
+    let outcome = Outcome(input: text, voucher: voucher, answer, zone: context.zone)
     var status = ExitStatus.rejected
     if case .claimed = answer { status = ExitStatus.success }
     try printOutcome(outcome, format: format, context)

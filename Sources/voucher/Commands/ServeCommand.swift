@@ -45,7 +45,8 @@ enum ServeCommand {
     let campaigns = try context.home.campaignStore.load()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
-    let service = Service(verifier: Verifier(keyRing: ring, campaigns: campaigns))
+    let service = Service(
+      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone)
     let console = context.console
     let engine = ServiceEngine(service: service, store: store) { diagnostic in
       switch diagnostic {

@@ -53,7 +53,8 @@ enum VerifyCommand {
       }
       var outcome = Outcome(input: text, verification)
       if let registry, case .valid(let voucher) = verification {
-        outcome = Outcome.verified(text, voucher, try registry.status(of: voucher))
+        outcome = Outcome.verified(
+          text, voucher, try registry.status(of: voucher), zone: context.zone)
       }
       if outcome.status != VerificationStatus.valid.rawValue { rejected = true }
       try output.write(outcome)
