@@ -81,6 +81,7 @@ enum CampaignCommand {
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let ring = try KeyRing.load(from: context.home.keys)
     let campaign = try context.home.campaignStore.add(spec, keyRing: ring, now: context.now)
+    warnIfEnding(campaign, context)
     if format == .json {
       try printJSON(campaign, context.console)
     } else {
@@ -171,4 +172,19 @@ func table(_ rows: [[String]]) -> String {
         ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
     }.joined()
   }.joined(separator: "\n") + "\n"
+}
+
+/// Warns when a campaign has ended, or ends within a week: its codes would answer `expired`, or
+/// soon will (`campaign add` and `issue` go on; a reprint of an old campaign is legitimate).
+func warnIfEnding(_ campaign: Campaign, _ context: Context) {
+  guard let end = campaign.endDate, let ends = campaign.ends else { return }
+  let left = end.timeIntervalSince(context.now)
+  if left < 0 {
+    context.console.warning(
+      "campaign \(campaign.id) ended \(ends): its codes answer expired")
+  } else if left < 7 * 86_400 {
+    let days = Int((left / 86_400).rounded(.up))
+    context.console.warning(
+      "campaign \(campaign.id) ends \(ends), within \(days) day\(days == 1 ? "" : "s"): its codes will answer expired after that")
+  }
 }

@@ -58,6 +58,7 @@ enum IssueCommand {
         "issuing with the demo key (slot \(campaign.slot)): its secret is public, so anyone can forge these codes"
       )
     }
+    warnIfEnding(campaign, context)
 
     // The first issue of a home creates its registry: from then on a missing registry is a disk
     // that did not mount, which every command refuses (never a fresh start).
