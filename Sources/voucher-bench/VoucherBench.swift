@@ -5,24 +5,97 @@ import VoucherKit
   import Glibc
 #endif
 
-/// `swift run -c release voucher-bench [--quick] [--format json]`: every figure next to a
-/// baseline measured in the same run, as a ratio.
+/// `swift run -c release voucher-bench [--quick] [--format text|json] [--only reports]
+/// [--scratch DIR]`: every figure next to a baseline measured in the same run, as a ratio.
 @main
 struct VoucherBench {
+  static let usage = """
+    USAGE: voucher-bench [--quick] [--format text|json] [--only reports] [--scratch <dir>]
+
+    Measures voucher beside its peers in one run and prints each figure with its baseline, the
+    ratio and the target. Build every product first (swift build -c release).
+
+    OPTIONS:
+      --quick            A short run (CI's): smaller sizes, fewer rounds.
+      --format <format>  text (a table, default) or json.
+      --only reports     Only the report and export rows (to profile them).
+      --scratch <dir>    Where homes and journals go (default: /var/tmp, kept on disk by
+                         convention); put it on the disk whose syncs you want to measure.
+      -h, --help         Show this help.
+
+    """
+
+  /// The command line's options; `nil` after printing help.
+  struct Options {
+    var quick = false
+    var json = false
+    var onlyReports = false
+    var scratch = "/var/tmp"
+  }
+
+  static func options(_ arguments: [String]) -> Options? {
+    var options = Options()
+    var rest = arguments[...]
+    func value(_ name: String) -> String {
+      guard let value = rest.popFirst() else { fail("\(name) needs a value") }
+      return value
+    }
+    while let argument = rest.popFirst() {
+      switch argument {
+      case "-h", "--help":
+        print(usage, terminator: "")
+        return nil
+      case "--quick": options.quick = true
+      case "--format", "--format=text", "--format=json":
+        let format = argument == "--format" ? value(argument) : String(argument.dropFirst(9))
+        guard format == "text" || format == "json" else { fail("--format must be text or json") }
+        options.json = format == "json"
+      case "--only":
+        guard value(argument) == "reports" else { fail("--only takes reports") }
+        options.onlyReports = true
+      case "--scratch": options.scratch = value(argument)
+      default: fail("unknown argument '\(argument)'; see 'voucher-bench --help'")
+      }
+    }
+    return options
+  }
+
+  /// The type of the file system a folder is on (`ext4`, `tmpfs`), from the longest mount
+  /// point in `/proc/mounts` that holds it.
+  static func fileSystemType(of folder: String) -> String? {
+    let path = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+    guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+    var best: (point: String, type: String)?
+    for line in mounts.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 3 else { continue }
+      let point = String(fields[1])
+      let inside = path == point || path.hasPrefix(point == "/" ? "/" : point + "/")
+      if inside, point.count >= (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+    }
+    return best?.type
+  }
+
+  static func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(64)
+  }
+
   static func main() throws {
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    let quick = arguments.contains("--quick")
-    let json = arguments.contains("json") || arguments.contains("--format=json")
+    guard let options = options(Array(CommandLine.arguments.dropFirst())) else { return }
+    let quick = options.quick
+    let json = options.json
     let scale = quick ? 1 : 5
-    // `--only reports`: just the report and export rows (to profile them).
-    let onlyReports = arguments.contains("reports")
-    // On the disk the project lives on, so that syncs cost what they cost there.
-    let scratch = FileManager.default.currentDirectoryPath + "/.build/voucher-bench-\(getpid())"
+    let onlyReports = options.onlyReports
+    let scratch = options.scratch + "/voucher-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     // VOUCHER_BENCH_KEEP=1 keeps the homes, to profile commands against them afterwards.
     let keep = ProcessInfo.processInfo.environment["VOUCHER_BENCH_KEEP"] == "1"
     defer { if !keep { try? FileManager.default.removeItem(atPath: scratch) } }
     log("scratch folder \(scratch)")
+    if fileSystemType(of: scratch) == "tmpfs" {
+      log("warning: \(scratch) is on tmpfs: syncs cost nothing there, so durable rows measure memory; use --scratch")
+    }
 
     let home = VoucherHome(scratch + "/home")
     try KeyRing.generate(in: home.keys, now: Date())
