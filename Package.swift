@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "VoucherKit", targets: ["VoucherKit"]),
     .library(name: "VoucherRegistry", targets: ["VoucherRegistry"]),
     .library(name: "VoucherService", targets: ["VoucherService"]),
+    .library(name: "VoucherHTTP", targets: ["VoucherHTTP"]),
     .executable(name: "voucher", targets: ["voucher"]),
   ],
   targets: [
@@ -16,6 +17,8 @@ let package = Package(
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev", "pkg-config"])]
     ),
+    // OpenSSL's libssl, for the HTTP front's TLS (Debian: libssl-dev).
+    .systemLibrary(name: "COpenSSLTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
     // The one C speed path: HMAC-SHA256 over precomputed pads on libcrypto's compression function.
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
@@ -26,7 +29,12 @@ let package = Package(
     // What every front end shares: request decoding, outcomes and their JSON, the group-commit
     // engine over any RegistryStore. The CLI's serve and the HTTP front are transports over it.
     .target(name: "VoucherService", dependencies: ["VoucherKit", "VoucherRegistry"]),
-    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry", "VoucherService"]),
+    // The HTTP front's pure parts: a strict HTTP/1.1 parser, responses, routes, tokens, rate
+    // limits and idempotency keys; the sockets and TLS are the command's.
+    .target(name: "VoucherHTTP", dependencies: ["VoucherService", "VoucherKit", "VoucherRegistry", "COpenSSL"]),
+    .executableTarget(
+      name: "voucher",
+      dependencies: ["VoucherKit", "VoucherRegistry", "VoucherService", "VoucherHTTP", "COpenSSLTLS"]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .executableTarget(
@@ -40,6 +48,8 @@ let package = Package(
     .testTarget(
       name: "VoucherServiceTests",
       dependencies: ["VoucherService", "VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "VoucherHTTPTests", dependencies: ["VoucherHTTP", "VoucherService", "VoucherTestSupport"]),
     .testTarget(
       name: "voucherTests",
       dependencies: ["voucher", "VoucherKit", "VoucherRegistry", "VoucherTestSupport"]),
