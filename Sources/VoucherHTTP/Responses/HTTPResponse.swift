@@ -1,7 +1,7 @@
 import VoucherService
 
 /// One HTTP answer: a status, its header fields and a body, written with a `Content-Length`.
-public struct HTTPResponse: Sendable, Hashable {
+public struct HTTPResponse: Sendable, Hashable, Error {
   /// The status code.
   public var status: Int
   /// Header fields besides `Content-Length`, `Connection` and `Date`.

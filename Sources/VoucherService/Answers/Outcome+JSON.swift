@@ -7,7 +7,13 @@ extension Outcome {
   ///
   /// - Parameter id: The request's id, echoed as sent.
   /// - Returns: One compact JSON object.
-  public func jsonLine(id: JSONScalar) -> String {
+  public func jsonLine(id: JSONScalar) -> String { json(id: id) }
+
+  /// The answer as one JSON object without an id, keys sorted: the fields of the command
+  /// line's `--format json`, as the HTTP front answers.
+  public var json: String { json(id: nil) }
+
+  private func json(id: JSONScalar?) -> String {
     var writer = JSONWriter()
     writer.add("campaign", campaign)
     writer.add("channel", channel)
@@ -29,7 +35,7 @@ extension Outcome {
             return item.line
           }.joined(separator: ",") + "]")
     }
-    writer.add(raw: "id", id.json)
+    if let id { writer.add(raw: "id", id.json) }
     writer.add("input", input)
     writer.add("message", message)
     writer.add("profile", profile)
