@@ -150,7 +150,10 @@ enum ServeCommand {
             break
           }
           _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-          let connection = Connection(input: client, output: client)
+          let connection = Connection(input: client, output: client) { limit in
+            console.warning(
+              "dropped a client that left more than \(limit >> 20) MiB of answers unread")
+          }
           let stopped = connections.withLock { list -> Bool in
             list.removeAll { $0.isClosed }
             list.append(connection)
