@@ -149,12 +149,14 @@ func rawHTTP(port: UInt16, _ bytes: [UInt8], timeout: Double = 10, pauseAfter: I
   }
 }
 
-/// Where python3 is, or `nil`.
-let python3Path: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
-  FileManager.default.isExecutableFile(atPath: $0)
-} ?? ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map {
-  "\($0)/python3"
-}.first { FileManager.default.isExecutableFile(atPath: $0) }
+/// Where python3 is (the first on `PATH`, as `.ci/run` installs its modules for), or `nil`.
+let python3Path: String? =
+  (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map {
+    "\($0)/python3"
+  }.first { FileManager.default.isExecutableFile(atPath: $0) }
+  ?? ["/usr/bin/python3", "/usr/local/bin/python3"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+  }
 
 /// Runs a Python script with arguments.
 func python(_ script: String, _ arguments: [String], timeout: Double = 300) throws -> Outcome {

@@ -870,5 +870,6 @@ public enum OpenAPIDocument {
     }
   ]
 }
+
 """#
 }
