@@ -38,7 +38,8 @@ let package = Package(
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .executableTarget(
-      name: "voucher-bench", dependencies: ["VoucherKit", "VoucherRegistry", "CSQLite", "VoucherTestSupport"]),
+      name: "voucher-bench",
+      dependencies: ["VoucherKit", "VoucherRegistry", "VoucherHTTP", "COpenSSLTLS", "CSQLite", "VoucherTestSupport"]),
     .executableTarget(name: "foundation-baseline"),
     // Fixtures shared by the tests and the benchmark (hostile strings, a seeded generator, a JSON
     // reader, a serve client).

@@ -72,6 +72,7 @@ struct HTTPParserTests {
     ("bare LF", "GET / HTTP/1.1\nHost: x\r\n\r\n"),
     ("bare LF ending the section", "GET / HTTP/1.1\r\nHost: x\n\n"),
     ("bare CR", "GET / HTTP/1.1\r\nHost: x\rX-B: y\r\n\r\n"),
+    ("bare CR with no line end after it (found by the fuzzer)", "POST / HTTP/1.1\r\nHost: x\rPO"),
     ("space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n"),
     ("NUL in a value", "GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
     ("no Host", "GET / HTTP/1.1\r\n\r\n"),

@@ -140,7 +140,20 @@ public struct HTTPParser: Sendable {
       start += 2
     }
     scanned = max(scanned, start)
-    if !buffer[scanned...].contains(Self.lf) {
+    // A bare CR is refused as soon as it is seen, whether or not a line end follows.
+    // Only the header section's bytes are looked at (the limit bounds the work per request).
+    let window = min(buffer.count, start + limits.headerBytes + 2)
+    scanned = min(scanned, window)
+    var bareCR = false
+    var index = max(start, scanned - 1)
+    while index + 1 < window {
+      if buffer[index] == Self.cr && buffer[index + 1] != Self.lf {
+        bareCR = true
+        break
+      }
+      index += 1
+    }
+    if !bareCR && !buffer[scanned..<window].contains(Self.lf) {
       let pending = buffer.count - start
       if pending > limits.requestLine && !buffer[start..<buffer.count].contains(Self.lf) {
         throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")

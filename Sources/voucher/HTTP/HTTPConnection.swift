@@ -75,6 +75,7 @@ func serveHTTP(
   while true {
     // Frame every whole request read so far; answer them in order.
     var slots: [(Slot, close: Bool)] = []
+    var submissions: [IncomingRequest] = []
     var closing = false
     framing: while !closing {
       switch parser.next() {
@@ -93,14 +94,20 @@ func serveHTTP(
           number += 1
           var fields = submission.fields
           fields["id"] = .number(String(number))
-          if view == nil { view = context.reads.view() }
-          session.submit([.fields(fields)], view: view)
+          submissions.append(.fields(fields))
           slots.append((.engine(number, submission), close))
         case let action:
           slots.append((.deferred(action), close))
         }
       }
     }
+    if !submissions.isEmpty {
+      if view == nil { view = context.reads.view() }
+      session.submit(submissions, view: view)
+    }
+    // The answers, in request order, written together (a read that waits, a long poll, first
+    // sends what is ready).
+    var out: [UInt8] = []
     for (slot, close) in slots {
       let response: HTTPResponse
       switch slot {
@@ -108,10 +115,17 @@ func serveHTTP(
       case .engine(let number, let submission):
         response = context.api.response(to: connection.answer(number), for: submission)
       case .deferred(let action):
+        if !out.isEmpty {
+          guard stream.write(out) else { return }
+          out.removeAll(keepingCapacity: true)
+        }
         response = context.reads.answer(action, stopping: { context.service.isStopping })
       }
-      guard stream.write(response.bytes(close: close)) else { return }
-      if close { return }
+      out += response.bytes(close: close)
+      if close { break }
+    }
+    if !out.isEmpty {
+      guard stream.write(out) else { return }
     }
     if closing { return }
     if parser.hasPartialRequest {
