@@ -49,6 +49,13 @@ enum ServeCommand {
       .value(
         "idle-timeout", "seconds",
         "Seconds an idle keep-alive HTTP connection stays open (default 30)."),
+      .value(
+        "wrong-code-burst", "n",
+        "Wrong codes (malformed, mistyped, forged) an HTTP token or address may send at once (default 20)."
+      ),
+      .value(
+        "wrong-codes-per-minute", "n",
+        "Wrong codes a token or address regains per minute; past them 429 (default 30)."),
     ])
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -93,13 +100,17 @@ enum ServeCommand {
       } catch {
         throw CommandError(ExitStatus.cannotCreate, error.description)
       }
-      let api = HTTPAPI(tokens: tokens, limiter: RateLimiter(), idempotency: idempotency)
+      let api = HTTPAPI(
+        tokens: tokens,
+        limiter: RateLimiter(burst: limits.wrongCodeBurst, perSecond: limits.wrongCodesPerMinute / 60),
+        idempotency: idempotency)
       let reads = HTTPReads(
         context: HTTPReadContext(home: context.home, lockTimeout: context.lockTimeout),
         location: location, campaigns: campaigns, log: { console.warning($0) })
       let server = try HTTPServer(
         address: httpAddress,
-        context: HTTPConnectionContext(api: api, limits: limits, service: service, reads: reads),
+        context: HTTPConnectionContext(
+          api: api, limits: limits.0, service: service, reads: reads),
         tls: tls)
       console.writeError(
         "serving HTTP\(tls == nil ? "" : "S") on \(tls == nil ? "http" : "https")://\(server.address)\n")
@@ -213,9 +224,9 @@ enum ServeCommand {
     }
   }
 
-  /// The HTTP limits the options set.
+  /// The HTTP limits the options set, with the wrong-code rate limit.
   private static func httpLimits(_ options: ParsedArguments, http: Bool) throws(CommandError)
-    -> HTTPLimits
+    -> (HTTPLimits, wrongCodeBurst: Double, wrongCodesPerMinute: Double)
   {
     var limits = HTTPLimits()
     func number(_ name: String, _ range: ClosedRange<Double>) throws(CommandError) -> Double? {
@@ -233,7 +244,9 @@ enum ServeCommand {
     if let value = try number("max-connections", 1...10_000) { limits.connections = Int(value) }
     if let value = try number("request-timeout", 0.1...3600) { limits.requestSeconds = value }
     if let value = try number("idle-timeout", 0.1...3600) { limits.idleSeconds = value }
-    return limits
+    let burst = try number("wrong-code-burst", 1...1_000_000) ?? 20
+    let perMinute = try number("wrong-codes-per-minute", 1...1_000_000) ?? 30
+    return (limits, burst, perMinute)
   }
 
   /// The TLS settings the options give, checked and loaded; `nil` for plain HTTP.
