@@ -279,22 +279,22 @@ final class HTTPBenchClient {
     }
   }
 
-  /// The bodies of the next `count` answers.
+  /// The bodies of the next `count` answers (found by their Content-Length, byte by byte, so
+  /// that the client costs little beside the server it measures).
   func bodies(_ count: Int) -> [String] {
     var out: [String] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    let separator: [UInt8] = [13, 10, 13, 10]
+    let marker = Array("Content-Length: ".utf8)
+    var offset = 0
     while out.count < count {
-      if let end = buffer.firstRange(of: separator) {
-        let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-        let length =
-          head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-          .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-        if buffer.count >= end.upperBound + length {
-          out.append(String(decoding: buffer[end.upperBound..<end.upperBound + length], as: UTF8.self))
-          buffer.removeSubrange(..<(end.upperBound + length))
-          continue
-        }
+      if let answer = Self.answer(in: buffer, from: offset, marker: marker) {
+        out.append(String(decoding: buffer[answer.body], as: UTF8.self))
+        offset = answer.body.upperBound
+        continue
+      }
+      if offset > 0 {
+        buffer.removeSubrange(..<offset)
+        offset = 0
       }
       let n = chunk.withUnsafeMutableBytes { raw in
         ssl.map { Int(SSL_read($0, raw.baseAddress, Int32(raw.count))) }
@@ -303,6 +303,38 @@ final class HTTPBenchClient {
       if n <= 0 { break }
       buffer += chunk[..<n]
     }
+    buffer.removeSubrange(..<offset)
     return out
+  }
+
+  /// The body range of the whole answer starting at `from`, or `nil` when it is not all here.
+  private static func answer(in buffer: [UInt8], from: Int, marker: [UInt8]) -> (
+    body: Range<Int>, Void
+  )? {
+    var index = from
+    var length = 0
+    let end = buffer.count
+    // The header section: find Content-Length, then the empty line.
+    while index + 3 < end {
+      if buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13
+        && buffer[index + 3] == 10
+      {
+        let bodyStart = index + 4
+        guard end - bodyStart >= length else { return nil }
+        return (bodyStart..<bodyStart + length, ())
+      }
+      if buffer[index] == marker[0] && index + marker.count < end
+        && buffer[index..<index + marker.count].elementsEqual(marker)
+      {
+        var cursor = index + marker.count
+        length = 0
+        while cursor < end, buffer[cursor] >= 48, buffer[cursor] <= 57 {
+          length = length * 10 + Int(buffer[cursor] - 48)
+          cursor += 1
+        }
+      }
+      index += 1
+    }
+    return nil
   }
 }

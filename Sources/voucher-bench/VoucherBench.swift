@@ -33,6 +33,11 @@ struct VoucherBench {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
 
     var rows: [Row] = []
+    // `--only http`: just the HTTP front's rows against the socket.
+    if arguments.contains("http") {
+      printTable(try HTTPBench(scratch: scratch, quick: quick, log: log).rows())
+      return
+    }
     if onlyReports {
       rows = try RegistryBench(scratch: scratch, quick: quick, log: log).rows(onlyReports: true)
       printTable(rows)

@@ -147,14 +147,11 @@ public final class HTTPAPI: Sendable {
     let allowed: Set<String>
     let scopes: Set<TokenScope>
     switch route {
-    case .verify(let text): (op, code, allowed, scopes) = ("verify", text, [], [.till, .web])
-    case .redeem(let text):
-      (op, code, allowed, scopes) = (
-        "redeem", text, ["store", "terminal", "profile", "online", "request"], [.till, .web]
-      )
-    case .void(let text): (op, code, allowed, scopes) = ("void", text, ["reason", "request"], [.till])
-    case .claim(let text): (op, code, allowed, scopes) = ("claim", text, ["profile"], [.web])
-    case .history(let text): (op, code, allowed, scopes) = ("history", text, [], [.till])
+    case .verify(let text): (op, code, allowed, scopes) = ("verify", text, [], Self.readers)
+    case .redeem(let text): (op, code, allowed, scopes) = ("redeem", text, Self.redeemFields, Self.readers)
+    case .void(let text): (op, code, allowed, scopes) = ("void", text, Self.voidFields, Self.tills)
+    case .claim(let text): (op, code, allowed, scopes) = ("claim", text, Self.claimFields, Self.webs)
+    case .history(let text): (op, code, allowed, scopes) = ("history", text, [], Self.tills)
     default: return .failure(.problem(404, nil))
     }
     guard scopes.contains(token.scope) else { return .failure(forbidden(token)) }
@@ -234,6 +231,13 @@ public final class HTTPAPI: Sendable {
     return .success(
       Submission(fields: fields, scope: token.scope, buckets: buckets, idempotent: idempotent))
   }
+
+  private static let readers: Set<TokenScope> = [.till, .web]
+  private static let tills: Set<TokenScope> = [.till]
+  private static let webs: Set<TokenScope> = [.web]
+  private static let redeemFields: Set<String> = ["store", "terminal", "profile", "online", "request"]
+  private static let voidFields: Set<String> = ["reason", "request"]
+  private static let claimFields: Set<String> = ["profile"]
 
   /// The HTTP answer to the engine's answer: 200 with the outcome's fields for an answered code
   /// (a wrong one spends from the rate limit; `suggestion` only for tills), 400 for a bad

@@ -24,7 +24,8 @@ final class HTTPConnection: ServiceClient {
         if case .number(let text) = answer.id, let number = Int(text) { answers[number] = answer }
       }
     }
-    for _ in delivered { arrived.signal() }
+    // One wake-up per delivery: the reader waits for a batch, not for each answer in it.
+    arrived.signal()
   }
 
   func deliverNow(_ answer: ServiceAnswer) { deliver([answer]) }
