@@ -68,7 +68,7 @@ func serveHTTP(
 ) {
   let limits = context.limits
   var parser = HTTPParser(limits: limits)
-  var buffer = [UInt8](repeating: 0, count: 16 << 10)
+  var buffer = [UInt8](repeating: 0, count: 64 << 10)
   var requestStart: Double?
   var number = 0
   var view: (any RegistryStore)?
@@ -165,5 +165,16 @@ func serveHTTP(
     if n <= 0 { return }
     if requestStart == nil { requestStart = now() }
     parser.append(buffer[0..<n])
+    // Take what else has arrived already (a pipelining client's window in several segments),
+    // so that it goes to the engine in this batch rather than the next.
+    var taken = n
+    while taken < 256 << 10 {
+      var poller = pollfd(fd: stream.fd, events: Int16(POLLIN), revents: 0)
+      guard stream.hasBuffered || poll(&poller, 1, 0) > 0 else { break }
+      let more = buffer.withUnsafeMutableBytes { stream.read($0.baseAddress!, $0.count) }
+      if more <= 0 { break }
+      parser.append(buffer[0..<more])
+      taken += more
+    }
   }
 }
