@@ -45,7 +45,9 @@ struct HTTPBench {
     while !FileManager.default.fileExists(atPath: socket) { usleep(5_000) }
 
     // The same load each way: 8 clients, each with `window` redemptions in flight.
-    @Sendable func code(_ serial: Int) -> String { issuer.code(channel: 0, serial: serial).description }
+    @Sendable func code(_ serial: Int) -> String {
+      issuer.code(channel: 0, serial: serial).description
+    }
     log("redeeming \(clients * perClient) codes over the socket, then as many over HTTP")
     let socketRate = try load(clients: clients) { client in
       let connection = try SocketClient(path: socket)
@@ -56,7 +58,8 @@ struct HTTPBench {
         connection.send(
           chunk.map {
             let serial = client * perClient + $0 + 1
-            return "{\"id\":\(serial),\"op\":\"redeem\",\"code\":\"\(code(serial))\",\"online\":true}\n"
+            return
+              "{\"id\":\(serial),\"op\":\"redeem\",\"code\":\"\(code(serial))\",\"online\":true}\n"
           }.joined())
         count += connection.lines(chunk.count).filter { $0.contains("\"redeemed\"") }.count
         sent += chunk.count
@@ -100,7 +103,8 @@ struct HTTPBench {
       _ = viaSocket.lines(1)
     }
     let get = Array(
-      "GET /v1/codes/\(probe) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8)
+      "GET /v1/codes/\(probe) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        .utf8)
     let viaHTTP = try HTTPBenchClient(port: server.port, tls: nil)
     let httpTimes = roundTrips(samples) {
       viaHTTP.send(get)
@@ -119,8 +123,10 @@ struct HTTPBench {
     let key = scratch + "/bench-key.pem"
     _ = runProcess(
       openssl,
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
-       "-subj", "/CN=127.0.0.1", "-days", "1"])
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+        "-subj", "/CN=127.0.0.1", "-days", "1",
+      ])
     let secure = try BenchServer(
       voucher, home: home, ["--tls-cert", certificate, "--tls-key", key], scratch: scratch)
     defer { secure.stop() }

@@ -7,14 +7,17 @@ import VoucherService
 /// A temporary folder, removed by the caller.
 private func folder() throws -> String {
   let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "voucher-http-\(UUID().uuidString)").path
+    "voucher-http-\(UUID().uuidString)"
+  ).path
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   return path
 }
 
 @Suite("Tokens, the wrong-code limit and idempotency keys")
 struct AccessTests {
-  @Test("a token book keeps hashes only, finds a secret, refuses a file others can read, and a damaged line")
+  @Test(
+    "a token book keeps hashes only, finds a secret, refuses a file others can read, and a damaged line"
+  )
   func tokenBook() throws {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -23,20 +26,29 @@ struct AccessTests {
     let till = try book.add(name: "till-1", scope: .till, store: try .init("S1"))
     let web = try book.add(name: "web", scope: .web, store: nil)
     #expect(till.hasPrefix("vt_") && till.utf8.count == 67 && till != web)
-    #expect(throws: TokenError.exists("web")) { _ = try book.add(name: "web", scope: .web, store: nil) }
-    #expect(throws: TokenError.storeMismatch(.till)) { _ = try book.add(name: "t2", scope: .till, store: nil) }
-    #expect(throws: TokenError.badName("a b")) { _ = try book.add(name: "a b", scope: .web, store: nil) }
+    #expect(throws: TokenError.exists("web")) {
+      _ = try book.add(name: "web", scope: .web, store: nil)
+    }
+    #expect(throws: TokenError.storeMismatch(.till)) {
+      _ = try book.add(name: "t2", scope: .till, store: nil)
+    }
+    #expect(throws: TokenError.badName("a b")) {
+      _ = try book.add(name: "a b", scope: .web, store: nil)
+    }
     try book.save(to: path)
     let text = try String(contentsOfFile: path, encoding: .utf8)
     #expect(!text.contains(till) && !text.contains(web))
-    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber
     #expect(mode.intValue == 0o600)
     let loaded = try TokenBook.load(from: path)
     #expect(loaded == book)
     #expect(loaded.token(secret: till)?.store == "S1" && loaded.token(secret: web)?.scope == .web)
     #expect(loaded.token(secret: till + "0") == nil && loaded.token(secret: "") == nil)
     chmod(path, 0o640)
-    #expect(throws: TokenError.tooOpen(path: path, mode: 0o640)) { _ = try TokenBook.load(from: path) }
+    #expect(throws: TokenError.tooOpen(path: path, mode: 0o640)) {
+      _ = try TokenBook.load(from: path)
+    }
     try "web web - 00\n".write(toFile: path, atomically: false, encoding: .utf8)
     chmod(path, 0o600)
     #expect(throws: TokenError.damaged(path: path, line: 1)) { _ = try TokenBook.load(from: path) }
@@ -57,14 +69,17 @@ struct AccessTests {
     #expect(limiter.wait(["a"]) == 0)
   }
 
-  @Test("idempotency keys: same request proceeds with the same id, another is a mismatch, a key in flight waits; bindings survive a reopen")
+  @Test(
+    "idempotency keys: same request proceeds with the same id, another is a mismatch, a key in flight waits; bindings survive a reopen"
+  )
   func idempotency() throws {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/keys"
     var book: IdempotencyBook? = try IdempotencyBook(path: path, now: 1000)
     let body = Array("POST /v1/codes/A/redeem\n{}".utf8)
-    guard case .proceed(let id)? = book?.begin(key: "k", token: "t", request: body, now: 1000) else {
+    guard case .proceed(let id)? = book?.begin(key: "k", token: "t", request: body, now: 1000)
+    else {
       Issue.record("no proceed")
       return
     }
@@ -91,13 +106,16 @@ struct AccessTests {
     #expect(reopened.begin(key: "k", token: "t", request: body, now: 2000) == .proceed(request: id))
     let later = try IdempotencyBook(path: path, now: 1000 + IdempotencyBook.lifetime + 1)
     #expect(
-      later.begin(key: "k", token: "t", request: body + [0x20], now: 1000 + IdempotencyBook.lifetime + 1)
+      later.begin(
+        key: "k", token: "t", request: body + [0x20], now: 1000 + IdempotencyBook.lifetime + 1)
         == .proceed(request: id), "a binding older than a day is dropped")
   }
 
   @Test("routes: exactly the documented paths; percent-decoding; queries")
   func routes() throws {
-    #expect(try HTTPRoute.match(method: "GET", path: "/v1/codes/0wpj%20rmmh").get() == .verify("0wpj rmmh"))
+    #expect(
+      try HTTPRoute.match(method: "GET", path: "/v1/codes/0wpj%20rmmh").get()
+        == .verify("0wpj rmmh"))
     #expect(try HTTPRoute.match(method: "POST", path: "/v1/codes/A/redeem").get() == .redeem("A"))
     #expect((try? HTTPRoute.match(method: "GET", path: "/v1/codes/A/redeem").get()) == nil)
     if case .failure(let response) = HTTPRoute.match(method: "GET", path: "/v1/codes/%FF") {

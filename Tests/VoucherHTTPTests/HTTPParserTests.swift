@@ -62,36 +62,58 @@ struct HTTPParserTests {
     #expect(requests.first?.query == "x=1" && requests.first?.path == "/a")
   }
 
-  @Test("ambiguous framing is refused with 400", arguments: [
-    ("CL with TE", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-    ("TE with CL", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
-    ("two CLs", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
-    ("a CL list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\nabcd"),
-    ("a signed CL", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc"),
-    ("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n"),
-    ("bare LF", "GET / HTTP/1.1\nHost: x\r\n\r\n"),
-    ("bare LF ending the section", "GET / HTTP/1.1\r\nHost: x\n\n"),
-    ("bare CR", "GET / HTTP/1.1\r\nHost: x\rX-B: y\r\n\r\n"),
-    ("bare CR with no line end after it (found by the fuzzer)", "POST / HTTP/1.1\r\nHost: x\rPO"),
-    ("space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n"),
-    ("NUL in a value", "GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
-    ("no Host", "GET / HTTP/1.1\r\n\r\n"),
-    ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
-    ("chunk size overflow", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFF\r\n"),
-    ("chunk size not hex", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-    ("chunk data without CRLF", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n"),
-    ("TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-    ("absolute target", "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
-    ("two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n"),
-    ("lower-case version", "GET / http/1.1\r\nHost: x\r\n\r\n"),
-  ])
+  @Test(
+    "ambiguous framing is refused with 400",
+    arguments: [
+      (
+        "CL with TE",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+      ),
+      (
+        "TE with CL",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+      ),
+      (
+        "two CLs",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+      ),
+      ("a CL list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\nabcd"),
+      ("a signed CL", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc"),
+      ("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n"),
+      ("bare LF", "GET / HTTP/1.1\nHost: x\r\n\r\n"),
+      ("bare LF ending the section", "GET / HTTP/1.1\r\nHost: x\n\n"),
+      ("bare CR", "GET / HTTP/1.1\r\nHost: x\rX-B: y\r\n\r\n"),
+      ("bare CR with no line end after it (found by the fuzzer)", "POST / HTTP/1.1\r\nHost: x\rPO"),
+      ("space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n"),
+      ("NUL in a value", "GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
+      ("no Host", "GET / HTTP/1.1\r\n\r\n"),
+      ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+      (
+        "chunk size overflow",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFF\r\n"
+      ),
+      (
+        "chunk size not hex",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+      ),
+      (
+        "chunk data without CRLF",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n"
+      ),
+      ("TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+      ("absolute target", "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+      ("two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n"),
+      ("lower-case version", "GET / http/1.1\r\nHost: x\r\n\r\n"),
+    ])
   func ambiguous(_ name: String, _ text: String) {
     for piece in [Int.max, 1] {
       #expect(status(frame(text, piece: piece)) == 400, "\(name), piece \(piece)")
     }
   }
 
-  @Test("limits: a long request line is 414, large headers 431, a large body 413, other codings 501, HTTP/2.0 505")
+  @Test(
+    "limits: a long request line is 414, large headers 431, a large body 413, other codings 501, HTTP/2.0 505"
+  )
   func limits() {
     let limits = HTTPLimits(requestLine: 64, headerBytes: 256, headerFields: 4, bodyBytes: 16)
     let long = "GET /" + String(repeating: "a", count: 100) + " HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -102,11 +124,16 @@ struct HTTPParserTests {
     #expect(status(frame(String(big.dropLast(4)), piece: 1, limits: limits)) == 431)
     let many = "GET / HTTP/1.1\r\nHost: x\r\n" + String(repeating: "A: b\r\n", count: 5) + "\r\n"
     #expect(status(frame(many, limits: limits)) == 431)
-    #expect(status(frame("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n", limits: limits)) == 413)
-    let chunks = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n9\r\n"
+    #expect(
+      status(frame("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n", limits: limits))
+        == 413)
+    let chunks =
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n9\r\n"
     #expect(status(frame(chunks, limits: limits)) == 413)
     #expect(status(frame("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")) == 501)
-    #expect(status(frame("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")) == 501)
+    #expect(
+      status(frame("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")) == 501
+    )
     #expect(status(frame("GET / HTTP/2.0\r\nHost: x\r\n\r\n")) == 505)
   }
 
@@ -125,7 +152,8 @@ struct HTTPParserTests {
 
   @Test("leading empty lines are skipped; a body's stray CRLF between requests too")
   func emptyLines() {
-    let steps = frame("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    let steps = frame(
+      "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
     #expect(steps.count == 2)
   }
 }

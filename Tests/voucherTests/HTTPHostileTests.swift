@@ -52,9 +52,12 @@ private let hostileClient = #"""
           pass  # http.client refuses to send a header with CR or LF itself
   """#
 
-@Suite("serve --http with hostile strings", .enabled(if: python3Path != nil, "python3 is not installed"))
+@Suite(
+  "serve --http with hostile strings", .enabled(if: python3Path != nil, "python3 is not installed"))
 struct HTTPHostileTests {
-  @Test("every naughty string as a code, each body field and a header: a 2xx or 4xx JSON answer, never a 5xx, and the server lives on")
+  @Test(
+    "every naughty string as a code, each body field and a header: a 2xx or 4xx JSON answer, never a 5xx, and the server lives on"
+  )
   func naughty() throws {
     let home = try Home()
     defer { home.remove() }

@@ -59,13 +59,16 @@ func redemptions(_ home: Home) -> [String: Int] {
   "serve --http under load: Python http.client, socket clients and CLI processes",
   .enabled(if: python3Path != nil, "python3 is not installed"), .serialized)
 struct HTTPLoadTests {
-  @Test("8 keep-alive HTTP clients, 2 socket clients and 2 CLI processes redeem the same 200 codes: each exactly once")
+  @Test(
+    "8 keep-alive HTTP clients, 2 socket clients and 2 CLI processes redeem the same 200 codes: each exactly once"
+  )
   func overlapping() throws {
     let home = try Home()
     defer { home.remove() }
     let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "200")
       .stdoutLines
-    try codes.joined(separator: "\n").write(toFile: home.path + "/codes", atomically: true, encoding: .utf8)
+    try codes.joined(separator: "\n").write(
+      toFile: home.path + "/codes", atomically: true, encoding: .utf8)
     let web = try addToken(home, "web", "web")
     let socketPath = home.path + "/till.sock"
     let server = try RunningHTTPServer(home, ["--socket", socketPath])
@@ -117,19 +120,23 @@ struct HTTPLoadTests {
       if parts[0] == "redeemed" { tally.add(String(parts[1])) }
     }
     let counts = tally.counts.withLock { $0 }
-    #expect(counts.count == codes.count && counts.values.allSatisfy { $0 == 1 }, "\(counts.filter { $0.value != 1 })")
+    #expect(
+      counts.count == codes.count && counts.values.allSatisfy { $0 == 1 },
+      "\(counts.filter { $0.value != 1 })")
     #expect(server.stop() == 0)
     #expect(redemptions(home) == counts)
     #expect(home.run("registry", "check").status == 0)
   }
 
-  @Test("kill -9 of the server under HTTP load loses no acknowledged redemption and duplicates none")
+  @Test(
+    "kill -9 of the server under HTTP load loses no acknowledged redemption and duplicates none")
   func killUnderLoad() throws {
     let home = try Home()
     defer { home.remove() }
     let codes = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "20000")
       .stdoutLines
-    try codes.joined(separator: "\n").write(toFile: home.path + "/codes", atomically: true, encoding: .utf8)
+    try codes.joined(separator: "\n").write(
+      toFile: home.path + "/codes", atomically: true, encoding: .utf8)
     let web = try addToken(home, "web", "web")
     for round in 0..<3 {
       let server = try RunningHTTPServer(home)
@@ -143,7 +150,9 @@ struct HTTPLoadTests {
         ["127.0.0.1", String(server.port), web, home.path + "/codes", out, "8", "split"])
       server.kill9()
       let acknowledged = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
-        .split(separator: "\n").filter { $0.hasPrefix("redeemed ") }.map { String($0.split(separator: " ")[1]) }
+        .split(separator: "\n").filter { $0.hasPrefix("redeemed ") }.map {
+          String($0.split(separator: " ")[1])
+        }
       let recorded = redemptions(home)
       #expect(!acknowledged.isEmpty, "round \(round): nothing was acknowledged before the kill")
       let lost = acknowledged.filter { recorded[$0] == nil }

@@ -20,7 +20,9 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 struct HTTPOpenAPITests {
   @Test(
     "it passes openapi-spec-validator",
-    .enabled(if: hasSpecValidator, "Python's openapi-spec-validator is not installed (pip install openapi-spec-validator)"))
+    .enabled(
+      if: hasSpecValidator,
+      "Python's openapi-spec-validator is not installed (pip install openapi-spec-validator)"))
   func validates() throws {
     let path = packageRoot + "/Sources/VoucherHTTP/VoucherHTTP.docc/openapi.json"
     let outcome = try python(
@@ -33,7 +35,9 @@ struct HTTPOpenAPITests {
     #expect(outcome.status == 0 && outcome.stdout == "valid\n", "\(outcome.stderr)")
   }
 
-  @Test("the served document is the catalog's; every documented route answers, and no other path or method does")
+  @Test(
+    "the served document is the catalog's; every documented route answers, and no other path or method does"
+  )
   func routes() throws {
     let home = try Home()
     defer { home.remove() }
@@ -47,7 +51,8 @@ struct HTTPOpenAPITests {
     let server = try RunningHTTPServer(home)
     let served = try call(server, "GET", "/v1/openapi.json")
     let catalog = try String(
-      contentsOfFile: packageRoot + "/Sources/VoucherHTTP/VoucherHTTP.docc/openapi.json", encoding: .utf8)
+      contentsOfFile: packageRoot + "/Sources/VoucherHTTP/VoucherHTTP.docc/openapi.json",
+      encoding: .utf8)
     #expect(served.body == catalog, "the served document differs from the DocC catalog's")
     guard case .object(let paths)? = served.json?["paths"] else {
       Issue.record("no paths")
@@ -62,7 +67,8 @@ struct HTTPOpenAPITests {
         let documented = operations[method.lowercased()] != nil
         // The token whose scope the route is for.
         let scope =
-          path.hasSuffix("/claim") || path.hasSuffix("/redeem") ? "web"
+          path.hasSuffix("/claim") || path.hasSuffix("/redeem")
+          ? "web"
           : path.contains("/report") || path.contains("/events") ? "crm" : "till"
         let answer = try call(
           server, method, path, token: tokens[scope], body: method == "GET" ? nil : "{}")

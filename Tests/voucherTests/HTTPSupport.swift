@@ -15,7 +15,7 @@ final class RunningHTTPServer {
   /// Starts the server on `127.0.0.1:0` with `extra` options (`--tls-cert ...`, `--socket ...`).
   init(_ home: Home, _ extra: [String] = []) throws {
     errors = URL(fileURLWithPath: home.path + "/serve-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: errors.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
     process = Process()
     process.executableURL = URL(fileURLWithPath: voucherBinary)
     process.arguments = ["--home", home.path, "serve", "--http", "127.0.0.1:0"] + extra
@@ -94,7 +94,10 @@ func curl(_ arguments: [String], timeout: Double = 30) throws -> CurlAnswer {
   let body = scratch.appendingPathComponent("body").path
   let headers = scratch.appendingPathComponent("headers").path
   let outcome = runBinary(
-    ["-s", "-S", "--max-time", String(Int(timeout)), "-o", body, "-D", headers, "-w", "%{http_code}"]
+    [
+      "-s", "-S", "--max-time", String(Int(timeout)), "-o", body, "-D", headers, "-w",
+      "%{http_code}",
+    ]
       + arguments, executable: curlPath, timeout: timeout + 5)
   let status = Int(outcome.stdout) ?? 0
   let headerText = (try? String(contentsOfFile: headers, encoding: .utf8)) ?? ""

@@ -14,14 +14,17 @@ let opensslPath: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first 
 /// Runs `openssl` with arguments in a folder; requires success.
 func openssl(_ arguments: [String], in folder: String) throws {
   let outcome = runBinary(arguments, directory: folder, executable: opensslPath!, timeout: 60)
-  try #require(outcome.status == 0, "openssl \(arguments.joined(separator: " ")): \(outcome.stderr)")
+  try #require(
+    outcome.status == 0, "openssl \(arguments.joined(separator: " ")): \(outcome.stderr)")
 }
 
 @Suite(
   "serve --http with TLS (libssl)",
   .enabled(if: curlPath != nil && opensslPath != nil, "curl or openssl is not installed"))
 struct HTTPTLSTests {
-  @Test("HTTPS with a certificate made by openssl; with --tls-client-ca a client certificate is required")
+  @Test(
+    "HTTPS with a certificate made by openssl; with --tls-client-ca a client certificate is required"
+  )
   func tls() throws {
     let home = try Home()
     defer { home.remove() }
@@ -31,16 +34,25 @@ struct HTTPTLSTests {
     let dir = home.path
     // A CA, a server certificate for 127.0.0.1 and a till's client certificate, both signed by it.
     try openssl(
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-       "-subj", "/CN=voucher test CA", "-days", "2"], in: dir)
-    for (name, extra) in [("server", "subjectAltName=IP:127.0.0.1"), ("till", "extendedKeyUsage=clientAuth")] {
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-subj", "/CN=voucher test CA", "-days", "2",
+      ], in: dir)
+    for (name, extra) in [
+      ("server", "subjectAltName=IP:127.0.0.1"), ("till", "extendedKeyUsage=clientAuth"),
+    ] {
       try openssl(
-        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr",
-         "-subj", "/CN=\(name)"], in: dir)
-      try String("\(extra)\n").write(toFile: dir + "/\(name).ext", atomically: true, encoding: .utf8)
+        [
+          "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr",
+          "-subj", "/CN=\(name)",
+        ], in: dir)
+      try String("\(extra)\n").write(
+        toFile: dir + "/\(name).ext", atomically: true, encoding: .utf8)
       try openssl(
-        ["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-         "-CAcreateserial", "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext"], in: dir)
+        [
+          "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+          "-CAcreateserial", "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext",
+        ], in: dir)
     }
     var server = try RunningHTTPServer(
       home, ["--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key"])
@@ -60,9 +72,14 @@ struct HTTPTLSTests {
 
     server = try RunningHTTPServer(
       home,
-      ["--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key", "--tls-client-ca", dir + "/ca.pem"])
+      [
+        "--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key", "--tls-client-ca",
+        dir + "/ca.pem",
+      ])
     let https = "https://\(server.address)"
-    #expect(try curl(["--cacert", dir + "/ca.pem", https + "/v1/health"]).status == 0, "no client certificate")
+    #expect(
+      try curl(["--cacert", dir + "/ca.pem", https + "/v1/health"]).status == 0,
+      "no client certificate")
     let withCertificate = try curl([
       "--cacert", dir + "/ca.pem", "--cert", dir + "/till.pem", "--key", dir + "/till.key",
       "-H", "Authorization: Bearer \(till)", https + "/v1/codes/\(code)",
@@ -73,13 +90,16 @@ struct HTTPTLSTests {
 
     // Wrong files: a clear error and a configuration exit, before serving.
     let bad = home.run(arguments: [
-      "serve", "--http", "127.0.0.1:0", "--tls-cert", dir + "/till.key", "--tls-key", dir + "/server.key",
+      "serve", "--http", "127.0.0.1:0", "--tls-cert", dir + "/till.key", "--tls-key",
+      dir + "/server.key",
     ])
     #expect(bad.status == 78 && bad.stderr.hasPrefix("error: "), "\(bad.stderr)")
     let mismatched = home.run(arguments: [
-      "serve", "--http", "127.0.0.1:0", "--tls-cert", dir + "/server.pem", "--tls-key", dir + "/till.key",
+      "serve", "--http", "127.0.0.1:0", "--tls-cert", dir + "/server.pem", "--tls-key",
+      dir + "/till.key",
     ])
-    #expect(mismatched.status == 78 && mismatched.stderr.contains("till.key"), "\(mismatched.stderr)")
+    #expect(
+      mismatched.status == 78 && mismatched.stderr.contains("till.key"), "\(mismatched.stderr)")
     let alone = home.run(arguments: ["serve", "--stdio", "--tls-cert", dir + "/server.pem"])
     #expect(alone.status == 64)
   }

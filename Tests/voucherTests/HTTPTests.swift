@@ -8,7 +8,9 @@ import VoucherTestSupport
 
 @Suite("serve --http, end to end with curl", .enabled(if: curlPath != nil, "curl is not installed"))
 struct HTTPTests {
-  @Test("every route with every scope: till (store-bound), web, crm; 401 without a valid token, 403 outside its scope")
+  @Test(
+    "every route with every scope: till (store-bound), web, crm; 401 without a valid token, 403 outside its scope"
+  )
   func routesAndScopes() throws {
     let home = try Home()
     defer { home.remove() }
@@ -33,7 +35,8 @@ struct HTTPTests {
 
     // Verify: till and web; not crm. The fields are the CLI's.
     let verified = try call(server, "GET", "/v1/codes/\(codes[0])", token: till)
-    let cli = try #require(firstItem(decode(home.run("verify", codes[0], "--format", "json").stdout)))
+    let cli = try #require(
+      firstItem(decode(home.run("verify", codes[0], "--format", "json").stdout)))
     #expect(verified.status == 200 && verified.json?["status"]?.string == "valid")
     #expect(verified.header("Content-Type") == "application/json")
     for field in ["code", "campaign", "channel", "serial", "title", "status", "usesLeft"] {
@@ -50,23 +53,31 @@ struct HTTPTests {
     let again = try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: "{}")
     #expect(again.status == 200 && again.json?["status"]?.string == "used-up")
     #expect(
-      try call(server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"store":"S13"}"#)
-        .status == 403)
+      try call(
+        server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"store":"S13"}"#
+      )
+      .status == 403)
     #expect(
-      try call(server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"online":true}"#)
-        .status == 403)
+      try call(
+        server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"online":true}"#
+      )
+      .status == 403)
     let online = try call(server, "POST", "/v1/codes/\(codes[1])/redeem", token: web, body: "{}")
-    #expect(online.json?["status"]?.string == "redeemed" && online.json?["venue"]?.string == "online")
+    #expect(
+      online.json?["status"]?.string == "redeemed" && online.json?["venue"]?.string == "online")
     #expect(
       try call(server, "POST", "/v1/codes/\(codes[2])/redeem", token: web, body: #"{"store":"S1"}"#)
         .status == 403)
-    #expect(try call(server, "POST", "/v1/codes/\(codes[2])/redeem", token: crm, body: "{}").status == 403)
+    #expect(
+      try call(server, "POST", "/v1/codes/\(codes[2])/redeem", token: crm, body: "{}").status == 403
+    )
 
     // Void and history: tills only.
     let voided = try call(
       server, "POST", "/v1/codes/\(codes[0])/void", token: till, body: #"{"reason":"return"}"#)
     #expect(voided.json?["status"]?.string == "voided")
-    #expect(try call(server, "POST", "/v1/codes/\(codes[0])/void", token: web, body: "{}").status == 403)
+    #expect(
+      try call(server, "POST", "/v1/codes/\(codes[0])/void", token: web, body: "{}").status == 403)
     let history = try call(server, "GET", "/v1/codes/\(codes[0])/history", token: till)
     #expect(history.json?["status"]?.string == "history")
     if case .array(let events)? = history.json?["events"] {
@@ -81,13 +92,17 @@ struct HTTPTests {
       server, "POST", "/v1/codes/\(codes[3])/claim", token: web, body: #"{"profile":"crm:42"}"#)
     #expect(claimed.json?["status"]?.string == "claimed")
     #expect(
-      try call(server, "POST", "/v1/codes/\(codes[3])/claim", token: till, body: #"{"profile":"crm:1"}"#)
-        .status == 403)
+      try call(
+        server, "POST", "/v1/codes/\(codes[3])/claim", token: till, body: #"{"profile":"crm:1"}"#
+      )
+      .status == 403)
 
     // Report and events: crm only.
     let report = try call(server, "GET", "/v1/report?campaign=summer&by=store", token: crm)
     #expect(report.status == 200 && report.header("Content-Type") == "application/json")
-    #expect(report.body == home.run("report", "--campaign", "summer", "--by", "store", "--format", "json").stdout)
+    #expect(
+      report.body
+        == home.run("report", "--campaign", "summer", "--by", "store", "--format", "json").stdout)
     for (format, type) in [("csv", "text/csv"), ("svg", "image/svg+xml"), ("html", "text/html")] {
       let answer = try call(server, "GET", "/v1/report?format=\(format)", token: crm)
       #expect(answer.status == 200 && answer.header("Content-Type")?.hasPrefix(type) == true)
@@ -98,13 +113,18 @@ struct HTTPTests {
     #expect(try call(server, "GET", "/v1/report", token: till).status == 403)
     let events = try call(server, "GET", "/v1/events", token: crm)
     let lines = events.body.split(separator: "\n").compactMap { decode(String($0)) }
-    #expect(events.status == 200 && lines.map { $0["event"]?.string } == ["redeemed", "redeemed", "voided", "claimed"])
+    #expect(
+      events.status == 200
+        && lines.map { $0["event"]?.string } == ["redeemed", "redeemed", "voided", "claimed"])
     #expect(events.body == home.run("export", "--format", "jsonl").stdout)
     let cursor = try #require(events.header("Voucher-Cursor"))
     let first = try #require(lines.first?["id"])
     let page = try call(server, "GET", "/v1/events?limit=1", token: crm)
-    #expect(page.body.split(separator: "\n").count == 1 && page.header("Voucher-Cursor").map { JSONValue.number(Double($0)!) } == first)
-    let rest = try call(server, "GET", "/v1/events?after=\(page.header("Voucher-Cursor")!)", token: crm)
+    #expect(
+      page.body.split(separator: "\n").count == 1
+        && page.header("Voucher-Cursor").map { JSONValue.number(Double($0)!) } == first)
+    let rest = try call(
+      server, "GET", "/v1/events?after=\(page.header("Voucher-Cursor")!)", token: crm)
     #expect(rest.body.split(separator: "\n").count == 3)
     #expect(try call(server, "GET", "/v1/events?after=\(cursor)", token: crm).body.isEmpty)
     #expect(try call(server, "GET", "/v1/events?after=-1", token: crm).status == 400)
@@ -140,7 +160,8 @@ struct HTTPTests {
     // Bad requests: problem+json with the reason.
     let badBody = try call(server, "POST", "/v1/codes/\(codes[6])/redeem", token: till, body: "[1]")
     #expect(badBody.status == 400 && badBody.header("Content-Type") == "application/problem+json")
-    #expect(badBody.json?["status"] == .number(400) && badBody.json?["title"]?.string == "Bad Request")
+    #expect(
+      badBody.json?["status"] == .number(400) && badBody.json?["title"]?.string == "Bad Request")
     let unknown = try call(
       server, "POST", "/v1/codes/\(codes[6])/redeem", token: till, body: #"{"op":"void"}"#)
     #expect(unknown.status == 400 && unknown.json?["detail"]?.string?.contains("'op'") == true)
@@ -149,7 +170,8 @@ struct HTTPTests {
       body: #"{"profile":"jane@example.com"}"#)
     #expect(email.status == 400 && email.json?["detail"]?.string?.contains("e-mail") == true)
     let form = try curl([
-      "-X", "POST", server.url + "/v1/codes/\(codes[6])/redeem", "-H", "Authorization: Bearer \(till)",
+      "-X", "POST", server.url + "/v1/codes/\(codes[6])/redeem", "-H",
+      "Authorization: Bearer \(till)",
       "-d", "store=S12",
     ])
     #expect(form.status == 415)
@@ -159,7 +181,9 @@ struct HTTPTests {
     #expect(server.stop() == 0)
   }
 
-  @Test("'did you mean' for till tokens only; wrong codes are rate-limited per token and per address (429, Retry-After)")
+  @Test(
+    "'did you mean' for till tokens only; wrong codes are rate-limited per token and per address (429, Retry-After)"
+  )
   func wrongCodes() throws {
     let home = try Home()
     defer { home.remove() }
@@ -178,9 +202,12 @@ struct HTTPTests {
     let forWeb = try call(server, "GET", "/v1/codes/\(typo)", token: web)
     let cli = try #require(firstItem(decode(home.run("verify", typo, "--format", "json").stdout)))
     try #require(forTill.json?["status"]?.string == "mistyped", "\(forTill.body)")
-    #expect(forTill.json?["suggestion"] == cli["suggestion"] && forTill.json?["message"] == cli["message"])
+    #expect(
+      forTill.json?["suggestion"] == cli["suggestion"] && forTill.json?["message"] == cli["message"]
+    )
     #expect(forWeb.json?["status"]?.string == "mistyped")
-    #expect(forWeb.json?["suggestion"] == nil && !forWeb.body.contains("did you mean"), "\(forWeb.body)")
+    #expect(
+      forWeb.json?["suggestion"] == nil && !forWeb.body.contains("did you mean"), "\(forWeb.body)")
     // Forged codes from one web token: 20 answered (the burst, counting the mistyped one), then
     // 429 with Retry-After.
     var statuses: [Int] = []
@@ -197,7 +224,9 @@ struct HTTPTests {
     #expect(server.stop() == 0)
   }
 
-  @Test("a revoked token is refused by the running server at its next request; a new one works without a restart")
+  @Test(
+    "a revoked token is refused by the running server at its next request; a new one works without a restart"
+  )
   func revocation() throws {
     let home = try Home()
     defer { home.remove() }
@@ -206,9 +235,12 @@ struct HTTPTests {
     let till = try addToken(home, "till", "till", store: "S1")
     let server = try RunningHTTPServer(home)
     #expect(try call(server, "GET", "/v1/codes/\(code)", token: till).status == 200)
-    let mode = try FileManager.default.attributesOfItem(atPath: home.path + "/tokens")[.posixPermissions] as! NSNumber
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: home.path + "/tokens")[.posixPermissions]
+      as! NSNumber
     #expect(mode.intValue == 0o600)
-    #expect(!((try? String(contentsOfFile: home.path + "/tokens", encoding: .utf8)) ?? "").contains(till))
+    #expect(
+      !((try? String(contentsOfFile: home.path + "/tokens", encoding: .utf8)) ?? "").contains(till))
     #expect(home.run("tokens", "revoke", "till").status == 0)
     #expect(try call(server, "GET", "/v1/codes/\(code)", token: till).status == 401)
     let next = try addToken(home, "till2", "till", store: "S1")
@@ -223,7 +255,9 @@ struct HTTPTests {
     #expect(!server.log.contains(next) && !server.log.contains(till))
   }
 
-  @Test("Idempotency-Key: the same key and body get the original answer, also after a restart; another body 422")
+  @Test(
+    "Idempotency-Key: the same key and body get the original answer, also after a restart; another body 422"
+  )
   func idempotency() throws {
     let home = try Home()
     defer { home.remove() }
@@ -234,9 +268,11 @@ struct HTTPTests {
     var server = try RunningHTTPServer(home)
     let body = #"{"terminal":"T1"}"#
     let key = "Idempotency-Key: sale-0001"
-    let first = try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
+    let first = try call(
+      server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
     #expect(first.json?["status"]?.string == "redeemed" && first.json?["replayed"] == .bool(false))
-    let retry = try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
+    let retry = try call(
+      server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
     #expect(retry.json?["status"]?.string == "redeemed" && retry.json?["replayed"] == .bool(true))
     #expect(retry.json?["time"] == first.json?["time"])
     let changed = try call(
@@ -244,19 +280,29 @@ struct HTTPTests {
       headers: [key])
     #expect(changed.status == 422 && changed.header("Content-Type") == "application/problem+json")
     // Keys are the token's own: another till's same key is a new request (here: used-up).
-    let foreign = try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: other, body: body, headers: [key])
+    let foreign = try call(
+      server, "POST", "/v1/codes/\(codes[0])/redeem", token: other, body: body, headers: [key])
     #expect(foreign.json?["status"]?.string == "used-up")
     #expect(
-      try call(server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"request":"r1"}"#, headers: [key])
-        .status == 400)
-    #expect(try call(server, "GET", "/v1/codes/\(codes[1])", token: till, headers: [key]).status == 400)
+      try call(
+        server, "POST", "/v1/codes/\(codes[1])/redeem", token: till, body: #"{"request":"r1"}"#,
+        headers: [key]
+      )
+      .status == 400)
+    #expect(
+      try call(server, "GET", "/v1/codes/\(codes[1])", token: till, headers: [key]).status == 400)
     #expect(server.stop() == 0)
     server = try RunningHTTPServer(home)
-    let afterRestart = try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
-    #expect(afterRestart.json?["status"]?.string == "redeemed" && afterRestart.json?["replayed"] == .bool(true))
+    let afterRestart = try call(
+      server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
+    #expect(
+      afterRestart.json?["status"]?.string == "redeemed"
+        && afterRestart.json?["replayed"] == .bool(true))
     #expect(afterRestart.json?["time"] == first.json?["time"])
     #expect(
-      try call(server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: "{}", headers: [key]).status == 422)
+      try call(
+        server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: "{}", headers: [key]
+      ).status == 422)
     #expect(server.stop() == 0)
   }
 }

@@ -29,7 +29,8 @@ struct READMEExampleTests {
     let port = UInt16(bigEndian: address.sin_port)
     close(probe)
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "voucher-readme-\(UUID().uuidString)").path
+      "voucher-readme-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let file = folder + "/example.sh"
@@ -37,7 +38,8 @@ struct READMEExampleTests {
       .write(toFile: file, atomically: true, encoding: .utf8)
     let bin = URL(fileURLWithPath: voucherBinary).deletingLastPathComponent().path
     let outcome = runBinary(
-      [file], environment: ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")],
+      [file],
+      environment: ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")],
       directory: folder, executable: "/bin/bash", timeout: 60)
     #expect(outcome.status == 0, "\(outcome.stderr)")
     let answers = outcome.stdout
@@ -47,6 +49,8 @@ struct READMEExampleTests {
     #expect(answers.contains("Voucher-Cursor: "))
     #expect(answers.contains("\"event\":\"claimed\""))
     #expect(answers.contains("campaign,channel,issued"))
-    #expect(!answers.contains("\"status\":4") && !answers.contains("\"status\":5"), "a problem: \(answers)")
+    #expect(
+      !answers.contains("\"status\":4") && !answers.contains("\"status\":5"),
+      "a problem: \(answers)")
   }
 }

@@ -109,7 +109,8 @@ struct ServeBacklogTests {
     #expect(lines.allSatisfy { decode(String($0))?["status"]?.string == "valid" })
   }
 
-  @Test("a client past the unread-answer limit (32 MiB) is dropped with an error line, never a hang")
+  @Test(
+    "a client past the unread-answer limit (32 MiB) is dropped with an error line, never a hang")
   func dropped() throws {
     let home = try Home()
     defer { home.remove() }

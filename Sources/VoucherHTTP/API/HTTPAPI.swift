@@ -120,7 +120,8 @@ public final class HTTPAPI: Sendable {
     }
     func number(_ name: String, _ fallback: Int64, _ range: ClosedRange<Int64>) -> Int64? {
       guard let text = query[name] else { return fallback }
-      guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+      guard !text.isEmpty, text.utf8.count <= 19,
+        text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
         let value = Int64(text), range.contains(value)
       else { return nil }
       return value
@@ -148,9 +149,11 @@ public final class HTTPAPI: Sendable {
     let scopes: Set<TokenScope>
     switch route {
     case .verify(let text): (op, code, allowed, scopes) = ("verify", text, [], Self.readers)
-    case .redeem(let text): (op, code, allowed, scopes) = ("redeem", text, Self.redeemFields, Self.readers)
+    case .redeem(let text):
+      (op, code, allowed, scopes) = ("redeem", text, Self.redeemFields, Self.readers)
     case .void(let text): (op, code, allowed, scopes) = ("void", text, Self.voidFields, Self.tills)
-    case .claim(let text): (op, code, allowed, scopes) = ("claim", text, Self.claimFields, Self.webs)
+    case .claim(let text):
+      (op, code, allowed, scopes) = ("claim", text, Self.claimFields, Self.webs)
     case .history(let text): (op, code, allowed, scopes) = ("history", text, [], Self.tills)
     default: return .failure(.problem(404, nil))
     }
@@ -235,7 +238,9 @@ public final class HTTPAPI: Sendable {
   private static let readers: Set<TokenScope> = [.till, .web]
   private static let tills: Set<TokenScope> = [.till]
   private static let webs: Set<TokenScope> = [.web]
-  private static let redeemFields: Set<String> = ["store", "terminal", "profile", "online", "request"]
+  private static let redeemFields: Set<String> = [
+    "store", "terminal", "profile", "online", "request",
+  ]
   private static let voidFields: Set<String> = ["reason", "request"]
   private static let claimFields: Set<String> = ["profile"]
 

@@ -19,11 +19,4 @@ public struct APIToken: Sendable, Hashable {
   public let store: String?
   /// SHA-256 of the secret.
   let digest: [UInt8]
-
-  init(name: String, scope: TokenScope, store: String?, digest: [UInt8]) {
-    self.name = name
-    self.scope = scope
-    self.store = store
-    self.digest = digest
-  }
 }

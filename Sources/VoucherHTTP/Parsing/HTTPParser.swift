@@ -187,7 +187,9 @@ public struct HTTPParser: Sendable {
       guard lengths.isEmpty else {
         throw HTTPParseError(400, "Content-Length together with Transfer-Encoding")
       }
-      guard minor >= 1 else { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }
+      guard minor >= 1 else {
+        throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request")
+      }
       let list = codings.flatMap {
         $0.value.split(separator: ",", omittingEmptySubsequences: false).map {
           $0.trimmingSpaces.lowercased()
@@ -205,7 +207,8 @@ public struct HTTPParser: Sendable {
       guard lengths.allSatisfy({ $0 == text }) else {
         throw HTTPParseError(400, "Content-Length fields that differ")
       }
-      guard !text.isEmpty, text.utf8.count <= 12, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+      guard !text.isEmpty, text.utf8.count <= 12,
+        text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
         let value = Int(text)
       else {
         throw HTTPParseError(400, "Content-Length is not a number")

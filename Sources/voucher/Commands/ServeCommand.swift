@@ -102,7 +102,8 @@ enum ServeCommand {
       }
       let api = HTTPAPI(
         tokens: tokens,
-        limiter: RateLimiter(burst: limits.wrongCodeBurst, perSecond: limits.wrongCodesPerMinute / 60),
+        limiter: RateLimiter(
+          burst: limits.wrongCodeBurst, perSecond: limits.wrongCodesPerMinute / 60),
         idempotency: idempotency)
       let reads = HTTPReads(
         context: HTTPReadContext(home: context.home, lockTimeout: context.lockTimeout),
@@ -113,7 +114,8 @@ enum ServeCommand {
           api: api, limits: limits.0, service: service, reads: reads),
         tls: tls)
       console.writeError(
-        "serving HTTP\(tls == nil ? "" : "S") on \(tls == nil ? "http" : "https")://\(server.address)\n")
+        "serving HTTP\(tls == nil ? "" : "S") on \(tls == nil ? "http" : "https")://\(server.address)\n"
+      )
       http = server
     }
     if socketPath == nil && !options.has("stdio"), let http {
@@ -192,9 +194,13 @@ enum ServeCommand {
     } else {
       let connection = Connection(input: 0, output: 1)
       let session = service.open(connection)
-      let sources = http.map { http in
-        stopSignals { service.stop(); http.stop() }
-      } ?? []
+      let sources =
+        http.map { http in
+          stopSignals {
+            service.stop()
+            http.stop()
+          }
+        } ?? []
       http?.start()
       DispatchQueue(label: "voucher.stdin").async {
         read(connection, session)
@@ -255,7 +261,9 @@ enum ServeCommand {
     let key = options.value("tls-key")
     let clientCA = options.value("tls-client-ca")
     guard certificate != nil || key != nil || clientCA != nil else { return nil }
-    guard http else { throw CommandError.usage("--tls-cert, --tls-key and --tls-client-ca go with --http") }
+    guard http else {
+      throw CommandError.usage("--tls-cert, --tls-key and --tls-client-ca go with --http")
+    }
     guard let certificate, let key else {
       throw CommandError.usage("--tls-cert and --tls-key go together")
     }

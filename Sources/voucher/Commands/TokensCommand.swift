@@ -114,7 +114,8 @@ enum TokensCommand {
       lock = try FileLock(path + ".lock", timeout: context.lockTimeout)
     } catch {
       switch error {
-      case .busy(let path): throw CommandError(ExitStatus.busy, "\(path) is locked by another process")
+      case .busy(let path):
+        throw CommandError(ExitStatus.busy, "\(path) is locked by another process")
       case .io(let error): throw CommandError(error)
       }
     }

@@ -73,7 +73,8 @@ struct HTTPReads: Sendable {
   {
     let deadline = Date().addingTimeInterval(wait)
     do {
-      var rows = try ExportRows(campaigns: campaigns.campaigns, ring: try KeyRing.load(from: context.home.keys))
+      var rows = try ExportRows(
+        campaigns: campaigns.campaigns, ring: try KeyRing.load(from: context.home.keys))
       while true {
         var body: [UInt8] = []
         var count = 0

@@ -26,7 +26,8 @@ final class HTTPServer: Sendable {
   init(address text: String, context: HTTPConnectionContext, tls: TLSServer?) throws {
     guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...])
     else {
-      throw CommandError.usage("--http must be HOST:PORT (such as 127.0.0.1:8080), not '\(printable(text))'")
+      throw CommandError.usage(
+        "--http must be HOST:PORT (such as 127.0.0.1:8080), not '\(printable(text))'")
     }
     var host = String(text[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -35,12 +36,14 @@ final class HTTPServer: Sendable {
     hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
     hints.ai_flags = AI_PASSIVE
     var found: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &found) == 0, let first = found
+    guard getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &found) == 0,
+      let first = found
     else {
       throw CommandError.usage("--http: cannot resolve '\(printable(host))'")
     }
     defer { freeaddrinfo(found) }
-    let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    let fd = socket(
+      first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else {
       throw CommandError(ExitStatus.ioError, SystemError("create a socket for", text).description)
     }
@@ -116,7 +119,8 @@ final class HTTPServer: Sendable {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
-        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(
+          client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         guard admitted else {
           if tls == nil {
             _ = PlainStream(fd: client).write(
