@@ -138,17 +138,30 @@ struct HTTPLoadTests {
     try codes.joined(separator: "\n").write(
       toFile: home.path + "/codes", atomically: true, encoding: .utf8)
     let web = try addToken(home, "web", "web")
+    let script = home.path + "/clients.py"
+    try redeemClients.write(toFile: script, atomically: true, encoding: .utf8)
     for round in 0..<3 {
       let server = try RunningHTTPServer(home)
       let out = home.path + "/acks-\(round)"
-      let pid = server.process.processIdentifier
-      DispatchQueue.global().asyncAfter(deadline: .now() + 1.0 + Double(round) * 0.37) {
-        kill(pid, SIGKILL)
+      _ = FileManager.default.createFile(atPath: out, contents: nil)
+      let clients = Process()
+      clients.executableURL = URL(fileURLWithPath: python3Path!)
+      clients.arguments = [
+        script, "127.0.0.1", String(server.port), web, home.path + "/codes", out, "8", "split",
+      ]
+      clients.standardOutput = FileHandle.nullDevice
+      clients.standardError = FileHandle.nullDevice
+      try clients.run()
+      // Kill once some redemptions are acknowledged, at a different point each round.
+      let wanted = 200 + round * 700
+      let deadline = Date().addingTimeInterval(60)
+      while Date() < deadline {
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        if text.utf8.count >= wanted * 30 { break }
+        usleep(5_000)
       }
-      _ = try python(
-        redeemClients,
-        ["127.0.0.1", String(server.port), web, home.path + "/codes", out, "8", "split"])
       server.kill9()
+      clients.waitUntilExit()
       let acknowledged = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
         .split(separator: "\n").filter { $0.hasPrefix("redeemed ") }.map {
           String($0.split(separator: " ")[1])

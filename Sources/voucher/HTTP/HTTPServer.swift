@@ -135,10 +135,12 @@ final class HTTPServer: Sendable {
         let peer = Self.peer(storage)
         number += 1
         DispatchQueue(label: "voucher.http.\(number)").async { [self] in
-          defer { _ = open.withLock { $0.removeValue(forKey: client) } }
+          // Forgotten before its descriptor is closed, so that a stop never shuts down a
+          // descriptor number that was reused.
+          let forget = { _ = self.open.withLock { $0.removeValue(forKey: client) } }
           let stream: ByteStream
           if let tls {
-            guard let secured = tls.accept(fd: client) else { return }
+            guard let secured = tls.accept(fd: client, beforeClose: forget) else { return }
             stream = secured
           } else {
             stream = PlainStream(fd: client)
@@ -147,6 +149,7 @@ final class HTTPServer: Sendable {
           let session = service.open(connection)
           serveHTTP(stream, peer: peer, context, session: session, connection: connection)
           session.finish()
+          forget()
           stream.close()
         }
       }

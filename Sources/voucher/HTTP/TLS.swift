@@ -96,15 +96,17 @@ final class TLSServer: Sendable {
   }
 
   /// Runs the server's side of a handshake on an accepted socket (bounded by the socket's
-  /// receive timeout); `nil` when it fails (the socket is then closed).
-  func accept(fd: Int32) -> ByteStream? {
+  /// receive timeout); `nil` when it fails (the socket is then closed, after `beforeClose`).
+  func accept(fd: Int32, beforeClose: () -> Void) -> ByteStream? {
     guard let ssl = context.withLock({ SSL_new($0) }) else {
+      beforeClose()
       Glibc.close(fd)
       return nil
     }
     SSL_set_fd(ssl, fd)
     guard SSL_accept(ssl) == 1 else {
       SSL_free(ssl)
+      beforeClose()
       Glibc.close(fd)
       return nil
     }
