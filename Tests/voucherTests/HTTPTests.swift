@@ -110,6 +110,8 @@ struct HTTPTests {
     #expect(try call(server, "GET", "/v1/report?format=pdf", token: crm).status == 400)
     #expect(try call(server, "GET", "/v1/report?since=yesterday", token: crm).status == 400)
     #expect(try call(server, "GET", "/v1/report?colour=red", token: crm).status == 400)
+    #expect(try call(server, "GET", "/v1/report?campaign=winter", token: crm).status == 404)
+    #expect(try call(server, "GET", "/v1/report?campaign=Bad%20Id", token: crm).status == 400)
     #expect(try call(server, "GET", "/v1/report", token: till).status == 403)
     let events = try call(server, "GET", "/v1/events", token: crm)
     let lines = events.body.split(separator: "\n").compactMap { decode(String($0)) }

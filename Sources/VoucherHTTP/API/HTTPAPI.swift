@@ -32,8 +32,11 @@ public final class HTTPAPI: Sendable {
     let idempotent: String?
   }
 
+  /// The tokens, as the token file says now.
   public let tokens: TokenWatcher
+  /// The wrong-code buckets.
   public let limiter: RateLimiter
+  /// The idempotency keys' bindings.
   public let idempotency: IdempotencyBook
   /// The OpenAPI document, served as it is.
   public let document: String
@@ -41,6 +44,7 @@ public final class HTTPAPI: Sendable {
   /// The statuses that count as a wrong code against the rate limit.
   public static let wrongCodes: Set<String> = ["malformed", "mistyped", "forged"]
 
+  /// The API's rules over these tokens, limits and keys.
   public init(
     tokens: TokenWatcher, limiter: RateLimiter, idempotency: IdempotencyBook,
     document: String = OpenAPIDocument.text

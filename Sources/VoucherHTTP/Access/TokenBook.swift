@@ -50,6 +50,7 @@ public struct TokenBook: Sendable, Hashable {
   /// The token file of a home.
   public static func path(in home: VoucherHome) -> String { home.path + "/tokens" }
 
+  /// A book of these tokens.
   public init(tokens: [APIToken] = []) {
     self.tokens = tokens
   }

@@ -6,6 +6,7 @@ public struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible
   /// What is wrong, for the problem body.
   public let detail: String
 
+  /// An error answered with `status`, saying `detail`.
   public init(_ status: Int, _ detail: String) {
     self.status = status
     self.detail = detail
@@ -33,6 +34,7 @@ public struct HTTPParser: Sendable {
     case failure(HTTPParseError)
   }
 
+  /// The bounds it keeps.
   public let limits: HTTPLimits
   private var buffer: [UInt8] = []
   /// Where the request being framed starts in `buffer`.
@@ -71,6 +73,9 @@ public struct HTTPParser: Sendable {
     case trailer(Int)
   }
 
+  /// A parser for one connection.
+  ///
+  /// - Parameter limits: The bounds it refuses requests past.
   public init(limits: HTTPLimits = HTTPLimits()) {
     self.limits = limits
   }

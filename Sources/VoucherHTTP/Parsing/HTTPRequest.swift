@@ -11,6 +11,14 @@ public struct HTTPRequest: Sendable, Hashable {
   /// The body, decoded from its chunks when it was chunked.
   public let body: [UInt8]
 
+  /// A request as framed.
+  ///
+  /// - Parameters:
+  ///   - method: The method.
+  ///   - target: The origin-form target.
+  ///   - minorVersion: 1 for HTTP/1.1, 0 for HTTP/1.0.
+  ///   - headers: The fields, names in lower case.
+  ///   - body: The decoded body.
   public init(
     method: String, target: String, minorVersion: Int, headers: [(name: String, value: String)],
     body: [UInt8]

@@ -11,14 +11,23 @@ public struct HTTPResponse: Sendable, Hashable, Error {
 
   /// A header field.
   public struct Header: Sendable, Hashable {
+    /// The field's name, as written.
     public let name: String
+    /// Its value.
     public let value: String
+    /// A field.
     public init(_ name: String, _ value: String) {
       self.name = name
       self.value = value
     }
   }
 
+  /// An answer.
+  ///
+  /// - Parameters:
+  ///   - status: The status code.
+  ///   - headers: Fields besides `Content-Length` and `Connection`.
+  ///   - body: The body.
   public init(status: Int, headers: [Header] = [], body: [UInt8] = []) {
     self.status = status
     self.headers = headers

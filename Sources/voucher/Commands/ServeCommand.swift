@@ -94,6 +94,11 @@ enum ServeCommand {
     if let httpAddress {
       let tokenPath = TokenBook.path(in: context.home)
       let tokens = try TokenWatcher(path: tokenPath) { error in console.error(error.description) }
+      if tokens.current().tokens.isEmpty {
+        console.warning(
+          "no API tokens: every request but /v1/health and /v1/openapi.json is refused; add one with 'voucher tokens add'"
+        )
+      }
       let idempotency: IdempotencyBook
       do {
         idempotency = try IdempotencyBook(path: context.home.path + "/http-idempotency")

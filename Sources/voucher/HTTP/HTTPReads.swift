@@ -62,6 +62,9 @@ struct HTTPReads: Sendable {
         return .problem(400, failure.message.replacing("--", with: ""))
       }
       if let registry = error as? RegistryError { return HTTPAPI.problem(registry) }
+      if error is CampaignError, failure.status == ExitStatus.noInput {
+        return .problem(404, failure.message)
+      }
       log(failure.message)
       return .problem(500, "the report could not be made; an operator must look at the log")
     }
