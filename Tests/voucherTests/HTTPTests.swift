@@ -314,3 +314,30 @@ func firstItem(_ value: JSONValue?) -> JSONValue? {
   if case .array(let items)? = value { return items.first }
   return nil
 }
+
+@Suite("serve --http: bad options and files")
+struct HTTPOptionTests {
+  @Test("a bad address, an address in use, bad limits and a token file others can read: one error line, a documented status, no server")
+  func badOptions() throws {
+    let home = try Home()
+    defer { home.remove() }
+    func refused(_ arguments: [String], _ status: Int32, _ words: String) {
+      let outcome = home.run(arguments: ["serve"] + arguments, timeout: 20)
+      #expect(outcome.status == status, "\(arguments): \(outcome.stderr)")
+      #expect(outcome.stderr.hasPrefix("error: ") && outcome.stderr.contains(words), "\(outcome.stderr)")
+      #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+    }
+    refused(["--http", "nonsense"], 64, "HOST:PORT")
+    refused(["--http", "127.0.0.1:99999"], 64, "HOST:PORT")
+    refused(["--http", "127.0.0.1:0", "--request-timeout", "soon"], 64, "--request-timeout")
+    refused(["--socket", home.path + "/s.sock", "--idle-timeout", "5"], 64, "--idle-timeout goes with --http")
+    refused(["--stdio", "--socket", home.path + "/s.sock"], 64, "--stdio")
+    refused([], 64, "--http")
+    let server = try RunningHTTPServer(home)
+    refused(["--http", server.address], 73, server.address)
+    #expect(server.stop() == 0)
+    _ = try addToken(home, "web", "web")
+    chmod(home.path + "/tokens", 0o644)
+    refused(["--http", "127.0.0.1:0"], 78, "0600")
+  }
+}

@@ -94,11 +94,6 @@ enum ServeCommand {
     if let httpAddress {
       let tokenPath = TokenBook.path(in: context.home)
       let tokens = try TokenWatcher(path: tokenPath) { error in console.error(error.description) }
-      if tokens.current().tokens.isEmpty {
-        console.warning(
-          "no API tokens: every request but /v1/health and /v1/openapi.json is refused; add one with 'voucher tokens add'"
-        )
-      }
       let idempotency: IdempotencyBook
       do {
         idempotency = try IdempotencyBook(path: context.home.path + "/http-idempotency")
@@ -118,6 +113,11 @@ enum ServeCommand {
         context: HTTPConnectionContext(
           api: api, limits: limits.0, service: service, reads: reads),
         tls: tls)
+      if tokens.current().tokens.isEmpty {
+        console.warning(
+          "no API tokens: every request but /v1/health and /v1/openapi.json is refused; add one with 'voucher tokens add'"
+        )
+      }
       console.writeError(
         "serving HTTP\(tls == nil ? "" : "S") on \(tls == nil ? "http" : "https")://\(server.address)\n"
       )
