@@ -343,3 +343,52 @@ struct HTTPOptionTests {
     refused(["--http", "127.0.0.1:0"], 78, "0600")
   }
 }
+
+@Suite("serve --http beside --stdio", .enabled(if: curlPath != nil, "curl is not installed"))
+struct HTTPBesideStdioTests {
+  @Test("--stdio and --http serve together on one engine; the end of standard input ends both")
+  func besideStdio() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1")
+      .stdoutLines[0]
+    let till = try addToken(home, "till", "till", store: "S1")
+    let errors = home.path + "/serve.err"
+    _ = FileManager.default.createFile(atPath: errors, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: voucherBinary)
+    process.arguments = ["--home", home.path, "serve", "--stdio", "--http", "127.0.0.1:0"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+    try process.run()
+    defer {
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    var address = ""
+    let deadline = Date().addingTimeInterval(20)
+    while address.isEmpty && Date() < deadline {
+      let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+      if let range = text.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+        address = String(text[range])
+      }
+      usleep(20_000)
+    }
+    try #require(!address.isEmpty)
+    let redeemed = try curl([
+      "-X", "POST", "-H", "Authorization: Bearer \(till)", "-H", "Content-Type: application/json",
+      "--data-binary", "{}", "http://\(address)/v1/codes/\(code)/redeem",
+    ])
+    #expect(redeemed.json?["status"]?.string == "redeemed")
+    input.fileHandleForWriting.write(Data(request(["id": 1, "op": "verify", "code": code]).utf8))
+    try input.fileHandleForWriting.close()
+    let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(decode(answer)?["status"]?.string == "used-up")
+    let watchdog = Watchdog(process.processIdentifier, seconds: 20)
+    process.waitUntilExit()
+    #expect(!watchdog.cancel(), "the server did not end with its standard input")
+    #expect(process.terminationStatus == 0)
+  }
+}

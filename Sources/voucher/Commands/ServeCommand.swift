@@ -207,10 +207,12 @@ enum ServeCommand {
           }
         } ?? []
       http?.start()
-      DispatchQueue(label: "voucher.stdin").async {
+      DispatchQueue(label: "voucher.stdin").async { [http] in
         read(connection, session)
-        // The end of standard input ends the server, once everything read is answered.
+        // The end of standard input ends the server (HTTP too), once everything read is
+        // answered.
         service.stop()
+        http?.stop()
         session.finish()
       }
       engine.run()
