@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "VoucherKit", targets: ["VoucherKit"]),
     .library(name: "VoucherRegistry", targets: ["VoucherRegistry"]),
     .library(name: "VoucherService", targets: ["VoucherService"]),
+    .library(name: "VoucherHTTP", targets: ["VoucherHTTP"]),
     .executable(name: "voucher", targets: ["voucher"]),
   ],
   targets: [
@@ -16,30 +17,53 @@ let package = Package(
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev", "pkg-config"])]
     ),
+    // OpenSSL's libssl, for the HTTP front's TLS (Debian: libssl-dev).
+    .systemLibrary(name: "COpenSSLTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
     // The one C speed path: HMAC-SHA256 over precomputed pads on libcrypto's compression function.
     .target(name: "CVoucherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "VoucherKit", dependencies: ["COpenSSL", "CVoucherCrypto"]),
     // System calls that Swift's Glibc module does not export (renameat2's atomic exchange).
     .target(name: "CVoucherSystem"),
     // The file-backed redemption registry: journal, index, locking, recovery.
-    .target(name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto", "CVoucherSystem"]),
+    .target(
+      name: "VoucherRegistry", dependencies: ["VoucherKit", "CVoucherCrypto", "CVoucherSystem"]),
     // What every front end shares: request decoding, outcomes and their JSON, the group-commit
     // engine over any RegistryStore. The CLI's serve and the HTTP front are transports over it.
     .target(name: "VoucherService", dependencies: ["VoucherKit", "VoucherRegistry"]),
-    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry", "VoucherService"]),
+    // The HTTP front's pure parts: a strict HTTP/1.1 parser, responses, routes, tokens, rate
+    // limits and idempotency keys; the sockets and TLS are the command's.
+    .target(
+      name: "VoucherHTTP",
+      dependencies: ["VoucherService", "VoucherKit", "VoucherRegistry", "COpenSSL"]),
+    .executableTarget(
+      name: "voucher",
+      dependencies: [
+        "VoucherKit", "VoucherRegistry", "VoucherService", "VoucherHTTP", "COpenSSLTLS",
+      ]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .executableTarget(
-      name: "voucher-bench", dependencies: ["VoucherKit", "VoucherRegistry", "CSQLite", "VoucherTestSupport"]),
+      name: "voucher-bench",
+      dependencies: [
+        "VoucherKit", "VoucherRegistry", "VoucherHTTP", "COpenSSLTLS", "CSQLite",
+        "VoucherTestSupport",
+      ]),
     .executableTarget(name: "foundation-baseline"),
     // Fixtures shared by the tests and the benchmark (hostile strings, a seeded generator, a JSON
     // reader, a serve client).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
-    .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
-    .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"],
+      resources: [.copy("Vectors")]),
+    .testTarget(
+      name: "VoucherRegistryTests",
+      dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
     .testTarget(
       name: "VoucherServiceTests",
       dependencies: ["VoucherService", "VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "VoucherHTTPTests",
+      dependencies: ["VoucherHTTP", "VoucherService", "VoucherTestSupport"]),
     .testTarget(
       name: "voucherTests",
       dependencies: ["voucher", "VoucherKit", "VoucherRegistry", "VoucherTestSupport"]),

@@ -198,6 +198,7 @@ struct RegistryBench {
         voucher: voucherPath, big: big, small: small, largeName: largeName)
     }
     rows += try ServeBench(scratch: scratch, quick: quick, log: log).rows(loopRate: oursRate)
+    rows += try HTTPBench(scratch: scratch, quick: quick, log: log).rows()
     return rows
   }
 

@@ -5,12 +5,12 @@ import VoucherKit
   import Glibc
 #endif
 
-/// `swift run -c release voucher-bench [--quick] [--format text|json] [--only reports]
+/// `swift run -c release voucher-bench [--quick] [--format text|json] [--only reports|http]
 /// [--scratch DIR]`: every figure next to a baseline measured in the same run, as a ratio.
 @main
 struct VoucherBench {
   static let usage = """
-    USAGE: voucher-bench [--quick] [--format text|json] [--only reports] [--scratch <dir>]
+    USAGE: voucher-bench [--quick] [--format text|json] [--only reports|http] [--scratch <dir>]
 
     Measures voucher beside its peers in one run and prints each figure with its baseline, the
     ratio and the target. Build every product first (swift build -c release).
@@ -18,7 +18,7 @@ struct VoucherBench {
     OPTIONS:
       --quick            A short run (CI's): smaller sizes, fewer rounds.
       --format <format>  text (a table, default) or json.
-      --only reports     Only the report and export rows (to profile them).
+      --only <rows>      Only the report and export rows (reports) or the HTTP front's (http).
       --scratch <dir>    Where homes and journals go (default: /var/tmp, kept on disk by
                          convention); put it on the disk whose syncs you want to measure.
       -h, --help         Show this help.
@@ -29,7 +29,8 @@ struct VoucherBench {
   struct Options {
     var quick = false
     var json = false
-    var onlyReports = false
+    /// `reports` or `http`: only those rows.
+    var only: String?
     var scratch = "/var/tmp"
   }
 
@@ -51,8 +52,9 @@ struct VoucherBench {
         guard format == "text" || format == "json" else { fail("--format must be text or json") }
         options.json = format == "json"
       case "--only":
-        guard value(argument) == "reports" else { fail("--only takes reports") }
-        options.onlyReports = true
+        let rows = value(argument)
+        guard ["reports", "http"].contains(rows) else { fail("--only takes reports or http") }
+        options.only = rows
       case "--scratch": options.scratch = value(argument)
       default: fail("unknown argument '\(argument)'; see 'voucher-bench --help'")
       }
@@ -86,7 +88,6 @@ struct VoucherBench {
     let quick = options.quick
     let json = options.json
     let scale = quick ? 1 : 5
-    let onlyReports = options.onlyReports
     let scratch = options.scratch + "/voucher-bench-\(getpid())"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     // VOUCHER_BENCH_KEEP=1 keeps the homes, to profile commands against them afterwards.
@@ -106,7 +107,12 @@ struct VoucherBench {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
 
     var rows: [Row] = []
-    if onlyReports {
+    // `--only http`: just the HTTP front's rows against the socket.
+    if options.only == "http" {
+      printTable(try HTTPBench(scratch: scratch, quick: quick, log: log).rows())
+      return
+    }
+    if options.only == "reports" {
       rows = try RegistryBench(scratch: scratch, quick: quick, log: log).rows(onlyReports: true)
       printTable(rows)
       return

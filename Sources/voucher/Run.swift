@@ -43,6 +43,9 @@ let subcommands = CommandTable([
   Command("campaign", "Add, list and show campaigns.", run: CampaignCommand.run),
   Command("keys", "Make, list, retire and revoke signing keys.", run: KeysCommand.run),
   Command(
+    "tokens", "Make, list and revoke the HTTP API's bearer tokens (till, web, crm).",
+    run: TokensCommand.run),
+  Command(
     "demo", "Walk through issuing and checking codes with the demo key.", run: DemoCommand.run),
   Command(
     "completions", "Print a completion script for bash, zsh or fish.", usesHome: false,

@@ -29,7 +29,10 @@ func startServer(_ home: Home, socket: String) throws -> Process {
   process.executableURL = URL(fileURLWithPath: voucherBinary)
   process.arguments = ["--home", home.path, "serve", "--socket", socket]
   process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
+  // Kept in the home, so that a failed test can say what the server said.
+  let errors = home.path + "/serve-\(UUID().uuidString).err"
+  _ = FileManager.default.createFile(atPath: errors, contents: nil)
+  process.standardError = FileHandle(forWritingAtPath: errors) ?? FileHandle.nullDevice
   try process.run()
   let deadline = Date().addingTimeInterval(10)
   while !FileManager.default.fileExists(atPath: socket) {
@@ -37,6 +40,14 @@ func startServer(_ home: Home, socket: String) throws -> Process {
     usleep(10_000)
   }
   return process
+}
+
+/// What the servers started in a home wrote to standard error.
+func serverLog(_ home: Home) -> String {
+  let files = (try? FileManager.default.contentsOfDirectory(atPath: home.path)) ?? []
+  return files.filter { $0.hasPrefix("serve-") && $0.hasSuffix(".err") }.compactMap {
+    try? String(contentsOfFile: home.path + "/" + $0, encoding: .utf8)
+  }.joined(separator: "\n")
 }
 
 /// Redemptions counted from several threads.
@@ -180,7 +191,7 @@ struct ServeTests {
         && pair.map { $0["status"]?.string } == ["redeemed", "used-up"])
     kill(server.processIdentifier, SIGTERM)
     server.waitUntilExit()
-    #expect(server.terminationStatus == 0)
+    #expect(server.terminationStatus == 0, "\(serverLog(home).suffix(3000))")
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 

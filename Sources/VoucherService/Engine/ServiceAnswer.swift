@@ -39,7 +39,7 @@ public struct ServiceAnswer: Sendable {
   }
 
   /// An error answer: `{"error": message, "id": id, "status": "error"}`.
-  static func errorLine(id: JSONScalar, _ message: String) -> String {
+  public static func errorLine(id: JSONScalar, _ message: String) -> String {
     var writer = JSONWriter()
     writer.add("error", message)
     writer.add(raw: "id", id.json)

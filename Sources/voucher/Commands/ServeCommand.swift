@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Synchronization
+import VoucherHTTP
 import VoucherKit
 import VoucherRegistry
 import VoucherService
@@ -22,7 +23,8 @@ enum ServeCommand {
       standard input and output or a Unix domain socket (mode 0660) that many tills use at once. \
       Redemptions that arrive together share one sync; no answer is written before it is durable.
       """,
-    usage: "--stdio | --socket <path>",
+    usage:
+      "--stdio | --socket <path> | --http <host:port> [--tls-cert <file> --tls-key <file> [--tls-client-ca <file>]]",
     options: [
       .flag(
         "stdio",
@@ -32,15 +34,43 @@ enum ServeCommand {
         "socket", "path",
         "Listen on a Unix domain socket; SIGTERM or SIGINT finish the requests in flight and remove it."
       ),
+      .value(
+        "http", "host:port",
+        "Serve the HTTP API (alone or beside --stdio or --socket) on this address; port 0 picks one. The address is printed on standard error."
+      ),
+      .value("tls-cert", "file", "Serve HTTPS with this PEM certificate chain (with --tls-key)."),
+      .value("tls-key", "file", "The PEM private key of --tls-cert."),
+      .value(
+        "tls-client-ca", "file", "Require client certificates signed by this PEM CA (tills)."),
+      .value("max-connections", "n", "The most HTTP connections at once (default 256)."),
+      .value(
+        "request-timeout", "seconds",
+        "Seconds an HTTP client has to send a whole request (default 10)."),
+      .value(
+        "idle-timeout", "seconds",
+        "Seconds an idle keep-alive HTTP connection stays open (default 30)."),
+      .value(
+        "wrong-code-burst", "n",
+        "Wrong codes (malformed, mistyped, forged) an HTTP token or address may send at once (default 20)."
+      ),
+      .value(
+        "wrong-codes-per-minute", "n",
+        "Wrong codes a token or address regains per minute; past them 429 (default 30)."),
     ])
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let socketPath = options.value("socket")
-    guard options.has("stdio") != (socketPath != nil) else {
-      throw CommandError.usage("give exactly one of --stdio and --socket <path>")
+    let httpAddress = options.value("http")
+    guard !(options.has("stdio") && socketPath != nil),
+      options.has("stdio") || socketPath != nil || httpAddress != nil
+    else {
+      throw CommandError.usage(
+        "give one of --stdio and --socket <path>, and or instead --http <host:port>")
     }
+    let limits = try httpLimits(options, http: httpAddress != nil)
+    let tls = try tlsServer(options, http: httpAddress != nil)
     let ring = try KeyRing.load(from: context.home.keys)
     let campaigns = try context.home.campaignStore.load()
     let location = context.registry
@@ -61,22 +91,61 @@ enum ServeCommand {
       readRequests(connection, into: session, view: view)
     }
 
-    if let socketPath {
+    var http: HTTPServer?
+    if let httpAddress {
+      let tokenPath = TokenBook.path(in: context.home)
+      let tokens = try TokenWatcher(path: tokenPath) { error in console.error(error.description) }
+      let idempotency: IdempotencyBook
+      do {
+        idempotency = try IdempotencyBook(path: context.home.path + "/http-idempotency")
+      } catch {
+        throw CommandError(ExitStatus.cannotCreate, error.description)
+      }
+      let api = HTTPAPI(
+        tokens: tokens,
+        limiter: RateLimiter(
+          burst: limits.wrongCodeBurst, perSecond: limits.wrongCodesPerMinute / 60),
+        idempotency: idempotency)
+      let reads = HTTPReads(
+        context: HTTPReadContext(home: context.home, lockTimeout: context.lockTimeout),
+        location: location, campaigns: campaigns, log: { console.warning($0) })
+      let server = try HTTPServer(
+        address: httpAddress,
+        context: HTTPConnectionContext(
+          api: api, limits: limits.0, service: service, reads: reads),
+        tls: tls)
+      if tokens.current().tokens.isEmpty {
+        console.warning(
+          "no API tokens: every request but /v1/health and /v1/openapi.json is refused; add one with 'voucher tokens add'"
+        )
+      }
+      console.writeError(
+        "serving HTTP\(tls == nil ? "" : "S") on \(tls == nil ? "http" : "https")://\(server.address)\n"
+      )
+      http = server
+    }
+    if socketPath == nil && !options.has("stdio"), let http {
+      let stop: @Sendable () -> Void = {
+        service.stop()
+        http.stop()
+      }
+      let sources = stopSignals(stop)
+      http.start()
+      engine.run()
+      for source in sources { source.cancel() }
+      http.close()
+    } else if let socketPath {
       let listener = try listen(on: socketPath)
       let connections = Mutex<[Connection]>([])
       // SIGTERM and SIGINT: stop accepting and reading; the engine answers what was read.
-      let stop: @Sendable () -> Void = {
+      let stop: @Sendable () -> Void = { [http] in
         service.stop()
         shutdown(listener, Int32(SHUT_RDWR))
         for connection in connections.withLock({ $0 }) { connection.stopReading() }
+        http?.stop()
       }
-      let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler(handler: stop)
-        source.resume()
-        return source
-      }
+      let sources = stopSignals(stop)
+      http?.start()
       service.openInput()
       DispatchQueue(label: "voucher.accept").async {
         defer { service.closeInput() }
@@ -100,7 +169,10 @@ enum ServeCommand {
             break
           }
           _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-          let connection = Connection(input: client, output: client)
+          let connection = Connection(input: client, output: client) { limit in
+            console.warning(
+              "dropped a client that left more than \(limit >> 20) MiB of answers unread")
+          }
           let stopped = connections.withLock { list -> Bool in
             list.removeAll { $0.isClosed }
             list.append(connection)
@@ -118,6 +190,7 @@ enum ServeCommand {
       engine.run()
       for source in sources { source.cancel() }
       close(listener)
+      http?.close()
       unlink(socketPath)
       for connection in connections.withLock({ $0 }) {
         connection.flush()
@@ -127,16 +200,91 @@ enum ServeCommand {
     } else {
       let connection = Connection(input: 0, output: 1)
       let session = service.open(connection)
-      DispatchQueue(label: "voucher.stdin").async {
+      let sources =
+        http.map { http in
+          stopSignals {
+            service.stop()
+            http.stop()
+          }
+        } ?? []
+      http?.start()
+      DispatchQueue(label: "voucher.stdin").async { [http] in
         read(connection, session)
-        // The end of standard input ends the server, once everything read is answered.
+        // The end of standard input ends the server (HTTP too), once everything read is
+        // answered.
         service.stop()
+        http?.stop()
         session.finish()
       }
       engine.run()
+      for source in sources { source.cancel() }
+      http?.close()
       connection.flush()
     }
     return ExitStatus.success
+  }
+
+  /// SIGTERM and SIGINT call `stop` (stop accepting and reading; the engine answers what was
+  /// read).
+  private static func stopSignals(_ stop: @escaping @Sendable () -> Void)
+    -> [any DispatchSourceSignal]
+  {
+    [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler(handler: stop)
+      source.resume()
+      return source
+    }
+  }
+
+  /// The HTTP limits the options set, with the wrong-code rate limit.
+  private static func httpLimits(_ options: ParsedArguments, http: Bool) throws(CommandError)
+    -> (HTTPLimits, wrongCodeBurst: Double, wrongCodesPerMinute: Double)
+  {
+    var limits = HTTPLimits()
+    func number(_ name: String, _ range: ClosedRange<Double>) throws(CommandError) -> Double? {
+      guard let text = options.value(name) else { return nil }
+      guard http else { throw .usage("--\(name) goes with --http") }
+      guard text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }),
+        let value = Double(text), range.contains(value)
+      else {
+        throw .usage(
+          "--\(name) must be a number from \(Int(range.lowerBound)) to \(Int(range.upperBound)), not '\(printable(text))'"
+        )
+      }
+      return value
+    }
+    if let value = try number("max-connections", 1...10_000) { limits.connections = Int(value) }
+    if let value = try number("request-timeout", 0.1...3600) { limits.requestSeconds = value }
+    if let value = try number("idle-timeout", 0.1...3600) { limits.idleSeconds = value }
+    let burst = try number("wrong-code-burst", 1...1_000_000) ?? 20
+    let perMinute = try number("wrong-codes-per-minute", 1...1_000_000) ?? 30
+    return (limits, burst, perMinute)
+  }
+
+  /// The TLS settings the options give, checked and loaded; `nil` for plain HTTP.
+  private static func tlsServer(_ options: ParsedArguments, http: Bool) throws -> TLSServer? {
+    let certificate = options.value("tls-cert")
+    let key = options.value("tls-key")
+    let clientCA = options.value("tls-client-ca")
+    guard certificate != nil || key != nil || clientCA != nil else { return nil }
+    guard http else {
+      throw CommandError.usage("--tls-cert, --tls-key and --tls-client-ca go with --http")
+    }
+    guard let certificate, let key else {
+      throw CommandError.usage("--tls-cert and --tls-key go together")
+    }
+    for path in [certificate, key] + (clientCA.map { [$0] } ?? []) {
+      guard (try? FileSystem.read(path, limit: 1 << 20)) != nil else {
+        throw CommandError(ExitStatus.noInput, "\(path) is not a readable file")
+      }
+    }
+    do {
+      return try TLSServer(certificate: certificate, key: key, clientCA: clientCA)
+    } catch {
+      throw CommandError(ExitStatus.configuration, error.description)
+    }
   }
 
   /// Binds a Unix domain socket, replacing a stale one left by a crash, and makes it mode 0660.

@@ -19,13 +19,19 @@ final class Connection: ServiceClient {
   private let writer: DispatchQueue
   /// Answer bytes handed over and not yet written.
   private let queued = Mutex(0)
-  /// A client with this much unread is dropped: it does not read its answers.
+  /// A client with this much unread is dropped: it does not read its answers (32 MiB, about
+  /// 80,000 answers).
   static let queueLimit = 32 << 20
+  /// Seconds a write to a dropped client may wait before the socket is closed anyway.
+  static let writeTimeout = 10
+  /// Told when a client is dropped, for the operator's log.
+  private let onDrop: (@Sendable (Int) -> Void)?
   private let closedSocket = Mutex(false)
 
-  init(input: Int32, output: Int32) {
+  init(input: Int32, output: Int32, onDrop: (@Sendable (Int) -> Void)? = nil) {
     self.input = input
     self.output = output
+    self.onDrop = onDrop
     writer = DispatchQueue(label: "voucher.writer.\(input)")
   }
 
@@ -54,6 +60,10 @@ final class Connection: ServiceClient {
   static func describe(_ error: RegistryError) -> String { CommandError(error).message }
 
   /// Hands answers to the client's writer; returns at once.
+  ///
+  /// A client that leaves more than ``queueLimit`` bytes of answers unread is dropped: reading
+  /// stops, an error line goes after the answers queued, and the socket closes once they are
+  /// written or a write has waited ``writeTimeout`` seconds. Never a hang on either side.
   func send(_ text: String) {
     guard !closed.withLock({ $0 }) else { return }
     let size = text.utf8.count
@@ -62,9 +72,7 @@ final class Connection: ServiceClient {
       return bytes > Self.queueLimit
     }
     if over {
-      closed.withLock { $0 = true }
-      stopReading()
-      close()
+      drop()
       return
     }
     writer.async { [self] in
@@ -73,15 +81,68 @@ final class Connection: ServiceClient {
     }
   }
 
-  /// Writes an answer on the calling thread when nothing is queued for this client (a verify
-  /// its reader answers itself: one thread hop fewer); else queues it behind the others.
+  /// Drops a client that does not read its answers (once).
+  private func drop() {
+    let first = closed.withLock { closed -> Bool in
+      defer { closed = true }
+      return !closed
+    }
+    guard first else { return }
+    onDrop?(Self.queueLimit)
+    stopReading()
+    let line =
+      ServiceAnswer.errorLine(
+        id: .null,
+        "dropped: more than \(Self.queueLimit >> 20) MiB of answers were left unread; read answers while sending"
+      ) + "\n"
+    writer.async { [self] in
+      writeAll(line)
+      closeNow()
+    }
+    // A write blocked on a client that never reads again is ended by a shutdown, under the
+    // same lock as the close, so that a descriptor reused by then is never touched.
+    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Self.writeTimeout)) { [self] in
+      closedSocket.withLock { closed in
+        if input == output && !closed { shutdown(input, Int32(SHUT_RDWR)) }
+      }
+    }
+  }
+
+  /// Writes a verify answered on the reader's thread: at once when nothing is queued for this
+  /// client and the socket takes it all without waiting (one thread hop fewer); else behind the
+  /// others, so the reader never blocks on a client that does not read (it would stop reading
+  /// that client's requests, and both sides would wait for each other).
   func sendNow(_ text: String) {
+    guard input == output else {
+      send(text)
+      return
+    }
+    var rest: String?
     let written = queued.withLock { bytes -> Bool in
-      guard bytes == 0 else { return false }
-      write(text)
+      guard bytes == 0, !closed.withLock({ $0 }) else { return false }
+      var copy = text
+      let sent = copy.withUTF8 { raw -> Int in
+        var done = 0
+        while done < raw.count {
+          let n = Glibc.send(
+            output, raw.baseAddress! + done, raw.count - done,
+            Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+          if n < 0 && errno == EINTR { continue }
+          guard n > 0 else { break }
+          done += n
+        }
+        return done
+      }
+      if sent < text.utf8.count {
+        rest = String(decoding: Array(text.utf8)[sent...], as: UTF8.self)
+      }
       return true
     }
-    if !written { send(text) }
+    if !written {
+      send(text)
+    } else if let rest {
+      send(rest)
+    }
   }
 
   /// Waits until every answer handed over is written (before the server exits).
@@ -90,6 +151,15 @@ final class Connection: ServiceClient {
   /// Writes answers on the writer queue; a client that went away is marked closed and ignored.
   private func write(_ text: String) {
     guard !closed.withLock({ $0 }) else { return }
+    if !writeAll(text) {
+      closed.withLock { $0 = true }
+      stopReading()
+    }
+  }
+
+  /// Writes every byte; `false` when the client went away or a write timed out.
+  @discardableResult
+  private func writeAll(_ text: String) -> Bool {
     var copy = text
     let ok = copy.withUTF8 { bytes -> Bool in
       var done = 0
@@ -101,10 +171,7 @@ final class Connection: ServiceClient {
       }
       return true
     }
-    if !ok {
-      closed.withLock { $0 = true }
-      stopReading()
-    }
+    return ok
   }
 
   /// Stops reading (a shutdown): a blocked read returns at once.

@@ -1,3 +1,4 @@
+import VoucherHTTP
 import VoucherKit
 import VoucherRegistry
 
@@ -56,6 +57,18 @@ struct CommandError: Error {
       case .io(let error): status = Self.status(of: error)
       }
       self.init(status, Self.message(error))
+    case let error as TokenError:
+      let status: Int32
+      switch error {
+      case .badName, .storeMismatch: status = ExitStatus.usage
+      case .exists: status = ExitStatus.cannotCreate
+      case .unknown: status = ExitStatus.noInput
+      case .tooOpen: status = ExitStatus.configuration
+      case .damaged: status = ExitStatus.dataError
+      case .randomFailed: status = ExitStatus.ioError
+      case .io(let error): status = Self.status(of: error)
+      }
+      self.init(status, error.description)
     case let error as InvalidField:
       self = .usage(Self.message(error))
     case let error as SystemError:
