@@ -24,7 +24,7 @@ enum ServeCommand {
       Redemptions that arrive together share one sync; no answer is written before it is durable.
       """,
     usage:
-      "--stdio | --socket <path> | --http <host:port> [--tls-cert <file> --tls-key <file> [--tls-client-ca <file>]]",
+      "--stdio | --socket <path> | --http <host:port> [--tls-cert <file> --tls-key <file> [--tls-client-ca <file>]] [--max-connections <n>] [--request-timeout <seconds>] [--idle-timeout <seconds>] [--wrong-code-burst <n>] [--wrong-codes-per-minute <n>]",
     options: [
       .flag(
         "stdio",
