@@ -90,7 +90,7 @@ struct HelpTests {
     let top = home.run("--help")
     let names = listed(top.stdout)
     #expect(names == subcommands.commands.map(\.name))
-    #expect(names.count == 17 && names.contains("redeem") && names.contains("help"))
+    #expect(names.count == 18 && names.contains("manifest") && names.contains("help"))
     for name in names where name != "help" {
       let help = home.run("help", name)
       #expect(

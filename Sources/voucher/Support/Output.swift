@@ -83,6 +83,13 @@ final class Output {
     return fd
   }
 
+  /// Whether output to `path` goes to a regular file (staged, with a manifest beside it), not
+  /// straight to a device, FIFO or terminal.
+  static func isFileDestination(_ path: String) -> Bool {
+    var info = stat()
+    return !(stat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG)
+  }
+
   /// Checks `--output` and `--force` without touching a file (usage errors, exit 64).
   static func checkOptions(path: String?, force: Bool) throws(CommandError) {
     if force && path == nil { throw .usage("--force goes with --output") }
