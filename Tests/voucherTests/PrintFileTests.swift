@@ -313,3 +313,32 @@ struct PrintFileTests {
     #expect(accepted > strings.count / 2)
   }
 }
+
+@Suite("the README's print-file example")
+struct PrintFileReadmeTests {
+  @Test("the README's 'Print files' block runs as shown in a fresh home, and prints what it says")
+  func readmeBlock() throws {
+    let readme = try String(
+      contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../README.md"), encoding: .utf8)
+    let section = try #require(readme.components(separatedBy: "### Print files").dropFirst().first)
+    let block = try #require(
+      section.components(separatedBy: "```sh\n").dropFirst().first?.components(
+        separatedBy: "\n```"
+      ).first)
+    let home = try Home(keyed: false)
+    defer { home.remove() }
+    let binaries = URL(fileURLWithPath: voucherBinary).deletingLastPathComponent().path
+    let outcome = runBinary(
+      ["-euo", "pipefail", "-c", block],
+      environment: [
+        "VOUCHER_HOME": home.path,
+        "PATH": binaries + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+      ], directory: home.path, executable: "/bin/bash")
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    // Each line the block's comments promise.
+    #expect(outcome.stdout.contains("card-000001.svg\ncard-000002.svg\n"))
+    #expect(outcome.stdout.contains("box-0001.csv: as issued: "))
+    #expect(FileManager.default.fileExists(atPath: home.path + "/box-0002.csv.manifest.json"))
+  }
+}
