@@ -103,6 +103,12 @@ struct PrintFileTests {
     #expect(again.stderrLines == [again.stderrLines.first { $0.hasPrefix("error: ") } ?? "?"])
     #expect(again.stderr.contains("already holds 5 of these files"))
     #expect(home.snapshot() == before)
+    // A run that fails (past the channel's capacity) leaves no folder it created.
+    let failed = home.run(
+      "issue", "--campaign", "summer", "--channel", "flyer", "--count", "200000", "--qr", "svg",
+      "--output", "new-cards")
+    #expect(failed.status == 65 && failed.stderr.hasPrefix("error: "))
+    #expect(!FileManager.default.fileExists(atPath: home.path + "/new-cards"))
     let forced = home.run(arguments: arguments + ["--force"])
     #expect(forced.status == 0, "\(forced.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: home.path + "/cards").count == 5)

@@ -1,6 +1,10 @@
 import FoundationEssentials
 import VoucherKit
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 extension IssueCommand {
   /// What `issue` was asked to write besides the codes: columns, links, boxes, QR codes.
   struct Request {
@@ -111,8 +115,12 @@ extension IssueCommand {
     func writeFiles(path: String, layout: IssueLayout, perFile: Int?) throws -> Int32 {
       let size = perFile ?? count
       let partCount = (count + size - 1) / size
-      guard partCount <= 9999 else {
-        throw CommandError.usage("--per-file \(size) would make more than 9999 files")
+      // Every box stays open (a staged file and its manifest) until the run is on record.
+      let openable = raiseOpenFileLimit()
+      guard partCount <= min(9999, (openable - 64) / 2) else {
+        throw CommandError.usage(
+          "--per-file \(size) would make \(partCount) files; at most \(min(9999, (openable - 64) / 2)) at once (the limit of open files, ulimit -n, allows \(openable))"
+        )
       }
       let paths = perFile == nil ? [path] : (1...partCount).map { partPath(path, $0) }
       for file in paths {
@@ -287,6 +295,18 @@ func partPath(_ path: String, _ index: Int) -> String {
   let name = path[slash...]
   guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return path + number }
   return String(path[..<dot]) + number + String(path[dot...])
+}
+
+/// Raises the soft limit of open files to the hard one; answers the limit in force.
+func raiseOpenFileLimit() -> Int {
+  var limit = rlimit()
+  guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+  if limit.rlim_cur < limit.rlim_max {
+    var raised = limit
+    raised.rlim_cur = limit.rlim_max
+    if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+  }
+  return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
 }
 
 /// A path's last component.

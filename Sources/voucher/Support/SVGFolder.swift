@@ -17,6 +17,8 @@ final class SVGFolder {
   private var staging: String?
   /// The names staged, in order.
   private var names: [String] = []
+  /// Whether this run created the folder (a failed run then removes it again).
+  private let created: Bool
 
   /// Creates `path` if it is missing (its parent must exist), or checks that it is a folder.
   init(path: String, force: Bool) throws {
@@ -30,6 +32,7 @@ final class SVGFolder {
         ExitStatus.cannotCreate,
         "the folder \(printable(FileSystem.parentDirectory(of: path))) does not exist")
     }
+    created = !FileSystem.isDirectory(path)
     do {
       try FileSystem.makeDirectory(path)
     } catch {
@@ -76,16 +79,21 @@ final class SVGFolder {
     var start = serials.lowerBound
     while start <= serials.upperBound {
       let range = start...min(serials.upperBound, start + block - 1)
-      let svgs = Mutex([String](repeating: "", count: range.count))
+      let svgs = Mutex([String?](repeating: nil, count: range.count))
       let first = range.lowerBound
-      DispatchQueue.concurrentPerform(iterations: min(threads, range.count)) { worker in
-        for serial in stride(from: first + worker, through: range.upperBound, by: threads) {
-          // The text was checked to fit before any work: a code or a link of fixed length.
-          let svg = (try? QRCode(text(serial), level: level).svg()) ?? ""
+      let workers = min(threads, range.count)
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        for serial in stride(from: first + worker, through: range.upperBound, by: workers) {
+          let svg = try? QRCode(text(serial), level: level).svg()
           svgs.withLock { $0[serial - first] = svg }
         }
       }
       for (index, svg) in svgs.withLock({ $0 }).enumerated() {
+        // The command checked that a code or link of this length fits before any work.
+        guard let svg else {
+          throw CommandError(
+            ExitStatus.software, "no QR code could be made for serial \(first + index)")
+        }
         try write(staging + "/" + name(first + index), svg)
       }
       start = range.upperBound + 1
@@ -137,11 +145,14 @@ final class SVGFolder {
     }
   }
 
-  /// Removes the staging folder and what it holds; the folder is left as it was.
+  /// Removes the staging folder and what it holds, and the folder itself if this run created
+  /// it and it is empty: the folder is left as it was.
   func discard() {
-    guard let staging else { return }
-    for name in names { unlink(staging + "/" + name) }
-    rmdir(staging)
-    self.staging = nil
+    if let staging {
+      for name in names { unlink(staging + "/" + name) }
+      rmdir(staging)
+      self.staging = nil
+    }
+    if created { rmdir(path) }
   }
 }
