@@ -178,6 +178,23 @@ struct PrintFileTests {
     try "{}".write(toFile: file + ".manifest.json", atomically: true, encoding: .utf8)
     outcome = home.run("manifest", "verify", "box.csv")
     #expect(outcome.status == 65 && outcome.stderr.hasPrefix("error: "))
+    // A text file: no header, so row n is line n.
+    #expect(
+      home.run(
+        "issue", "--campaign", "summer", "--channel", "receipt", "--count", "3", "--output",
+        "codes.txt"
+      ).status == 0)
+    #expect(home.run("manifest", "verify", "codes.txt").status == 0)
+    let text = try String(contentsOfFile: home.path + "/codes.txt", encoding: .utf8)
+    var codes = text.split(separator: "\n").map(String.init)
+    codes[1] = codes[1].lowercased()
+    try (codes.joined(separator: "\n") + "\n").write(
+      toFile: home.path + "/codes.txt", atomically: true, encoding: .utf8)
+    outcome = home.run("manifest", "verify", "codes.txt")
+    #expect(
+      outcome.status == 1
+        && outcome.stdout
+          == "codes.txt: altered: row 2 (serial 2, line 2) differs from the file as issued\n")
     #expect(home.run("help", "manifest").stdout.contains("verify"))
     #expect(
       home.run("help", "manifest", "verify").stdout.contains("USAGE: voucher manifest verify"))
