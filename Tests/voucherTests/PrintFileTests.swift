@@ -194,7 +194,8 @@ struct PrintFileTests {
     #expect(
       outcome.status == 1
         && outcome.stdout
-          == "codes.txt: altered: row 2 (serial 2, line 2) differs from the file as issued\n")
+          == "codes.txt: altered: row 2 (serial 2, line 2) differs from the file as issued\n"
+    )
     #expect(home.run("help", "manifest").stdout.contains("verify"))
     #expect(
       home.run("help", "manifest", "verify").stdout.contains("USAGE: voucher manifest verify"))
@@ -284,8 +285,10 @@ struct PrintFileTests {
     let home = try Home()
     defer { home.remove() }
     let strings = try TestData.naughtyStrings()
-    let folder = home.path + "/out"
+    // Outputs go beside the home, so that a snapshot of the home stays small.
+    let folder = home.path + "-out"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
     var accepted = 0
     for (index, text) in strings.enumerated() {
       // As a template, alone (no placeholder: refused) and with a placeholder appended.
@@ -302,6 +305,7 @@ struct PrintFileTests {
         #expect(outcome.status == 0 || outcome.status == 64, "\(template.debugDescription)")
         if outcome.status == 64 {
           #expect(home.snapshot() == before, "\(template.debugDescription)")
+          #expect(!FileManager.default.fileExists(atPath: path))
           #expect(!outcome.stderr.dropLast().contains(where: { $0.isNewline || $0 == "\u{1B}" }))
           continue
         }
