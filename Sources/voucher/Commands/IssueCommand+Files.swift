@@ -13,9 +13,10 @@ extension IssueCommand {
     let perFile: Int?
     /// The QR error correction level, when `--qr svg` asks for QR codes.
     let qr: QRErrorCorrection?
+    /// The link template (also with `--qr`, where the layout has none).
+    let url: URLTemplate?
 
     init(_ options: ParsedArguments, format: IssueFormat) throws {
-      let url: URLTemplate?
       do {
         url = try options.value("url").map(URLTemplate.init)
       } catch {
@@ -43,23 +44,18 @@ extension IssueCommand {
         }
         qr = parsed
         layout = try! IssueLayout(format: .text)
-        self.layoutURL = url
         return
       }
       if options.value("qr-level") != nil {
         throw CommandError.usage("--qr-level goes with --qr svg")
       }
       qr = nil
-      layoutURL = url
       do {
         layout = try IssueLayout(format: format, columns: columns, url: url)
       } catch {
         throw CommandError.usage(error.description)
       }
     }
-
-    /// The link template (also with `--qr`, where the layout has none).
-    let layoutURL: URLTemplate?
 
     /// The columns of `--columns`.
     static func columns(_ text: String) throws -> [IssueColumn] {

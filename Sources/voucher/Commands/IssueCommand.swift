@@ -86,7 +86,7 @@ enum IssueCommand {
       issuer: issuer, ring: ring, count: count, first: first, threads: threads,
       force: options.has("force"))
     if let qr = request.qr {
-      return try run.writeQR(folder: options.value("output")!, qr: qr, url: request.layoutURL)
+      return try run.writeQR(folder: options.value("output")!, qr: qr, url: request.url)
     }
     if let path = options.value("output"), Output.isFileDestination(path) {
       return try run.writeFiles(path: path, layout: request.layout, perFile: request.perFile)
