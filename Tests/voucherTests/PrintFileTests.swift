@@ -225,6 +225,23 @@ struct PrintFileTests {
         from: Data(contentsOf: URL(fileURLWithPath: home.path + "/" + name + ".manifest.json")))
       #expect(manifest["part"] == .number(Double(part)) && manifest["parts"] == .number(3))
     }
+    // All boxes at once: one verdict each; any altered one makes the exit status 1.
+    let all = home.run("manifest", "verify", "box-0001.json", "box-0002.json", "box-0003.json")
+    #expect(all.status == 0 && all.stdoutLines.count == 3)
+    #expect(all.stdoutLines.allSatisfy { $0.contains(": as issued: ") })
+    let second = home.path + "/box-0002.json"
+    let boxText = try String(contentsOfFile: second, encoding: .utf8)
+    try boxText.replacingOccurrences(of: "\"serial\": 6", with: "\"serial\": 60").write(
+      toFile: second, atomically: true, encoding: .utf8)
+    let mixed = home.run("manifest", "verify", "box-0001.json", "box-0002.json", "box-0003.json")
+    #expect(mixed.status == 1 && mixed.stdoutLines.count == 3)
+    #expect(
+      mixed.stdoutLines[1]
+        == "box-0002.json: altered: row 2 (serial 6, line 3) differs from the file as issued")
+    try boxText.write(toFile: second, atomically: true, encoding: .utf8)
+    #expect(
+      home.run("manifest", "verify", "--manifest", "x", "box-0001.json", "box-0002.json").status
+        == 64)
     let whole = home.run(
       "issue", "--campaign", "summer", "--channel", "receipt", "--count", "10", "--first", "1")
     #expect(codes == whole.stdoutLines)

@@ -25,10 +25,15 @@ enum ManifestCommand {
       regenerated from the manifest's campaign, channel, serials and layout, and the first \
       changed row is named. Exit 0: as issued; 1: altered, or the manifest is not genuine.
       """,
-    usage: "<file> [--manifest <path>]",
-    arguments: [("<file>", "The print file (CSV, JSON or text) as issued.")],
+    usage: "<file>... [--manifest <path>]",
+    arguments: [
+      (
+        "<file>",
+        "A print file (CSV, JSON or text) as issued; several (the boxes of a run) are checked in turn."
+      )
+    ],
     options: [
-      .value("manifest", "path", "The manifest (default: FILE.manifest.json).")
+      .value("manifest", "path", "The manifest of a single file (default: FILE.manifest.json).")
     ])
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -39,13 +44,29 @@ enum ManifestCommand {
     guard let options = try parse(verifySpec, arguments, context) else {
       return ExitStatus.success
     }
-    let file = try options.positionals(1, "<file>")[0]
-    guard !file.isEmpty, !file.utf8.contains(0) else {
+    let files = options.positionals
+    guard !files.isEmpty else { throw CommandError.usage("missing <file>") }
+    guard files.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) }) else {
       throw CommandError.usage("<file> must name a file")
     }
-    let manifestPath = options.value("manifest") ?? file + ".manifest.json"
-    let manifest = try readManifest(manifestPath)
+    if options.value("manifest") != nil && files.count > 1 {
+      throw CommandError.usage("--manifest goes with a single file")
+    }
     let ring = try KeyRing.load(from: context.home.keys)
+    var status = ExitStatus.success
+    for file in files {
+      let verdict = try verify(
+        file, manifest: options.value("manifest") ?? file + ".manifest.json", ring, context)
+      status = max(status, verdict)
+    }
+    return status
+  }
+
+  /// Checks one file; answers 0 (as issued) or 1 (altered or not verified).
+  private static func verify(
+    _ file: String, manifest manifestPath: String, _ ring: KeyRing, _ context: Context
+  ) throws -> Int32 {
+    let manifest = try readManifest(manifestPath)
     func verdict(_ text: String) throws -> Int32 {
       try context.console.print("\(printable(file)): \(text)\n")
       return ExitStatus.rejected
