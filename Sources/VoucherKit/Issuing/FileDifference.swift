@@ -30,19 +30,6 @@ public struct FileDifference: Sendable, Hashable, CustomStringConvertible {
     actual: [UInt8], expected: [UInt8], format: IssueFormat, serials: ClosedRange<Int>
   ) -> FileDifference? {
     guard actual != expected else { return nil }
-    // Lines with their newline: a last line cut before its newline differs from the whole one.
-    func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-      var result: [ArraySlice<UInt8>] = []
-      var start = 0
-      for index in bytes.indices where bytes[index] == 0x0A {
-        result.append(bytes[start...index])
-        start = index + 1
-      }
-      if start < bytes.count { result.append(bytes[start...]) }
-      return result
-    }
-    let have = lines(actual)
-    let want = lines(expected)
     let headerLines = format == .text ? 0 : 1
     func at(_ index: Int, _ kind: Kind) -> FileDifference {
       let row = index - headerLines + 1
@@ -51,10 +38,23 @@ public struct FileDifference: Sendable, Hashable, CustomStringConvertible {
         kind: kind, line: index + 1, serial: isRow ? serials.lowerBound + row - 1 : nil,
         row: isRow ? row : nil)
     }
-    for index in 0..<min(have.count, want.count) where have[index] != want[index] {
-      return at(index, .changed)
+    // Both files line by line, each line with its newline (a last line cut before its newline
+    // differs from the whole one), without splitting either into an array of lines.
+    func lineEnd(_ bytes: [UInt8], from start: Int) -> Int {
+      bytes[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
     }
-    return have.count < want.count ? at(have.count, .missing) : at(want.count, .extra)
+    var have = 0
+    var want = 0
+    var line = 0
+    while have < actual.count && want < expected.count {
+      let haveEnd = lineEnd(actual, from: have)
+      let wantEnd = lineEnd(expected, from: want)
+      if actual[have..<haveEnd] != expected[want..<wantEnd] { return at(line, .changed) }
+      have = haveEnd
+      want = wantEnd
+      line += 1
+    }
+    return have < actual.count ? at(line, .extra) : at(line, .missing)
   }
 
   public var description: String {
