@@ -87,6 +87,10 @@ extension IssueCommand {
     /// and synced there), then `commit` once they are (a file moves into place, or output that
     /// cannot be taken back is written); on failure runs `discard` and, when the range was
     /// recorded anyway, says how to print it again.
+    ///
+    /// A failed write before the record records nothing; a file moves into place only after the
+    /// record, so a code that anyone can see is always on record and no later run hands it out
+    /// again.
     func issue(
       stage: (ClosedRange<Int>) throws -> Void, commit: (ClosedRange<Int>) throws -> Void,
       discard: () -> Void

@@ -98,13 +98,6 @@ final class Output {
     }
   }
 
-  /// Whether the output goes to a temporary file that appears only on ``commit(force:)``: until
-  /// then, nothing written has reached anyone.
-  var isStaged: Bool {
-    if case .staged = sink { return true }
-    return false
-  }
-
   /// Appends text.
   func write(_ text: String) throws {
     buffer += text.utf8
