@@ -296,7 +296,7 @@ struct PrintFileTests {
   }
 
   @Test(
-    "every naughty string as a --url template and as an output file name: a file whose links read back, or one clear error and nothing written"
+    "every naughty string as a --url template, an output file name and a QR folder name: files that read back, or one clear error and nothing written"
   )
   func hostileTemplatesAndNames() throws {
     let home = try Home()
@@ -347,6 +347,25 @@ struct PrintFileTests {
           "--output", path,
         ])
       expectOneError(outcome, "--output \(text.debugDescription)")
+      // And as the folder of a QR run: every string with a control character, and every fourth
+      // of the others (each run syncs a file and two folders).
+      let controls = text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+      if controls || index % 4 == 0 {
+        let qr = runInProcess(
+          home,
+          [
+            "issue", "--campaign", "summer", "--channel", "receipt", "--count", "1", "--qr",
+            "svg", "--output", path + "-qr",
+          ])
+        expectOneError(qr, "--qr --output \(text.debugDescription)")
+        if qr.status == 0 {
+          let files = try FileManager.default.contentsOfDirectory(atPath: path + "-qr")
+          #expect(files.count == 1 && files[0].hasSuffix(".svg"), "\(text.debugDescription)")
+          try FileManager.default.removeItem(atPath: path + "-qr")
+        } else {
+          #expect(!FileManager.default.fileExists(atPath: path + "-qr"))
+        }
+      }
       guard outcome.status == 0 else { continue }
       let verified = runInProcess(home, ["manifest", "verify", path])
       #expect(verified.status == 0, "\(text.debugDescription): \(verified.stderr)")
