@@ -20,6 +20,10 @@ let subcommands = CommandTable([
   ),
   Command("issue", "Write a campaign channel's codes for print.", run: IssueCommand.run),
   Command(
+    "manifest",
+    "Check a print file against its signed manifest: as issued, or the first changed row.",
+    run: ManifestCommand.run),
+  Command(
     "redeem", "Redeem a code: exactly once, durably, safe to retry.", run: RedeemCommand.redeem),
   Command("void", "Undo a code's latest redemption.", run: RedeemCommand.void),
   Command(

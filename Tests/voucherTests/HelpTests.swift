@@ -91,7 +91,7 @@ struct HelpTests {
     let names = listed(top.stdout)
     #expect(names == subcommands.commands.map(\.name))
     // At least the first round's 17 (the table grows; the line above checks it exactly).
-    #expect(names.count >= 17 && names.contains("redeem") && names.contains("help"))
+    #expect(names.count >= 17 && names.contains("redeem") && names.contains("manifest") && names.contains("help"))
     for name in names where name != "help" {
       let help = home.run("help", name)
       #expect(

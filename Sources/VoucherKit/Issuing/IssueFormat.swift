@@ -1,5 +1,6 @@
 /// The file formats `issue` writes.
-public enum IssueFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum IssueFormat: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible
+{
   /// One printed code per line.
   case text
   /// RFC 4180 CSV with a `serial,code` header, for print shops.

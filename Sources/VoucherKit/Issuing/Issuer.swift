@@ -73,13 +73,43 @@ public struct Issuer: Sendable {
     channel: Int, serials: ClosedRange<Int>, format: IssueFormat, threads: Int = 1,
     to sink: (UnsafeRawBufferPointer) throws -> Void, progress: ((Int) -> Void)? = nil
   ) throws {
+    try write(
+      channel: channel, serials: serials, layout: try! IssueLayout(format: format),
+      threads: threads, to: sink, progress: progress)
+  }
+
+  /// Writes the rows of a range of serials in a layout (a format with chosen columns or a
+  /// registration link), in serial order.
+  ///
+  /// A plain layout takes the same path as ``write(channel:serials:format:threads:to:progress:)``;
+  /// any other is rendered from a row template made once.
+  ///
+  /// - Parameters:
+  ///   - channel: The channel's index.
+  ///   - serials: The serials, within the campaign's capacity.
+  ///   - layout: The format, columns and link.
+  ///   - threads: How many threads make codes (1 or more).
+  ///   - sink: Receives the output, block by block.
+  ///   - progress: Called after each block with the number of codes written so far.
+  /// - Throws: Whatever `sink` throws.
+  public func write(
+    channel: Int, serials: ClosedRange<Int>, layout: IssueLayout, threads: Int = 1,
+    to sink: (UnsafeRawBufferPointer) throws -> Void, progress: ((Int) -> Void)? = nil
+  ) throws {
     precondition(campaign.channels.indices.contains(channel), "no such channel")
     precondition(
       serials.lowerBound >= 1 && serials.upperBound <= campaign.capacity, "serial out of range")
-    try Array(format.header.utf8).withUnsafeBytes(sink)
+    let format = layout.format
+    let printedCode = VoucherCode.printedLength(symbols: campaign.codeLength)
+    let rows =
+      layout.isPlain
+      ? nil
+      : IssueRowTemplate(
+        layout: layout, campaign: campaign, channel: channel, printedCode: printedCode)
+    try (rows?.header ?? Array(format.header.utf8)).withUnsafeBytes(sink)
     let blockSize = threads > 1 ? 4096 : 8192
-    let recordLength = format.maximumRecordLength(
-      printedCode: VoucherCode.printedLength(symbols: campaign.codeLength))
+    let recordLength =
+      rows?.maximumRowLength ?? format.maximumRecordLength(printedCode: printedCode)
     let threads = max(1, threads)
     let blockBytes = blockSize * recordLength
     // With threads, a round has four blocks per thread, handed out as threads free up, so that a
@@ -106,7 +136,8 @@ public struct Issuer: Sendable {
           start: UnsafeMutableRawPointer(bitPattern: address)! + index * blockBytes,
           count: blockBytes)
         let length = fill(
-          slice, channel: channel, serials: blocks[index], runFirst: runFirst, format: format)
+          slice, channel: channel, serials: blocks[index], runFirst: runFirst, format: format,
+          rows: rows)
         lengths.withLock { $0[index] = length }
       }
       if blocks.count == 1 {
@@ -124,14 +155,15 @@ public struct Issuer: Sendable {
       progress?(written)
       next = blocks[blocks.count - 1].upperBound + 1
     }
-    try Array(format.footer.utf8).withUnsafeBytes(sink)
+    try (rows?.footer ?? Array(format.footer.utf8)).withUnsafeBytes(sink)
   }
 
   /// Renders the records of `serials` into `buffer`; returns the bytes used. The hot loop: per
-  /// code, one seal (three compressions), one unpack, one check fold, one printed write.
+  /// code, one seal (three compressions), one unpack, one check fold, one printed write. With a
+  /// row template, each row is its pieces in turn.
   private func fill(
     _ buffer: UnsafeMutableRawBufferPointer, channel: Int, serials: ClosedRange<Int>, runFirst: Int,
-    format: IssueFormat
+    format: IssueFormat, rows: IssueRowTemplate?
   ) -> Int {
     let out = buffer.baseAddress!
     var offset = 0
@@ -181,6 +213,24 @@ public struct Issuer: Sendable {
             shift -= 5
           }
           emit(Int(interim))
+          return offset
+        }
+        if let rows {
+          for serial in serials {
+            let body = sealer.seal(
+              payload: before &+ UInt32(truncatingIfNeeded: serial), tagBits: tagBits)
+            for piece in serial == runFirst ? rows.firstPieces : rows.pieces {
+              switch piece {
+              case .literal(let bytes):
+                bytes.withUnsafeBytes {
+                  (out + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+                }
+                offset += bytes.count
+              case .serial: offset += writeDecimal(serial, to: out + offset)
+              case .code: offset += render(body, to: out + offset)
+              }
+            }
+          }
           return offset
         }
         for serial in serials {

@@ -14,15 +14,23 @@ public struct KeyRing: Sendable {
   public let keys: [KeyInfo]
   /// Sealers indexed by slot number, for the hot path.
   let sealers: [CodeSealer?]
+  /// Each slot's manifest key, HMAC-SHA256(secret, "voucher/v1/manifest"): print-file manifests
+  /// are signed with it, never with the secret itself.
+  let manifestKeys: [HMACSHA256?]
 
   /// Creates a ring from keys already in memory.
   init(keys: [(info: KeyInfo, secret: [UInt8])]) {
     var sealers = [CodeSealer?](repeating: nil, count: Int(KeySlot.maximum) + 1)
+    var manifestKeys = [HMACSHA256?](repeating: nil, count: Int(KeySlot.maximum) + 1)
     for key in keys {
       sealers[Int(key.info.slot.rawValue)] = CodeSealer(slot: key.info.slot, secret: key.secret)
+      var derived = HMACSHA256(key: key.secret).authenticate(Array("voucher/v1/manifest".utf8))
+      manifestKeys[Int(key.info.slot.rawValue)] = HMACSHA256(key: derived)
+      wipe(&derived)
     }
     self.keys = keys.map(\.info).sorted { $0.slot < $1.slot }
     self.sealers = sealers
+    self.manifestKeys = manifestKeys
   }
 
   /// Loads every key file in `folder`.

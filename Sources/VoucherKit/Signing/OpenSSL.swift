@@ -25,6 +25,14 @@ enum OpenSSL {
     }
   }
 
+  /// Whether two byte strings are equal, compared in time independent of where they differ.
+  static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    return a.withUnsafeBytes { l in
+      b.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, a.count) == 0 }
+    }
+  }
+
   /// HMAC-SHA256 through OpenSSL's own one-shot `HMAC()`, for cross-checking the speed path.
   static func referenceHMACSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 32)
@@ -35,5 +43,40 @@ enum OpenSSL {
       }
     }
     return out
+  }
+}
+
+/// SHA-256 over bytes given in pieces, through libcrypto's EVP interface: a print file hashed as
+/// it is written.
+package final class SHA256Hasher {
+  private let context: OpaquePointer
+
+  /// A fresh hash.
+  package init() {
+    context = EVP_MD_CTX_new()!
+    EVP_DigestInit_ex(context, EVP_sha256(), nil)
+  }
+
+  deinit { EVP_MD_CTX_free(context) }
+
+  /// Adds bytes.
+  package func update(_ bytes: UnsafeRawBufferPointer) {
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    EVP_DigestUpdate(context, base, bytes.count)
+  }
+
+  /// Starts afresh with `bytes`.
+  package func reset(_ bytes: [UInt8]) {
+    EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    bytes.withUnsafeBytes { update($0) }
+  }
+
+  /// The digest of everything added, in lower-case hexadecimal; the hasher starts afresh.
+  package func finish() -> String {
+    var digest = [UInt8](repeating: 0, count: 32)
+    var length: UInt32 = 32
+    EVP_DigestFinal_ex(context, &digest, &length)
+    EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    return digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
   }
 }

@@ -15,7 +15,7 @@ enum IssueCommand {
       issued, so two runs never print the same codes; --first regenerates a range for a reprint.
       """,
     usage:
-      "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--output <file>] [--force] [--threads <n>]",
+      "--campaign <id> --channel <name> --count <n> [--first <serial>] [--format text|csv|json] [--columns <list>] [--url <template>] [--output <file>] [--per-file <n>] [--qr svg [--qr-level L|M|Q|H]] [--force] [--threads <n>]",
     options: [
       .value("campaign", "id", "The campaign."),
       .value("channel", "name", "The distribution channel."),
@@ -24,8 +24,25 @@ enum IssueCommand {
       .value("format", "format", "text (one code per line, default), csv (serial,code) or json."),
       .value(
         "output", "file",
-        "Write to this file (atomically; a device or FIFO directly) instead of standard output."),
-      .flag("force", "Replace an existing output file."),
+        "Write to this file (atomically, with FILE.manifest.json beside it; a device or FIFO directly) instead of standard output."
+      ),
+      .value(
+        "columns", "list",
+        "CSV and JSON columns, in order, from serial, code, url, campaign, channel, ends (default: serial,code, and url with --url)."
+      ),
+      .value(
+        "url", "template",
+        "A registration link per code, {code} standing for the code (HTTPS://SHOP.EXAMPLE/R/{code}): a url column, and what QR codes hold."
+      ),
+      .value(
+        "per-file", "n",
+        "Split the output into files of n codes (boxes): FILE-0001.csv, FILE-0002.csv, ..."),
+      .value(
+        "qr", "svg",
+        "Write one QR code per code as an SVG file into the folder --output names, named by channel and serial."
+      ),
+      .value("qr-level", "level", "QR error correction: L, M (default), Q or H."),
+      .flag("force", "Replace existing output files."),
       .value("threads", "n", "Threads making codes (default: every core)."),
     ])
 
@@ -44,6 +61,7 @@ enum IssueCommand {
     let format = try options.choice("format", IssueFormat.self) ?? .text
     let threads =
       try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+    let request = try Request(options, format: format)
     try Output.checkOptions(path: options.value("output"), force: options.has("force"))
     let ring = try KeyRing.load(from: context.home.keys)
     guard let campaign = try context.home.campaignStore.load().campaign(campaignID) else {
@@ -64,63 +82,23 @@ enum IssueCommand {
     // that did not mount, which every command refuses (never a fresh start).
     _ = try context.registry.open(campaigns: try context.home.campaignStore.load(), create: true)
 
-    // Open the output first: an unwritable folder or an existing file fails before any serial
-    // is reserved.
-    let output = try Output(
-      path: options.value("output"), force: options.has("force"), console: context.console)
-    let log = context.home.issueLog(campaignID)
-    var recorded: ClosedRange<Int>?
-    do {
-      let showProgress = context.console.errorIsTerminal && count >= 200_000
-      var lastShown = Date.distantPast
-      func write(_ serials: ClosedRange<Int>) throws {
-        try issuer.write(
-          channel: channelIndex, serials: serials, format: format, threads: threads,
-          to: { bytes in try output.write(raw: bytes) },
-          progress: { done in
-            guard showProgress, Date().timeIntervalSince(lastShown) > 0.25 || done == count else {
-              return
-            }
-            lastShown = Date()
-            context.console.writeError("\rissued \(done) of \(count) codes")
-            if done == count { context.console.writeError("\n") }
-          })
-      }
-      if output.isStaged {
-        // A file: the codes are written and synced to its temporary file before the range is
-        // recorded (under the log's lock), so a failed write records nothing. The file moves into
-        // place only after the range is recorded: a code that anyone can see is always on record,
-        // so no later run can hand it out again.
-        recorded = try log.reserve(
-          campaign: campaign, channel: channel, count: count, first: first, now: context.now,
-          beforeRecording: { serials in
-            try write(serials)
-            try output.finishWriting()
-          })
-      } else {
-        // Standard output, a device, a FIFO or a terminal: what is written cannot be taken back,
-        // so the range is recorded first.
-        let serials = try log.reserve(
-          campaign: campaign, channel: channel, count: count, first: first, now: context.now)
-        recorded = serials
-        try write(serials)
-      }
-      try output.commit(force: options.has("force"))
-    } catch {
-      output.discard()
-      guard let recorded else { throw error }
-      // The range is on record though the output failed: say so, and how to print it again.
-      let failure = CommandError(error)
+    let run = Run(
+      context: context, campaign: campaign, channel: channel, channelIndex: channelIndex,
+      issuer: issuer, ring: ring, count: count, first: first, threads: threads,
+      force: options.has("force"))
+    if let qr = request.qr {
+      return try run.writeQR(folder: options.value("output")!, qr: qr, url: request.url)
+    }
+    if let path = options.value("output"), Output.isFileDestination(path) {
+      return try run.writeFiles(path: path, layout: request.layout, perFile: request.perFile)
+    }
+    if request.perFile != nil {
       throw CommandError(
-        failure.status,
-        "\(failure.message); serials \(recorded.lowerBound) to \(recorded.upperBound) are recorded as issued: print them again with 'voucher issue --campaign \(campaignID) --channel \(channel) --first \(recorded.lowerBound) --count \(recorded.count)'"
-      )
+        ExitStatus.cannotCreate, "--per-file writes regular files; --output names a device or FIFO")
     }
-    if let path = output.path, let serials = recorded {
-      try context.console.print(
-        "wrote \(count) codes of campaign \(campaignID), channel \(channel), serials \(serials.lowerBound) to \(serials.upperBound), to \(path)\n"
-      )
-    }
-    return ExitStatus.success
+    return try run.writeStream(
+      output: try Output(
+        path: options.value("output"), force: options.has("force"), console: context.console),
+      layout: request.layout)
   }
 }

@@ -83,19 +83,19 @@ final class Output {
     return fd
   }
 
+  /// Whether output to `path` goes to a regular file (staged, with a manifest beside it), not
+  /// straight to a device, FIFO or terminal.
+  static func isFileDestination(_ path: String) -> Bool {
+    var info = stat()
+    return !(stat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG)
+  }
+
   /// Checks `--output` and `--force` without touching a file (usage errors, exit 64).
   static func checkOptions(path: String?, force: Bool) throws(CommandError) {
     if force && path == nil { throw .usage("--force goes with --output") }
     if let path, path.isEmpty || path.utf8.contains(0) {
       throw .usage("--output must name a file")
     }
-  }
-
-  /// Whether the output goes to a temporary file that appears only on ``commit(force:)``: until
-  /// then, nothing written has reached anyone.
-  var isStaged: Bool {
-    if case .staged = sink { return true }
-    return false
   }
 
   /// Appends text.
