@@ -43,7 +43,7 @@ public final class IdempotencyBook: Sendable {
 
   /// Reads the bindings of the last day from `path` and opens it for appending.
   ///
-  /// - Throws: ``SystemError`` when it cannot be opened.
+  /// - Throws: `SystemError` when it cannot be opened.
   public init(path: String, now: Double = Date().timeIntervalSince1970) throws(SystemError) {
     self.path = path
     var bound: [String: String] = [:]

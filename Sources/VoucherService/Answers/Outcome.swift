@@ -105,6 +105,7 @@ public struct Outcome: Sendable {
   ///   - input: The code as given.
   ///   - voucher: The genuine, valid code.
   ///   - status: What the registry knows of it.
+  ///   - zone: The zone its times are shown in.
   /// - Returns: `valid` with the uses left, `used-up` or `blocked`.
   public static func verified(
     _ input: String, _ voucher: Voucher, _ status: CodeStatus, zone: ZoneRules = .utc
