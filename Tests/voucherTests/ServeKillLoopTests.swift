@@ -69,7 +69,10 @@ struct ServeKillLoopTests {
       let delay = UInt32.random(in: 1_000...80_000, using: &random)
       let killed: Bool
       if rounds % 2 == 0 {
-        killed = try stdioRound(home, batch, delay: delay, log: log)
+        // Every other stdio round counts the delay from the first answer, so that a loaded
+        // machine (where starting the process eats the whole delay) still acknowledges some.
+        killed = try stdioRound(
+          home, batch, delay: delay, afterFirstAnswer: rounds % 4 == 2, log: log)
       } else {
         killed = try socketRound(home, batch, round: rounds, delay: delay, log: log)
       }
@@ -131,8 +134,11 @@ struct ServeKillLoopTests {
         + "\(redeemed.count) codes acknowledged, \(checks + 1) checks")
   }
 
-  /// One `serve --stdio` process fed a pipelined batch from a file, killed after `delay` µs.
-  func stdioRound(_ home: Home, _ batch: [String], delay: UInt32, log: AnswerLog) throws -> Bool {
+  /// One `serve --stdio` process fed a pipelined batch from a file, killed after `delay` µs
+  /// (counted from its first answer with `afterFirstAnswer`, else from its start).
+  func stdioRound(
+    _ home: Home, _ batch: [String], delay: UInt32, afterFirstAnswer: Bool, log: AnswerLog
+  ) throws -> Bool {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
       "serve-kill-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -151,7 +157,17 @@ struct ServeKillLoopTests {
     process.standardOutput = try FileHandle(forWritingTo: output)
     process.standardError = FileHandle.nullDevice
     try process.run()
-    usleep(delay)
+    if afterFirstAnswer {
+      let deadline = Date().addingTimeInterval(20)
+      while process.isRunning, Date() < deadline,
+        ((try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0) == 0
+      {
+        usleep(500)
+      }
+      usleep(delay / 8)
+    } else {
+      usleep(delay)
+    }
     let killed = process.isRunning
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
