@@ -78,6 +78,14 @@ struct HTTPTests {
     #expect(voided.json?["status"]?.string == "voided")
     #expect(
       try call(server, "POST", "/v1/codes/\(codes[0])/void", token: web, body: "{}").status == 403)
+    // A till voids only its own store's redemptions: not another store's, not an online one.
+    let otherTill = try addToken(home, "till-s13", "till", store: "S13")
+    _ = try call(server, "POST", "/v1/codes/\(codes[7])/redeem", token: otherTill, body: "{}")
+    let foreignVoid = try call(server, "POST", "/v1/codes/\(codes[7])/void", token: till, body: "{}")
+    #expect(foreignVoid.status == 403, "\(foreignVoid.body)")
+    #expect(try call(server, "POST", "/v1/codes/\(codes[1])/void", token: till, body: "{}").status == 403)
+    let ownVoid = try call(server, "POST", "/v1/codes/\(codes[7])/void", token: otherTill, body: "{}")
+    #expect(ownVoid.json?["status"]?.string == "voided")
     let history = try call(server, "GET", "/v1/codes/\(codes[0])/history", token: till)
     #expect(history.json?["status"]?.string == "history")
     if case .array(let events)? = history.json?["events"] {
@@ -117,7 +125,7 @@ struct HTTPTests {
     let lines = events.body.split(separator: "\n").compactMap { decode(String($0)) }
     #expect(
       events.status == 200
-        && lines.map { $0["event"]?.string } == ["redeemed", "redeemed", "voided", "claimed"])
+        && lines.map { $0["event"]?.string } == ["redeemed", "redeemed", "voided", "redeemed", "voided", "claimed"])
     #expect(events.body == home.run("export", "--format", "jsonl").stdout)
     let cursor = try #require(events.header("Voucher-Cursor"))
     let first = try #require(lines.first?["id"])
@@ -127,7 +135,7 @@ struct HTTPTests {
         && page.header("Voucher-Cursor").map { JSONValue.number(Double($0)!) } == first)
     let rest = try call(
       server, "GET", "/v1/events?after=\(page.header("Voucher-Cursor")!)", token: crm)
-    #expect(rest.body.split(separator: "\n").count == 3)
+    #expect(rest.body.split(separator: "\n").count == 5)
     #expect(try call(server, "GET", "/v1/events?after=\(cursor)", token: crm).body.isEmpty)
     #expect(try call(server, "GET", "/v1/events?after=-1", token: crm).status == 400)
     #expect(try call(server, "GET", "/v1/events", token: web).status == 403)
