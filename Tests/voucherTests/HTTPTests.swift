@@ -78,6 +78,17 @@ struct HTTPTests {
     #expect(voided.json?["status"]?.string == "voided")
     #expect(
       try call(server, "POST", "/v1/codes/\(codes[0])/void", token: web, body: "{}").status == 403)
+    // A till voids only its own store's redemptions: not another store's, not an online one.
+    let otherTill = try addToken(home, "till-s13", "till", store: "S13")
+    _ = try call(server, "POST", "/v1/codes/\(codes[7])/redeem", token: otherTill, body: "{}")
+    let foreignVoid = try call(
+      server, "POST", "/v1/codes/\(codes[7])/void", token: till, body: "{}")
+    #expect(foreignVoid.status == 403, "\(foreignVoid.body)")
+    #expect(
+      try call(server, "POST", "/v1/codes/\(codes[1])/void", token: till, body: "{}").status == 403)
+    let ownVoid = try call(
+      server, "POST", "/v1/codes/\(codes[7])/void", token: otherTill, body: "{}")
+    #expect(ownVoid.json?["status"]?.string == "voided")
     let history = try call(server, "GET", "/v1/codes/\(codes[0])/history", token: till)
     #expect(history.json?["status"]?.string == "history")
     if case .array(let events)? = history.json?["events"] {
@@ -117,7 +128,9 @@ struct HTTPTests {
     let lines = events.body.split(separator: "\n").compactMap { decode(String($0)) }
     #expect(
       events.status == 200
-        && lines.map { $0["event"]?.string } == ["redeemed", "redeemed", "voided", "claimed"])
+        && lines.map { $0["event"]?.string } == [
+          "redeemed", "redeemed", "voided", "redeemed", "voided", "claimed",
+        ])
     #expect(events.body == home.run("export", "--format", "jsonl").stdout)
     let cursor = try #require(events.header("Voucher-Cursor"))
     let first = try #require(lines.first?["id"])
@@ -127,7 +140,7 @@ struct HTTPTests {
         && page.header("Voucher-Cursor").map { JSONValue.number(Double($0)!) } == first)
     let rest = try call(
       server, "GET", "/v1/events?after=\(page.header("Voucher-Cursor")!)", token: crm)
-    #expect(rest.body.split(separator: "\n").count == 3)
+    #expect(rest.body.split(separator: "\n").count == 5)
     #expect(try call(server, "GET", "/v1/events?after=\(cursor)", token: crm).body.isEmpty)
     #expect(try call(server, "GET", "/v1/events?after=-1", token: crm).status == 400)
     #expect(try call(server, "GET", "/v1/events", token: web).status == 403)
@@ -319,20 +332,25 @@ func firstItem(_ value: JSONValue?) -> JSONValue? {
 
 @Suite("serve --http: bad options and files")
 struct HTTPOptionTests {
-  @Test("a bad address, an address in use, bad limits and a token file others can read: one error line, a documented status, no server")
+  @Test(
+    "a bad address, an address in use, bad limits and a token file others can read: one error line, a documented status, no server"
+  )
   func badOptions() throws {
     let home = try Home()
     defer { home.remove() }
     func refused(_ arguments: [String], _ status: Int32, _ words: String) {
       let outcome = home.run(arguments: ["serve"] + arguments, timeout: 20)
       #expect(outcome.status == status, "\(arguments): \(outcome.stderr)")
-      #expect(outcome.stderr.hasPrefix("error: ") && outcome.stderr.contains(words), "\(outcome.stderr)")
+      #expect(
+        outcome.stderr.hasPrefix("error: ") && outcome.stderr.contains(words), "\(outcome.stderr)")
       #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
     }
     refused(["--http", "nonsense"], 64, "HOST:PORT")
     refused(["--http", "127.0.0.1:99999"], 64, "HOST:PORT")
     refused(["--http", "127.0.0.1:0", "--request-timeout", "soon"], 64, "--request-timeout")
-    refused(["--socket", home.path + "/s.sock", "--idle-timeout", "5"], 64, "--idle-timeout goes with --http")
+    refused(
+      ["--socket", home.path + "/s.sock", "--idle-timeout", "5"], 64,
+      "--idle-timeout goes with --http")
     refused(["--stdio", "--socket", home.path + "/s.sock"], 64, "--stdio")
     refused([], 64, "--http")
     let server = try RunningHTTPServer(home)

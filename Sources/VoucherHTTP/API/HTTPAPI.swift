@@ -30,6 +30,9 @@ public final class HTTPAPI: Sendable {
     let buckets: [String]
     /// The registry request id an idempotency key became, to release when answered.
     let idempotent: String?
+    /// The store of the till token that sent it: a till voids only its own store's
+    /// redemptions.
+    public let tillStore: String?
   }
 
   /// The tokens, as the token file says now.
@@ -236,7 +239,22 @@ public final class HTTPAPI: Sendable {
     fields["op"] = .string(op)
     fields["code"] = .string(code)
     return .success(
-      Submission(fields: fields, scope: token.scope, buckets: buckets, idempotent: idempotent))
+      Submission(
+        fields: fields, scope: token.scope, buckets: buckets, idempotent: idempotent,
+        tillStore: token.scope == .till ? token.store : nil))
+  }
+
+  /// Whether a till may void a code whose latest live redemption is `receipt`: only one made in
+  /// its own store. `nil` lets the void go on; else the 403 to answer (releasing its key).
+  ///
+  /// The check reads before the engine writes: a redemption another store records in between
+  /// (of a code with several uses) is not seen by it.
+  public func voidRefusal(_ submission: Submission, latest receipt: Receipt?) -> HTTPResponse? {
+    guard submission.fields["op"] == .string("void"), let store = submission.tillStore,
+      let receipt, receipt.store?.rawValue != store
+    else { return nil }
+    if let request = submission.idempotent { idempotency.end(request: request) }
+    return .problem(403, "the latest redemption of this code was not made in store \(store)")
   }
 
   private static let readers: Set<TokenScope> = [.till, .web]

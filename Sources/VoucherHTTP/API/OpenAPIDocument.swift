@@ -1,4 +1,5 @@
-// Written from VoucherHTTP.docc/openapi.json; a test checks that the two are the same.
+// Written from VoucherHTTP.docc/openapi.json by .ci/openapi; a test checks that the two are
+// the same.
 
 /// The OpenAPI 3.1 document of the HTTP API, served at `/v1/openapi.json`.
 public enum OpenAPIDocument {

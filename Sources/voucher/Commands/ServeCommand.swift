@@ -20,7 +20,8 @@ enum ServeCommand {
     name: "voucher serve",
     overview: """
       Answer verify, redeem, void, claim and history requests, one JSON object per line, over \
-      standard input and output or a Unix domain socket (mode 0660) that many tills use at once. \
+      standard input and output or a Unix domain socket (mode 0660) that many tills use at once, \
+      and or instead the HTTP API (bearer tokens from 'voucher tokens', optionally HTTPS). \
       Redemptions that arrive together share one sync; no answer is written before it is durable.
       """,
     usage:

@@ -92,6 +92,10 @@ func serveHTTP(
         case .respond(let response):
           slots.append((.ready(response), close))
         case .submit(let submission):
+          if let refusal = voidRefusal(submission, context, view: &view) {
+            slots.append((.ready(refusal), close))
+            continue framing
+          }
           number += 1
           var fields = submission.fields
           fields["id"] = .number(String(number))
@@ -177,4 +181,21 @@ func serveHTTP(
       taken += more
     }
   }
+}
+
+/// A till's void of a code last redeemed in another store, refused before it reaches the
+/// engine (read through the connection's view of the registry); `nil` lets it go on.
+private func voidRefusal(
+  _ submission: HTTPAPI.Submission, _ context: HTTPConnectionContext,
+  view: inout (any RegistryStore)?
+) -> HTTPResponse? {
+  guard submission.tillStore != nil, submission.fields["op"] == .string("void"),
+    case .string(let code)? = submission.fields["code"]
+  else { return nil }
+  guard let voucher = context.service.verifier.verify(code, now: Date()).voucher else {
+    return nil
+  }
+  if view == nil { view = context.reads.view() }
+  guard let status = try? view?.peek(voucher) else { return nil }
+  return context.api.voidRefusal(submission, latest: status.lastRedemption)
 }
