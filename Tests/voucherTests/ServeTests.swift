@@ -58,6 +58,31 @@ final class Tally: Sendable {
 
 @Suite("voucher serve, end to end")
 struct ServeTests {
+  @Test("serve says on stderr what it listens on; --socket refuses what looks like a network address")
+  func listeningAndAddresses() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let path = home.path + "/till.sock"
+    let server = try startServer(home, socket: path)
+    defer {
+      kill(server.processIdentifier, SIGTERM)
+      server.waitUntilExit()
+    }
+    let deadline = Date().addingTimeInterval(10)
+    while !serverLog(home).contains("\n"), Date() < deadline { usleep(10_000) }
+    #expect(serverLog(home) == "serving JSON Lines on the Unix socket \(path)\n", "\(serverLog(home).debugDescription)")
+    let before = home.snapshot()
+    for address in ["localhost:8080", "0.0.0.0:80", "[::1]:8443", "shop.example:443"] {
+      let refused = home.run("serve", "--socket", address)
+      #expect(refused.status == 64, "\(address)")
+      #expect(
+        refused.stderrLines == [
+          "error: --socket takes a path, and '\(address)' looks like a network address: use --http \(address) for HTTP, or ./\(address) for a socket file of that name"
+        ])
+    }
+    #expect(home.snapshot() == before)
+  }
+
   @Test(
     "stdio: every op, malformed lines, a 10 MB line, every naughty string raw and as each field; end of input ends cleanly"
   )

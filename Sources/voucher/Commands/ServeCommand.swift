@@ -70,6 +70,11 @@ enum ServeCommand {
       throw CommandError.usage(
         "give one of --stdio and --socket <path>, and or instead --http <host:port>")
     }
+    if let socketPath, looksLikeAddress(socketPath) {
+      throw CommandError.usage(
+        "--socket takes a path, and '\(printable(socketPath))' looks like a network address: use --http \(printable(socketPath)) for HTTP, or ./\(printable(socketPath)) for a socket file of that name"
+      )
+    }
     let limits = try httpLimits(options, http: httpAddress != nil)
     let tls = try tlsServer(options, http: httpAddress != nil)
     let ring = try KeyRing.load(from: context.home.keys)
@@ -137,6 +142,8 @@ enum ServeCommand {
       http.close()
     } else if let socketPath {
       let listener = try listen(on: socketPath)
+      console.writeError(
+        "serving JSON Lines on the Unix socket \(printable(socketPath, limit: 4096))\n")
       let connections = Mutex<[Connection]>([])
       // SIGTERM and SIGINT: stop accepting and reading; the engine answers what was read.
       let stop: @Sendable () -> Void = { [http] in
@@ -340,4 +347,12 @@ enum ServeCommand {
     }
     return listener
   }
+}
+
+/// Whether a `--socket` value is more likely a mistyped `--http` address than a path: no slash,
+/// and a port after its last colon (`localhost:8080`, `0.0.0.0:80`, `[::1]:8443`).
+func looksLikeAddress(_ path: String) -> Bool {
+  guard !path.contains("/"), let colon = path.lastIndex(of: ":") else { return false }
+  let port = path[path.index(after: colon)...]
+  return !port.isEmpty && port.count <= 5 && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber)
 }
