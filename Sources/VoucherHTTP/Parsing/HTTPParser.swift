@@ -152,9 +152,14 @@ public struct HTTPParser: Sendable {
     var bareCR = false
     var index = max(start, scanned - 1)
     while index + 1 < window {
-      if buffer[index] == Self.cr && buffer[index + 1] != Self.lf {
-        bareCR = true
-        break
+      if buffer[index] == Self.cr {
+        if buffer[index + 1] != Self.lf {
+          bareCR = true
+          break
+        }
+        // The header section's end: what follows is the body or the next pipelined request,
+        // not ours to scan (scanning on made each of n pipelined requests cost the window).
+        if index + 3 < window, buffer[index + 2] == Self.cr, buffer[index + 3] == Self.lf { break }
       }
       index += 1
     }
