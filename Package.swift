@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,13 @@ let package = Package(
     .library(name: "VoucherRegistry", targets: ["VoucherRegistry"]),
     .library(name: "VoucherService", targets: ["VoucherService"]),
     .executable(name: "voucher", targets: ["voucher"]),
+  ],
+  // The PostgreSQL registry, off by default: `swift build --traits PostgreSQL`. Without it the
+  // build needs libcrypto alone, as ever.
+  traits: [
+    .trait(
+      name: "PostgreSQL",
+      description: "A chain-wide registry on PostgreSQL through libpq (Debian: libpq-dev).")
   ],
   targets: [
     // OpenSSL's libcrypto, found through pkg-config (Debian: libssl-dev).
@@ -26,7 +33,17 @@ let package = Package(
     // What every front end shares: request decoding, outcomes and their JSON, the group-commit
     // engine over any RegistryStore. The CLI's serve and the HTTP front are transports over it.
     .target(name: "VoucherService", dependencies: ["VoucherKit", "VoucherRegistry"]),
-    .executableTarget(name: "voucher", dependencies: ["VoucherKit", "VoucherRegistry", "VoucherService"]),
+    // libpq, found through pkg-config (Debian: libpq-dev); only the PostgreSQL trait imports it.
+    .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    // The PostgreSQL registry store: its every source is `#if PostgreSQL`, so the default build
+    // compiles it empty and links no libpq.
+    .target(name: "VoucherPostgres", dependencies: ["VoucherKit", "VoucherRegistry", "CLibPQ"]),
+    .executableTarget(
+      name: "voucher",
+      dependencies: [
+        "VoucherKit", "VoucherRegistry", "VoucherService",
+        .target(name: "VoucherPostgres", condition: .when(traits: ["PostgreSQL"])),
+      ]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .executableTarget(
@@ -36,7 +53,12 @@ let package = Package(
     // reader, a serve client).
     .target(name: "VoucherTestSupport", path: "Tests/VoucherTestSupport"),
     .testTarget(name: "VoucherKitTests", dependencies: ["VoucherKit", "VoucherTestSupport"], resources: [.copy("Vectors")]),
-    .testTarget(name: "VoucherRegistryTests", dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+    .testTarget(
+      name: "VoucherRegistryTests",
+      dependencies: [
+        "VoucherRegistry", "VoucherKit", "VoucherTestSupport",
+        .target(name: "VoucherPostgres", condition: .when(traits: ["PostgreSQL"])),
+      ]),
     .testTarget(
       name: "VoucherServiceTests",
       dependencies: ["VoucherService", "VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),

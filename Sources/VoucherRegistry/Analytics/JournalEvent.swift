@@ -80,6 +80,26 @@ struct CampaignLocator {
 }
 
 extension JournalEvent {
+  /// An event as another store keeps it (a database row): the code's key slot and payload follow
+  /// from its campaign, channel and serial.
+  package init(
+    kind: Event.Kind, time: Int64, id: EventID, campaign: Campaign, channelIndex: Int, serial: Int,
+    lastSerial: Int, venue: Venue?, store: String?, terminal: String?, profile: String?,
+    profileErased: Bool, request: String?, reason: String?, undoes: EventID?
+  ) {
+    let isCode = kind == .redeemed || kind == .voided || kind == .claimed
+    self.init(
+      kind: kind, time: time, offset: id.value, campaign: campaign, channelIndex: channelIndex,
+      serial: serial, lastSerial: lastSerial, venue: venue, store: store, terminal: terminal,
+      profile: profile, profileErased: profileErased, request: request, reason: reason,
+      undoes: undoes?.value,
+      code: isCode
+        ? (campaign.slot.rawValue, campaign.payload(channel: channelIndex, serial: serial)) : nil)
+  }
+
+  /// The event's identity in its registry.
+  public var id: EventID { EventID(offset) }
+
   /// The event a record holds, or `nil` when it names no campaign of this home.
   init?(_ record: RawRecord, at offset: Int64, locator: inout CampaignLocator) {
     let campaign: Campaign
