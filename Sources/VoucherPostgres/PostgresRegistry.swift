@@ -28,6 +28,9 @@
     private var connection: PGConnection?
     /// The answers of a batch whose COMMIT was sent: given if its token shows it committed.
     var pendingResults: [RegistryResult]?
+    /// The schema version this program reads and writes.
+    public static var schemaVersion: Int { Schema.version }
+
     /// How often a batch is tried before its error is answered.
     static let attempts = 8
 
@@ -43,15 +46,14 @@
     ///   - target: The database.
     ///   - campaigns: The campaigns.
     ///   - timeout: Seconds to keep trying to reach the server.
-    /// - Throws: ``RegistryError/missing(path:)`` when the database has no registry (run `init`),
-    ///   ``RegistryError/schemaVersion(registry:found:expected:)``,
+    /// - Throws: ``RegistryError/schemaVersion(registry:found:expected:)`` when the database has no
+    ///   registry (version 0: create one) or another version,
     ///   ``RegistryError/unreachable(registry:reason:)``.
     public static func open(_ target: PGTarget, campaigns: CampaignBook, timeout: Double)
       throws(RegistryError) -> PostgresRegistry
     {
       let registry = PostgresRegistry(target: target, campaigns: campaigns, timeout: timeout)
-      let found = try registry.schemaVersion()
-      guard let found else { throw .missing(path: target.description) }
+      let found = try registry.schemaVersion() ?? 0
       guard found == Schema.version else {
         throw .schemaVersion(registry: target.description, found: found, expected: Schema.version)
       }

@@ -28,7 +28,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   /// A database registry refused or failed a statement (a permission, a full disk, a bug).
   case database(registry: String, reason: String)
   /// A database registry's schema is not the version this program knows: older ones are
-  /// migrated on purpose, newer ones need a newer program.
+  /// migrated on purpose, newer ones need a newer program; version 0 is a database without a
+  /// registry, which is created on purpose.
   case schemaVersion(registry: String, found: Int, expected: Int)
 
   /// What would set a registry error right.
@@ -56,7 +57,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
       return derived ? .rebuild : .check
     case .fenced: return .check
     case .syncFailed: return .checkToResumeWrites
-    case .schemaVersion(_, let found, let expected): return found < expected ? .migrate : nil
+    case .schemaVersion(_, let found, let expected):
+      return found == 0 ? .initialize : found < expected ? .migrate : nil
     case .missing, .alreadyExists, .busy, .io, .unreachable, .database: return nil
     }
   }
@@ -86,6 +88,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
       return "cannot reach \(registry): \(reason); nothing was recorded as done, try again"
     case .database(let registry, let reason):
       return "\(registry) failed: \(reason)"
+    case .schemaVersion(let registry, 0, _):
+      return "\(registry) holds no registry yet (the database has no voucher tables)"
     case .schemaVersion(let registry, let found, let expected):
       return found < expected
         ? "\(registry) has schema version \(found); this program needs version \(expected)"

@@ -8,6 +8,9 @@ struct Context {
   let now: Date
   /// Seconds to wait for a registry lock (`VOUCHER_LOCK_TIMEOUT`, checked before any command).
   var lockTimeout: Double = 10
+  /// The database registry (`--registry`, else `VOUCHER_REGISTRY`), checked before any command;
+  /// `nil` for the file registry under the home.
+  var registryURI: RegistryURI? = nil
 }
 
 /// Every subcommand of `voucher`, in the order help lists them: the one list that drives both
@@ -48,11 +51,15 @@ let subcommands = CommandTable([
 let mainSpec = CommandSpec(
   name: "voucher",
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
-  usage: "[--home <dir>] <subcommand> [<options>]",
+  usage: "[--home <dir>] [--registry <uri>] <subcommand> [<options>]",
   options: [
     .value(
       "home", "dir",
       "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."
+    ),
+    .value(
+      "registry", "uri",
+      "A PostgreSQL registry, as a libpq URI such as postgresql:///voucher?host=/run/postgresql (default: $VOUCHER_REGISTRY, else the file registry in the home). No password: libpq reads it from ~/.pgpass or $PGPASSFILE."
     ),
     .flag("version", "Show the version."),
   ],
@@ -84,6 +91,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     // Global options come before the subcommand.
     var index = 0
     var homePath = console.environment("VOUCHER_HOME").flatMap { $0.isEmpty ? nil : $0 }
+    var registryText = console.environment("VOUCHER_REGISTRY").flatMap { $0.isEmpty ? nil : $0 }
     while index < arguments.count, arguments[index].hasPrefix("-") {
       let argument = arguments[index]
       if argument == "--help" || argument == "-h" {
@@ -101,6 +109,15 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
       } else if argument.hasPrefix("--home=") {
         homePath = String(argument.dropFirst(7))
         index += 1
+      } else if argument == "--registry" {
+        guard index + 1 < arguments.count else {
+          throw CommandError.usage("--registry needs a value <uri>")
+        }
+        registryText = arguments[index + 1]
+        index += 2
+      } else if argument.hasPrefix("--registry=") {
+        registryText = String(argument.dropFirst(11))
+        index += 1
       } else {
         throw CommandError.usage("unknown option '\(printable(argument))'; see 'voucher --help'")
       }
@@ -113,7 +130,8 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     }
     let context = Context(
       home: VoucherHome(homePath ?? "."), console: console, now: now,
-      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")))
+      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")),
+      registryURI: try registryText.map { (text) throws(CommandError) in try RegistryURI(text) })
     let rest = Array(arguments[(index + 1)...])
     if arguments[index] != "help" { try checkHomeFolders(context.home) }
     return try subcommands.command(arguments[index]).run(rest, context)

@@ -2,13 +2,21 @@ import FoundationEssentials
 import VoucherKit
 import VoucherRegistry
 
-/// `voucher registry init|check|rebuild`.
+#if PostgreSQL
+  import VoucherPostgres
+#endif
+
+/// `voucher registry init|migrate|check|rebuild`.
 enum RegistryCommand {
   static let subcommands = CommandTable([
     Command(
       "init",
       "Create an empty registry; needed only where codes were issued and the registry is gone for good.",
       run: initialize),
+    Command(
+      "migrate",
+      "Bring a PostgreSQL registry's schema to this program's version (--registry URI).",
+      run: migrate),
     Command(
       "check",
       "Check every record's checksum and the index against the journal; exit 65 on damage.",
@@ -21,7 +29,7 @@ enum RegistryCommand {
   static let spec = CommandSpec(
     name: "voucher registry",
     overview:
-      "Create the redemption registry, check it, or rebuild its index from the journal.",
+      "Create the redemption registry, migrate a PostgreSQL one, check it, or rebuild a file registry's index from the journal.",
     usage: "<subcommand>",
     subcommands: subcommands.helpRows)
 
@@ -43,14 +51,46 @@ enum RegistryCommand {
 
   static func initialize(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard try parseAlone("init", arguments, context) else { return ExitStatus.success }
+    #if PostgreSQL
+      if let uri = context.registryURI {
+        try PostgresRegistry.create(uri.target, timeout: context.lockTimeout)
+        try context.console.print(
+          "created an empty registry (schema version \(PostgresRegistry.schemaVersion)) in \(printable(uri.target.description, limit: 200))\n"
+        )
+        return ExitStatus.success
+      }
+    #endif
     try Registry.create(home: context.home)
     try context.console.print(
       "created an empty registry in \(printable(context.home.registry))\n")
     return ExitStatus.success
   }
 
+  static func migrate(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard try parseAlone("migrate", arguments, context) else { return ExitStatus.success }
+    #if PostgreSQL
+      if let uri = context.registryURI {
+        let (from, to) = try PostgresRegistry.migrate(uri.target, timeout: context.lockTimeout)
+        try context.console.print(
+          from == to
+            ? "\(printable(uri.target.description, limit: 200)) is at schema version \(to) already\n"
+            : "migrated \(printable(uri.target.description, limit: 200)) from schema version \(from) to \(to)\n"
+        )
+        return ExitStatus.success
+      }
+    #endif
+    throw CommandError.usage(
+      "'voucher registry migrate' migrates a PostgreSQL registry named with --registry or VOUCHER_REGISTRY; the file registry has no schema"
+    )
+  }
+
   static func rebuild(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard try parseAlone("rebuild", arguments, context) else { return ExitStatus.success }
+    guard context.registryURI == nil else {
+      throw CommandError.usage(
+        "'voucher registry rebuild' rebuilds the file registry's index; a PostgreSQL registry has none to rebuild"
+      )
+    }
     // Rebuilding the index from the journal is the file registry's own: opened as one.
     let registry = try Registry.open(
       home: context.home, campaigns: try context.home.campaignStore.load(), create: false,

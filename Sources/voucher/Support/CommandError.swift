@@ -55,6 +55,7 @@ struct CommandError: Error {
       case .syncFailed, .fenced, .database: status = ExitStatus.ioError
       case .io(let error): status = Self.status(of: error)
       case .unreachable: status = ExitStatus.busy
+      case .schemaVersion(_, 0, _): status = ExitStatus.noInput
       case .schemaVersion: status = ExitStatus.configuration
       }
       self.init(status, Self.message(error))
