@@ -14,7 +14,20 @@ public final class PostgresServer: Sendable {
   let runAs: String?
 
   /// The one server of this test process, or why there is none (the tests then skip with it).
-  public static let shared: Result<PostgresServer, Unavailable> = start()
+  public static let shared: Result<PostgresServer, Unavailable> = {
+    let made = Result { () throws(Unavailable) in try launch() }
+    if case .success = made { atexit { PostgresServer.stopShared() } }
+    return made
+  }()
+
+  /// A server of one test's own (one that stops and restarts it), stopped with ``stop()``.
+  public static func startPrivate() throws(Unavailable) -> PostgresServer { try launch() }
+
+  /// Stops the server and removes its folder.
+  public func stop() {
+    try? control(["stop", "-D", folder + "/data", "-m", "fast", "-w"])
+    try? FileManager.default.removeItem(atPath: folder)
+  }
 
   /// Why there is no server.
   public struct Unavailable: Error, CustomStringConvertible {
@@ -78,7 +91,7 @@ public final class PostgresServer: Sendable {
 
   // MARK: - Starting
 
-  private static func start() -> Result<PostgresServer, Unavailable> {
+  private static func launch() throws(Unavailable) -> PostgresServer {
     do {
       guard let bin = findBinaries() else {
         throw Unavailable(
@@ -114,20 +127,18 @@ public final class PostgresServer: Sendable {
       }
       let server = PostgresServer(folder: folder, bin: bin, runAs: runAs)
       try server.start()
-      atexit { PostgresServer.stopShared() }
-      return .success(server)
+      return server
     } catch let error as Unavailable {
-      return .failure(error)
+      throw error
     } catch {
-      return .failure(Unavailable(description: "\(error)"))
+      throw Unavailable(description: "\(error)")
     }
   }
 
   /// Stops the shared server and removes its folder (at the test process's exit).
   private static func stopShared() {
     guard case .success(let server) = shared else { return }
-    try? server.control(["stop", "-D", server.folder + "/data", "-m", "fast", "-w"])
-    try? FileManager.default.removeItem(atPath: server.folder)
+    server.stop()
   }
 
   /// Stops servers of earlier test processes that died without stopping theirs.

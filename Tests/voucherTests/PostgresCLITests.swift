@@ -46,6 +46,9 @@
     }
 
     func remove() { home.remove() }
+
+    /// The database's name.
+    var database: String { URL(string: uri)!.lastPathComponent }
   }
 
   @Suite("A PostgreSQL registry through the command line")
@@ -120,7 +123,7 @@
       #expect(!pg.run("export", "--format", "jsonl").stdout.contains("crm:ada"))
       #expect(pg.run("verify", codes[3]).stdout.contains("  used-up  "))
       let rows = try server.psql(
-        URL(string: pg.uri)!.lastPathComponent,
+        pg.database,
         "SELECT count(*) FROM voucher_events WHERE profile = 'crm:ada' OR profile_erased")
       #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
       // serve, over stdio.
