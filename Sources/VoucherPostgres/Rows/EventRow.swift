@@ -10,9 +10,15 @@
     let serial: Int
 
     init(_ voucher: Voucher) {
-      campaign = voucher.campaign.id.rawValue
-      channel = voucher.channelIndex
-      serial = voucher.serial
+      self.init(
+        campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex,
+        serial: voucher.serial)
+    }
+
+    init(campaign: String, channel: Int, serial: Int) {
+      self.campaign = campaign
+      self.channel = channel
+      self.serial = serial
     }
 
     /// The key's columns as parameters.
@@ -111,6 +117,38 @@
       profileErased = false
     }
 
+    /// The row of an event copied from another registry; `undoes` is the id here of the
+    /// redemption a void undid.
+    init(copying event: JournalEvent, id: Int64, undoes: Int64?) {
+      self.id = id
+      kind = Int(Self.number(of: event.kind))
+      time = event.time
+      campaign = event.campaign.id.rawValue
+      channel = event.channelIndex
+      serial = event.serial
+      lastSerial = event.lastSerial
+      venue = event.kind == .redeemed ? event.venue ?? .store : nil
+      store = event.store
+      terminal = event.terminal
+      profile = event.profile
+      profileErased = event.profileErased
+      request = event.request
+      reason = event.reason
+      self.undoes = undoes
+      usesAfter = event.kind == .redeemed ? event.usesAfter : nil
+    }
+
+    /// The number a kind of event is stored as.
+    static func number(of kind: Event.Kind) -> Int16 {
+      switch kind {
+      case .redeemed: return 1
+      case .voided: return 2
+      case .claimed: return 3
+      case .blocked: return 4
+      case .unblocked: return 5
+      }
+    }
+
     /// The statement that inserts the row.
     var insert: PGStatement {
       PGStatement(
@@ -174,7 +212,7 @@
         kind: eventKind, time: time, id: EventID(id), campaign: found, channelIndex: channel,
         serial: serial, lastSerial: lastSerial, venue: kind == 1 ? venue : nil, store: store,
         terminal: terminal, profile: profile, profileErased: profileErased, request: request,
-        reason: reason, undoes: undoes.map(EventID.init))
+        reason: reason, undoes: undoes.map(EventID.init), usesAfter: usesAfter ?? 0)
     }
   }
 #endif

@@ -88,7 +88,18 @@
           token text PRIMARY KEY,
           committed_at timestamptz NOT NULL DEFAULT now())
         """,
-      ]
+      ],
+      // 2: what `registry copy` brought in: each file registry's events by journal id and
+      // offset, so that a copy run again, or resumed after a kill, skips what it copied.
+      [
+        """
+        CREATE TABLE voucher_imports (
+          source text NOT NULL,
+          source_offset bigint NOT NULL,
+          event bigint NOT NULL UNIQUE REFERENCES voucher_events (id),
+          PRIMARY KEY (source, source_offset))
+        """
+      ],
     ]
   }
 #endif

@@ -18,6 +18,10 @@ enum RegistryCommand {
       "Bring a PostgreSQL registry's schema to this program's version (--registry URI).",
       run: migrate),
     Command(
+      "copy",
+      "Copy the home's file registry into a PostgreSQL registry (--to URI); safe to run again or resume.",
+      run: copy),
+    Command(
       "check",
       "Check every record's checksum and the index against the journal; exit 65 on damage.",
       run: check),
@@ -82,6 +86,49 @@ enum RegistryCommand {
     throw CommandError.usage(
       "'voucher registry migrate' migrates a PostgreSQL registry named with --registry or VOUCHER_REGISTRY; the file registry has no schema"
     )
+  }
+
+  static let copySpec = CommandSpec(
+    name: "voucher registry copy",
+    overview: """
+      Copy every event of the home's file registry into a PostgreSQL registry (created with \
+      'voucher --registry URI registry init'), oldest first, in transactions of 2,000 events. \
+      Run it again, or after it was killed, and it copies only what is missing: the same result. \
+      The file registry is left as it was.
+      """,
+    usage: "--to <uri>",
+    options: [
+      .value(
+        "to", "uri",
+        "The PostgreSQL registry, a libpq URI; no password (libpq reads ~/.pgpass or $PGPASSFILE)."
+      )
+    ])
+
+  static func copy(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(copySpec, arguments, context) else { return ExitStatus.success }
+    _ = try options.positionals(0, "")
+    let destination = try RegistryURI(try options.required("to"))
+    guard context.registryURI == nil else {
+      throw CommandError.usage(
+        "'voucher registry copy' reads the home's file registry; name the PostgreSQL registry with --to alone"
+      )
+    }
+    #if PostgreSQL
+      let campaigns = try context.home.campaignStore.load()
+      let source = try Registry.open(
+        home: context.home, campaigns: campaigns, create: false, lockTimeout: context.lockTimeout)
+      defer { reportWarnings(source, context) }
+      let target = try PostgresRegistry.open(
+        destination.target, campaigns: campaigns, timeout: context.lockTimeout)
+      let report = try target.copy(from: source)
+      try context.console.print(
+        "copied \(report.copied) events into \(printable(destination.target.description, limit: 200)) (\(report.earlier) were copied before)\n"
+      )
+      return ExitStatus.success
+    #else
+      // `RegistryURI` refuses every URI in this build.
+      preconditionFailure("no PostgreSQL support")
+    #endif
   }
 
   static func rebuild(_ arguments: [String], _ context: Context) throws -> Int32 {
