@@ -180,7 +180,7 @@ public final class PostgresServer: Sendable {
   ///
   /// Spawned and waited for directly (`posix_spawn`, `waitpid`), output through a file: this runs
   /// while the shared server is made, inside a one-time initializer, where `Process` hung.
-  static func run(_ path: String, _ arguments: [String], as user: String? = nil) throws -> (
+  public static func run(_ path: String, _ arguments: [String], as user: String? = nil) throws -> (
     status: Int32, output: String
   ) {
     let argv = (user.map { ["/usr/sbin/runuser", "-u", $0, "--", path] } ?? [path]) + arguments

@@ -228,6 +228,56 @@
     }
 
     @Test(
+      "a chain: campaigns, end dates, key states and blocks set at the office reach a till that has only the keys; no secret in the database"
+    )
+    func chain() throws {
+      let server = try postgresServer()
+      let office = try PostgresHome(server: server)
+      defer { office.remove() }
+      let codes = office.issue(count: 3)
+      try #require(codes.count == 3)
+      // A new store machine: the key files (copied securely) and the registry URI, nothing else.
+      let till = try Home(keyed: false)
+      defer { till.remove() }
+      try FileManager.default.copyItem(
+        atPath: office.home.path + "/Keys", toPath: till.path + "/Keys")
+      let atTill = { (arguments: [String]) in
+        runBinary(
+          ["--home", till.path] + arguments, environment: ["VOUCHER_REGISTRY": office.uri],
+          directory: till.path)
+      }
+      #expect(atTill(["verify", codes[0]]).stdout.contains("  valid  "))
+      #expect(atTill(["campaign", "list"]).stdout.contains("summer"))
+      #expect(atTill(["redeem", codes[0], "--store", "S2"]).status == 0)
+      #expect(office.run("redeem", codes[0], "--store", "S1").status == 1)
+      // The office cuts the campaign short: the till sees it expired; then extends it again.
+      #expect(office.run("campaign", "end", "summer", "--ends", "2020-01-31").status == 0)
+      let expired = atTill(["verify", codes[1]])
+      #expect(expired.status == 1 && expired.stdout.contains("expired"), "\(expired.stdout)")
+      #expect(office.run("campaign", "end", "summer", "--no-end").status == 0)
+      #expect(atTill(["verify", codes[1]]).stdout.contains("  valid  "))
+      // A batch blocked at the office is blocked at the till.
+      #expect(
+        office.run("block", "--campaign", "summer", "--channel", "flyer", "--serials", "2").status
+          == 0)
+      #expect(atTill(["redeem", codes[1], "--store", "S2"]).stdout.contains("  blocked  "))
+      // A key revoked at the office is revoked at the till.
+      #expect(office.run("keys", "revoke", "0").status == 0)
+      let revoked = atTill(["verify", codes[2]])
+      #expect(revoked.status == 1 && revoked.stdout.contains("revoked"), "\(revoked.stdout)")
+      #expect(atTill(["keys", "list"]).stdout.contains("revoked"))
+      // No key secret anywhere in the database.
+      let keyFile = try String(
+        contentsOfFile: office.home.path + "/Keys/slot-00.key", encoding: .utf8)
+      let secret = try #require(
+        keyFile.split(separator: "\n").first { $0.hasPrefix("secret: ") }?.dropFirst(8))
+      let dump = try PostgresServer.run(
+        server.bin + "/pg_dump", ["-h", server.folder, "-U", "postgres", office.database])
+      #expect(dump.status == 0 && dump.output.contains("voucher_key_states"))
+      #expect(!dump.output.contains(String(secret)))
+    }
+
+    @Test(
       "no registry yet, a password in the URI, a server away: clear errors, documented statuses")
     func refusals() throws {
       let server = try postgresServer()

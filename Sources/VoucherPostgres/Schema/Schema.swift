@@ -100,6 +100,24 @@
           PRIMARY KEY (source, source_offset))
         """
       ],
+      // 3: what every till of the chain shares besides events: the campaigns (as their files
+      // hold them, with the end date apart so it can change) and the keys' states. Key secrets
+      // are never stored here.
+      [
+        """
+        CREATE TABLE voucher_campaigns (
+          id text PRIMARY KEY,
+          definition text NOT NULL,
+          ends text,
+          updated_at timestamptz NOT NULL DEFAULT now())
+        """,
+        """
+        CREATE TABLE voucher_key_states (
+          slot integer PRIMARY KEY CHECK (slot BETWEEN 0 AND 30),
+          state text NOT NULL CHECK (state IN ('active', 'retired', 'revoked')),
+          changed_at timestamptz NOT NULL DEFAULT now())
+        """,
+      ],
     ]
   }
 #endif

@@ -58,6 +58,7 @@ enum RegistryCommand {
     #if PostgreSQL
       if let uri = context.registryURI {
         try PostgresRegistry.create(uri.target, timeout: context.lockTimeout)
+        try shareHome(context)
         try context.console.print(
           "created an empty registry (schema version \(PostgresRegistry.schemaVersion)) in \(printable(uri.target.description, limit: 200))\n"
         )
@@ -70,11 +71,19 @@ enum RegistryCommand {
     return ExitStatus.success
   }
 
+  /// Shares the home's campaigns and key states with the chain's new (or newly migrated)
+  /// registry: the office that creates it seeds what every till reads.
+  private static func shareHome(_ context: Context) throws {
+    try context.share(campaigns: try context.home.campaignStore.load().campaigns)
+    if let ring = try? KeyRing.load(from: context.home.keys) { try context.share(keys: ring.keys) }
+  }
+
   static func migrate(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard try parseAlone("migrate", arguments, context) else { return ExitStatus.success }
     #if PostgreSQL
       if let uri = context.registryURI {
         let (from, to) = try PostgresRegistry.migrate(uri.target, timeout: context.lockTimeout)
+        try shareHome(context)
         try context.console.print(
           from == to
             ? "\(printable(uri.target.description, limit: 200)) is at schema version \(to) already\n"
@@ -114,7 +123,7 @@ enum RegistryCommand {
       )
     }
     #if PostgreSQL
-      let campaigns = try context.home.campaignStore.load()
+      let campaigns = try context.campaigns()
       let source = try Registry.open(
         home: context.home, campaigns: campaigns, create: false, lockTimeout: context.lockTimeout)
       defer { reportWarnings(source, context) }
@@ -140,7 +149,7 @@ enum RegistryCommand {
     }
     // Rebuilding the index from the journal is the file registry's own: opened as one.
     let registry = try Registry.open(
-      home: context.home, campaigns: try context.home.campaignStore.load(), create: false,
+      home: context.home, campaigns: try context.campaigns(), create: false,
       lockTimeout: context.lockTimeout)
     defer { reportWarnings(registry, context) }
     let records = try registry.rebuild()
@@ -151,7 +160,7 @@ enum RegistryCommand {
   static func check(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard try parseAlone("check", arguments, context) else { return ExitStatus.success }
     let registry = try context.registry.open(
-      campaigns: try context.home.campaignStore.load(), create: false)
+      campaigns: try context.campaigns(), create: false)
     defer { reportWarnings(registry, context) }
     let report = try registry.check()
     for damage in report.damage { context.console.error(CommandError.message(damage)) }

@@ -41,8 +41,8 @@ enum ServeCommand {
     guard options.has("stdio") != (socketPath != nil) else {
       throw CommandError.usage("give exactly one of --stdio and --socket <path>")
     }
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
+    let ring = try context.keyRing()
+    let campaigns = try context.campaigns()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
     let service = Service(verifier: Verifier(keyRing: ring, campaigns: campaigns))
