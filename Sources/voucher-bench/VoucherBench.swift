@@ -33,6 +33,16 @@ struct VoucherBench {
     let issuer = try Issuer(campaign: campaign, keyRing: ring)
 
     var rows: [Row] = []
+    // `--only postgres`: just the PostgreSQL rows (a build with the PostgreSQL trait).
+    if arguments.contains("postgres") {
+      #if PostgreSQL
+        rows = try PostgresBench(scratch: scratch, quick: quick, log: log).rows()
+      #else
+        log("this build has no PostgreSQL support: build with --traits PostgreSQL")
+      #endif
+      printTable(rows)
+      return
+    }
     if onlyReports {
       rows = try RegistryBench(scratch: scratch, quick: quick, log: log).rows(onlyReports: true)
       printTable(rows)
@@ -147,6 +157,9 @@ struct VoucherBench {
     }
 
     rows += try RegistryBench(scratch: scratch, quick: quick, log: log).rows()
+    #if PostgreSQL
+      rows += try PostgresBench(scratch: scratch, quick: quick, log: log).rows()
+    #endif
 
     if json {
       let encoder = JSONEncoder()

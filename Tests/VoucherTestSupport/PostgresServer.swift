@@ -32,6 +32,7 @@ public final class PostgresServer: Sendable {
   /// Why there is no server.
   public struct Unavailable: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
   }
 
   private init(folder: String, bin: String, runAs: String?) {
