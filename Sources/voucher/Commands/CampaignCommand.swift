@@ -84,6 +84,9 @@ enum CampaignCommand {
     }
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let ring = try context.keyRing()
+    // The chain's registry is reached before the home changes: a campaign is shared or not added.
+    let chain = try context.campaigns()
+    if chain.campaign(spec.id) != nil { throw CampaignError.duplicateCampaign(spec.id) }
     let campaign = try context.home.campaignStore.add(spec, keyRing: ring, now: context.now)
     try context.share(campaigns: [campaign])
     if format == .json {
