@@ -68,13 +68,6 @@
       }.joined()
     }
 
-    private func rollBack() {
-      // The transaction failed: roll it back (a broken connection is made again next time).
-      _ = try? withConnection { (connection) throws(PGError) in
-        try connection.execute("ROLLBACK")
-      }
-    }
-
     /// One try of a batch.
     private func perform(
       _ operations: [RegistryOperation], now: Date, token: String, on connection: PGConnection,

@@ -183,6 +183,16 @@
     /// Forgets the connection (after an error that left its state unknown).
     func dropConnection() { connection = nil }
 
+    /// Rolls back the open transaction, if the connection still works; a broken one is dropped
+    /// and made again by the next operation.
+    func rollBack() {
+      guard let connection, connection.isOpen else {
+        self.connection = nil
+        return
+      }
+      if (try? connection.execute("ROLLBACK")) == nil { self.connection = nil }
+    }
+
     public func takeWarnings() -> [String] { [] }
   }
 

@@ -43,7 +43,8 @@
           throw TestFailure("not voided: \(text)")
         }
         try store.block(
-          campaign: fixture.campaign, channel: ChannelID("receipt")!, serials: (index + 1)...(index + 1),
+          campaign: fixture.campaign, channel: ChannelID("receipt")!,
+          serials: (index + 1)...(index + 1),
           reason: reason, unblock: false, now: fixture.now)
         recorded += 2
         let history = try store.history(of: voucher)
@@ -58,7 +59,8 @@
       try store.forEachEvent { _ in events += 1 }
       #expect(events == recorded)
       #expect(
-        try server.psql(database, "SELECT n FROM canary").trimmingCharacters(in: .whitespacesAndNewlines)
+        try server.psql(database, "SELECT n FROM canary")
+          .trimmingCharacters(in: .whitespacesAndNewlines)
           == "42")
       #expect(try store.check().damage.isEmpty)
     }
