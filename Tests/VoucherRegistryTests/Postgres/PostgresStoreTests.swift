@@ -124,3 +124,69 @@
     }
   }
 #endif
+
+#if PostgreSQL
+  @Suite("Serialization failures and deadlocks")
+  struct PostgresRetryTests {
+    /// A trigger that fails the first `failures` write transactions, alternately with a
+    /// serialization failure (40001) and a deadlock (40P01); a sequence counts them, since it
+    /// is not rolled back with them.
+    func failing(_ failures: Int, _ fixture: Fixture) throws -> (any RegistryStore, String) {
+      let uri = try PostgresStoreKind.database(of: fixture)
+      let server = try #require(try? PostgresServer.shared.get())
+      let database = try #require(URL(string: uri)?.lastPathComponent)
+      try server.psql(
+        database,
+        """
+        CREATE SEQUENCE failures;
+        CREATE FUNCTION fail_first() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE n bigint := nextval('failures');
+        BEGIN
+          IF n <= \(failures) THEN
+            RAISE EXCEPTION 'injected' USING ERRCODE = CASE WHEN n % 2 = 1 THEN '40001' ELSE '40P01' END;
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER fail_first AFTER INSERT ON voucher_commits FOR EACH ROW EXECUTE FUNCTION fail_first();
+        """)
+      return (try PostgresStoreKind().open(fixture), database)
+    }
+
+    @Test("40001 then 40P01: the batch is run again and answered once, recorded once")
+    func retried() throws {
+      let fixture = try Fixture()
+      defer { fixture.remove() }
+      let (store, database) = try failing(2, fixture)
+      let voucher = try fixture.voucher(9)
+      guard
+        case .redeemed(_, false) = try store.redeem(voucher, store: StoreID("S1"), now: fixture.now)
+      else { throw TestFailure("not redeemed") }
+      let server = try #require(try? PostgresServer.shared.get())
+      #expect(
+        try server.psql(
+          database,
+          "SELECT count(*) || ' ' || (SELECT last_value FROM failures) FROM voucher_events"
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines) == "1 3")
+    }
+
+    @Test("failing every time: given up after a bounded number of tries, nothing recorded")
+    func bounded() throws {
+      let fixture = try Fixture()
+      defer { fixture.remove() }
+      let (store, database) = try failing(1_000, fixture)
+      let voucher = try fixture.voucher(9)
+      #expect(throws: RegistryError.self) {
+        _ = try store.redeem(voucher, store: StoreID("S1"), now: fixture.now)
+      }
+      let server = try #require(try? PostgresServer.shared.get())
+      #expect(
+        try server.psql(
+          database,
+          "SELECT count(*) || ' ' || (SELECT last_value FROM failures) FROM voucher_events"
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines) == "0 8")
+      #expect(try store.status(of: voucher).uses == 0)
+    }
+  }
+#endif
