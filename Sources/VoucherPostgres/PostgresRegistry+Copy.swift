@@ -53,55 +53,56 @@
 
     /// Copies events in one transaction.
     private func copyBatch(_ events: [JournalEvent], source: String) throws(RegistryError) {
-      try withConnection { (connection) throws(PGError) in
+      // Resolved by its token like a batch when the connection is lost during COMMIT: a copy is
+      // never applied twice, nor answered done when it was not.
+      _ = try writeTransaction { (connection, token, pending: inout Bool?) throws(PGError) in
         try connection.execute("BEGIN")
-        do throws(PGError) {
-          let ids = try connection.execute(
-            "SELECT nextval('voucher_event_ids') FROM generate_series(1, $1)",
-            [String(events.count)])
-          var here: [Int64: Int64] = [:]
-          // Voids of redemptions copied by earlier batches: their ids here.
-          let earlier = Set(events.compactMap(\.undoes)).subtracting(events.map(\.id.value))
-          if !earlier.isEmpty {
-            let found = try connection.execute(
-              """
-              SELECT source_offset, event FROM voucher_imports
-              WHERE source = $1 AND source_offset = ANY ($2::bigint[])
-              """, [source, "{" + earlier.map { String($0) }.joined(separator: ",") + "}"])
-            for row in 0..<found.count { here[found.integer(row, 0)] = found.integer(row, 1) }
+        let ids = try connection.execute(
+          "SELECT nextval('voucher_event_ids') FROM generate_series(1, $1)",
+          [String(events.count)])
+        var here: [Int64: Int64] = [:]
+        // Voids of redemptions copied by earlier batches: their ids here.
+        let earlier = Set(events.compactMap(\.undoes)).subtracting(events.map(\.id.value))
+        if !earlier.isEmpty {
+          let found = try connection.execute(
+            """
+            SELECT source_offset, event FROM voucher_imports
+            WHERE source = $1 AND source_offset = ANY ($2::bigint[])
+            """, [source, "{" + earlier.map { String($0) }.joined(separator: ",") + "}"])
+          for row in 0..<found.count { here[found.integer(row, 0)] = found.integer(row, 1) }
+        }
+        var statements: [PGStatement] = []
+        for (index, event) in events.enumerated() {
+          let id = ids.integer(index, 0)
+          here[event.id.value] = id
+          let row = EventRow(copying: event, id: id, undoes: event.undoes.flatMap { here[$0] })
+          if event.kind == .voided && row.undoes == nil {
+            throw PGError(
+              message: "event \(event.id) undoes \(event.undoes ?? 0), which was not copied",
+              state: nil, connectionLost: false)
           }
-          var statements: [PGStatement] = []
-          for (index, event) in events.enumerated() {
-            let id = ids.integer(index, 0)
-            here[event.id.value] = id
-            let row = EventRow(copying: event, id: id, undoes: event.undoes.flatMap { here[$0] })
-            if event.kind == .voided && row.undoes == nil {
-              throw PGError(
-                message: "event \(event.id) undoes \(event.undoes ?? 0), which was not copied",
-                state: nil, connectionLost: false)
-            }
-            let code = CodeKey(campaign: row.campaign, channel: row.channel, serial: row.serial)
-            if row.kind <= 3 {
-              statements.append(
-                PGStatement(
-                  """
-                  INSERT INTO voucher_codes (campaign, channel, serial) VALUES ($1, $2, $3)
-                  ON CONFLICT DO NOTHING
-                  """, code.parameters))
-            }
-            statements.append(row.insert)
-            statements += Self.useStatements(row, code: code)
+          let code = CodeKey(campaign: row.campaign, channel: row.channel, serial: row.serial)
+          if row.kind <= 3 {
             statements.append(
               PGStatement(
-                "INSERT INTO voucher_imports (source, source_offset, event) VALUES ($1, $2, $3)",
-                [source, String(event.id.value), String(id)]))
+                """
+                INSERT INTO voucher_codes (campaign, channel, serial) VALUES ($1, $2, $3)
+                ON CONFLICT DO NOTHING
+                """, code.parameters))
           }
-          statements.append(PGStatement("COMMIT"))
-          _ = try checked(connection.pipeline(statements))
-        } catch {
-          _ = try? connection.execute("ROLLBACK")
-          throw error
+          statements.append(row.insert)
+          statements += Self.useStatements(row, code: code)
+          statements.append(
+            PGStatement(
+              "INSERT INTO voucher_imports (source, source_offset, event) VALUES ($1, $2, $3)",
+              [source, String(event.id.value), String(id)]))
         }
+        statements.append(
+          PGStatement("INSERT INTO voucher_commits (token) VALUES ($1)", [token]))
+        statements.append(PGStatement("COMMIT"))
+        pending = true
+        _ = try checked(connection.pipeline(statements))
+        return true
       }
     }
   }

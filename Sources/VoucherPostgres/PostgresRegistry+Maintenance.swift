@@ -5,7 +5,8 @@
 
   extension PostgresRegistry {
     /// Blocks (or unblocks) a range of serials: one event, in its own transaction, resolved by its
-    /// token like a batch if the connection is lost during COMMIT.
+    /// token like a batch if the connection is lost during COMMIT (see
+    /// ``writeTransaction(_:)``).
     @discardableResult
     public func block(
       campaign: Campaign, channel: ChannelID, serials: ClosedRange<Int>, reason: Reason?,
@@ -14,35 +15,20 @@
       guard let channelIndex = campaign.channelIndex(channel) else {
         preconditionFailure("the channel is checked by the caller")
       }
-      let token = Self.token()
       let time = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-      var sent = false
-      while true {
-        do {
-          try withConnection { (connection) throws(PGError) in
-            let id = try connection.execute("SELECT nextval('voucher_event_ids')").integer(0, 0)
-            let row = EventRow(
-              id: id, time: time, campaign: campaign.id.rawValue, channel: channelIndex,
-              serials: serials, reason: reason?.rawValue, unblock: unblock)
-            sent = true
-            _ = try checked(
-              connection.pipeline([
-                PGStatement("BEGIN"), row.insert,
-                PGStatement("INSERT INTO voucher_commits (token) VALUES ($1)", [token]),
-                PGStatement("COMMIT"),
-              ]))
-          }
-          return serials.count
-        } catch {
-          // Lost on the way: done if the token is there, else tried again (once more at most
-          // as long as the server stays away).
-          guard case .unreachable = error, sent else { throw error }
-          let done = try withConnection { (connection) throws(PGError) in
-            try connection.execute("SELECT 1 FROM voucher_commits WHERE token = $1", [token]).count
-          }
-          if done == 1 { return serials.count }
-          sent = false
-        }
+      return try writeTransaction { (connection, token, pending) throws(PGError) in
+        let id = try connection.execute("SELECT nextval('voucher_event_ids')").integer(0, 0)
+        let row = EventRow(
+          id: id, time: time, campaign: campaign.id.rawValue, channel: channelIndex,
+          serials: serials, reason: reason?.rawValue, unblock: unblock)
+        pending = serials.count
+        _ = try checked(
+          connection.pipeline([
+            PGStatement("BEGIN"), row.insert,
+            PGStatement("INSERT INTO voucher_commits (token) VALUES ($1)", [token]),
+            PGStatement("COMMIT"),
+          ]))
+        return serials.count
       }
     }
 

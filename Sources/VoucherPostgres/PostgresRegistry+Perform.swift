@@ -9,20 +9,38 @@
     public func perform(_ operations: [RegistryOperation], now: Date) throws(RegistryError)
       -> [RegistryResult]
     {
+      try writeTransaction { (connection, token, pending) throws(PGError) in
+        try perform(operations, now: now, token: token, on: connection, pending: &pending)
+      }
+    }
+
+    /// Runs a write transaction until it is answered once: `body` sets `pending` to its answer
+    /// just before it sends the COMMIT (with an insert of `token` into `voucher_commits`).
+    ///
+    /// A connection lost after that leaves it unknown whether the transaction committed: the
+    /// token, looked up once connected again, says which; committed, `pending` is the answer;
+    /// not, the transaction runs again from the start. Serialization failures, deadlocks and a
+    /// race a constraint caught are run again a bounded number of times; a server away, until
+    /// the timeout.
+    func writeTransaction<T>(
+      _ body: (PGConnection, _ token: String, _ pending: inout T?) throws(PGError) -> T
+    ) throws(RegistryError) -> T {
       let deadline = monotonicSeconds() + timeout
       var attempt = 0
       while true {
         attempt += 1
         let token = Self.token()
-        var phase = Phase.reading
+        var pending: T?
         do {
-          let connection = try connect(deadline: deadline)
-          return try perform(operations, now: now, token: token, on: connection, phase: &phase)
+          return try body(try connect(deadline: deadline), token, &pending)
         } catch {
-          if phase == .committing, error.isServerGone {
-            // The COMMIT may or may not have happened: its token says which.
+          if let answer = pending, error.isServerGone {
             dropConnection()
-            if let results = try resolve(token: token, deadline: deadline) { return results }
+            let committed = try withConnection { (connection) throws(PGError) in
+              try connection.execute("SELECT 1 FROM voucher_commits WHERE token = $1", [token])
+                .count == 1
+            }
+            if committed { return answer }
           } else if error.isServerGone {
             dropConnection()
           } else {
@@ -42,22 +60,6 @@
       }
     }
 
-    /// How far a batch got.
-    enum Phase {
-      case reading
-      /// The inserts and COMMIT were sent: lost now, the batch may have committed.
-      case committing
-    }
-
-    /// A batch committed with `token` answers its results; `nil` when it did not commit.
-    private func resolve(token: String, deadline: Double) throws(RegistryError) -> [RegistryResult]?
-    {
-      let committed = try withConnection { (connection) throws(PGError) in
-        try connection.execute("SELECT 1 FROM voucher_commits WHERE token = $1", [token]).count == 1
-      }
-      return committed ? pendingResults : nil
-    }
-
     /// A fresh commit token: 128 random bits in hex.
     static func token() -> String {
       var generator = SystemRandomNumberGenerator()
@@ -71,9 +73,8 @@
     /// One try of a batch.
     private func perform(
       _ operations: [RegistryOperation], now: Date, token: String, on connection: PGConnection,
-      phase: inout Phase
+      pending: inout [RegistryResult]?
     ) throws(PGError) -> [RegistryResult] {
-      pendingResults = nil
       let codes = operations.map { CodeKey($0.voucher) }
       let written = Set(zip(operations, codes).filter { $0.0.writes }.map(\.1)).sorted()
       let read = Array(Set(codes)).sorted()
@@ -169,10 +170,8 @@
       }
       inserts.append(PGStatement("INSERT INTO voucher_commits (token) VALUES ($1)", [token]))
       inserts.append(PGStatement("COMMIT"))
-      pendingResults = answers
-      phase = .committing
+      pending = answers
       _ = try checked(connection.pipeline(inserts))
-      pendingResults = nil
       return answers
     }
 

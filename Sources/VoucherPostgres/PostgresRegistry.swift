@@ -26,8 +26,6 @@
     let timeout: Double
     /// The open connection, made again after it broke.
     private var connection: PGConnection?
-    /// The answers of a batch whose COMMIT was sent: given if its token shows it committed.
-    var pendingResults: [RegistryResult]?
     /// The schema version this program reads and writes.
     public static var schemaVersion: Int { Schema.version }
 
