@@ -28,8 +28,12 @@
 
     deinit { PQfinish(handle) }
 
+    /// Left in pipeline mode with results unread (after a failure in the middle of one): no
+    /// longer usable.
+    private var stuck = false
+
     /// Whether the connection still looks usable (it may yet fail on the next statement).
-    var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
+    var isOpen: Bool { !stuck && PQstatus(handle) == CONNECTION_OK }
 
     /// Runs one statement with its parameters and answers its rows.
     @discardableResult
@@ -48,7 +52,7 @@
       PGRows, PGError
     >] {
       guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
-      defer { _ = PQexitPipelineMode(handle) }
+      defer { if PQexitPipelineMode(handle) != 1 { stuck = true } }
       var results: [Result<PGRows, PGError>] = []
       results.reserveCapacity(statements.count)
       var start = 0

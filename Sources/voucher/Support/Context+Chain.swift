@@ -17,7 +17,7 @@ extension Context {
     let own = try home.campaignStore.load()
     #if PostgreSQL
       if let uri = registryURI {
-        let chain = try PostgresRegistry.chainState(uri.target, timeout: lockTimeout).campaigns
+        let chain = try uri.chainState(timeout: lockTimeout).campaigns
         let extra = own.campaigns.filter { mine in
           !chain.contains { $0.id == mine.id || overlaps($0, mine) }
         }
@@ -33,7 +33,7 @@ extension Context {
     #if PostgreSQL
       if let uri = registryURI {
         return own.raising(
-          try PostgresRegistry.chainState(uri.target, timeout: lockTimeout).keyStates)
+          try uri.chainState(timeout: lockTimeout).keyStates)
       }
     #endif
     return own

@@ -1,6 +1,8 @@
 import VoucherKit
+import VoucherRegistry
 
 #if PostgreSQL
+  import Synchronization
   import VoucherPostgres
 #endif
 
@@ -10,6 +12,15 @@ struct RegistryURI: Sendable {
   #if PostgreSQL
     /// The checked libpq target.
     let target: PGTarget
+    /// The chain's state, read once per command (a command is one moment).
+    private let chain = ChainStateCache()
+
+    /// The chain's campaigns and key states, read on first use.
+    func chainState(timeout: Double) throws(RegistryError) -> ChainState {
+      try chain.state { () throws(RegistryError) in
+        try PostgresRegistry.chainState(target, timeout: timeout)
+      }
+    }
   #endif
 
   /// Checks a registry URI.
@@ -31,3 +42,17 @@ struct RegistryURI: Sendable {
     #endif
   }
 }
+
+#if PostgreSQL
+  /// Holds the chain's state once read.
+  final class ChainStateCache: Sendable {
+    private let stored = Mutex<ChainState?>(nil)
+
+    func state(_ read: () throws(RegistryError) -> ChainState) throws(RegistryError) -> ChainState {
+      if let known = stored.withLock({ $0 }) { return known }
+      let state = try read()
+      stored.withLock { $0 = state }
+      return state
+    }
+  }
+#endif
