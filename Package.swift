@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -9,6 +9,13 @@ let package = Package(
     .library(name: "VoucherService", targets: ["VoucherService"]),
     .library(name: "VoucherHTTP", targets: ["VoucherHTTP"]),
     .executable(name: "voucher", targets: ["voucher"]),
+  ],
+  // The PostgreSQL registry, off by default: `swift build --traits PostgreSQL`. Without it the
+  // build needs libcrypto alone, as ever.
+  traits: [
+    .trait(
+      name: "PostgreSQL",
+      description: "A chain-wide registry on PostgreSQL through libpq (Debian: libpq-dev).")
   ],
   targets: [
     // OpenSSL's libcrypto, found through pkg-config (Debian: libssl-dev).
@@ -35,10 +42,16 @@ let package = Package(
     .target(
       name: "VoucherHTTP",
       dependencies: ["VoucherService", "VoucherKit", "VoucherRegistry", "COpenSSL"]),
+    // libpq, found through pkg-config (Debian: libpq-dev); only the PostgreSQL trait imports it.
+    .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    // The PostgreSQL registry store: its every source is `#if PostgreSQL`, so the default build
+    // compiles it empty and links no libpq.
+    .target(name: "VoucherPostgres", dependencies: ["VoucherKit", "VoucherRegistry", "CLibPQ"]),
     .executableTarget(
       name: "voucher",
       dependencies: [
         "VoucherKit", "VoucherRegistry", "VoucherService", "VoucherHTTP", "COpenSSLTLS",
+        .target(name: "VoucherPostgres", condition: .when(traits: ["PostgreSQL"])),
       ]),
     // The benchmark, its SQLite peer (Debian: libsqlite3-dev) and its Foundation-only baseline.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -57,7 +70,10 @@ let package = Package(
       resources: [.copy("Vectors")]),
     .testTarget(
       name: "VoucherRegistryTests",
-      dependencies: ["VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),
+      dependencies: [
+        "VoucherRegistry", "VoucherKit", "VoucherTestSupport",
+        .target(name: "VoucherPostgres", condition: .when(traits: ["PostgreSQL"])),
+      ]),
     .testTarget(
       name: "VoucherServiceTests",
       dependencies: ["VoucherService", "VoucherRegistry", "VoucherKit", "VoucherTestSupport"]),

@@ -120,3 +120,27 @@ public struct CheckReport: Sendable, Hashable {
     hasher.combine(damage)
   }
 }
+
+// Other stores (a database) make these answers from their own rows.
+extension BlockInfo {
+  package init(blockedSince since: Date, reason: String?) {
+    self.init(since: since, reason: reason)
+  }
+}
+
+extension Event {
+  package init(
+    kind: Kind, at time: Date, id: EventID, venue: Venue?, store: String?, terminal: String?,
+    profile: String?, profileErased: Bool, request: String?, reason: String?
+  ) {
+    self.init(
+      kind: kind, time: time, id: id, venue: venue, store: store, terminal: terminal,
+      profile: profile, profileErased: profileErased, request: request, reason: reason)
+  }
+}
+
+extension CheckReport {
+  package init(events: Int, codes: Int, damage: [RegistryError]) {
+    self.init(records: events, codes: codes, damage: damage, tornTail: nil)
+  }
+}

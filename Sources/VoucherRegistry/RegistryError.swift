@@ -22,6 +22,15 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
   case fenced(reason: String)
   /// A file could not be read or written.
   case io(SystemError)
+  /// A database registry could not be reached (the server is down, restarting or refused the
+  /// connection): nothing of the operation was answered; try again.
+  case unreachable(registry: String, reason: String)
+  /// A database registry refused or failed a statement (a permission, a full disk, a bug).
+  case database(registry: String, reason: String)
+  /// A database registry's schema is not the version this program knows: older ones are
+  /// migrated on purpose, newer ones need a newer program; version 0 is a database without a
+  /// registry, which is created on purpose.
+  case schemaVersion(registry: String, found: Int, expected: Int)
 
   /// What would set a registry error right.
   public enum Remedy: Sendable, Hashable {
@@ -33,6 +42,8 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     case rebuild
     /// Create an empty registry on purpose.
     case initialize
+    /// Migrate the database's schema to this program's version.
+    case migrate
   }
 
   /// What would set the error right, when a step can be named.
@@ -46,7 +57,9 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
       return derived ? .rebuild : .check
     case .fenced: return .check
     case .syncFailed: return .checkToResumeWrites
-    case .missing, .alreadyExists, .busy, .io: return nil
+    case .schemaVersion(_, let found, let expected):
+      return found == 0 ? .initialize : found < expected ? .migrate : nil
+    case .missing, .alreadyExists, .busy, .io, .unreachable, .database: return nil
     }
   }
 
@@ -71,6 +84,16 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
       return "the registry refuses writes: \(reason)"
     case .io(let error):
       return error.description
+    case .unreachable(let registry, let reason):
+      return "cannot reach \(registry): \(reason); nothing was recorded as done, try again"
+    case .database(let registry, let reason):
+      return "\(registry) failed: \(reason)"
+    case .schemaVersion(let registry, 0, _):
+      return "\(registry) holds no registry yet (the database has no voucher tables)"
+    case .schemaVersion(let registry, let found, let expected):
+      return found < expected
+        ? "\(registry) has schema version \(found); this program needs version \(expected)"
+        : "\(registry) has schema version \(found), newer than this program's \(expected); use a newer voucher"
     }
   }
 
@@ -82,6 +105,7 @@ public enum RegistryError: Error, Sendable, Hashable, CustomStringConvertible {
     case .checkToResumeWrites: return problem + "; writes are refused until a check passes"
     case .rebuild: return problem + "; rebuild the index from the journal"
     case .initialize: return problem + "; to start an empty registry on purpose, create one"
+    case .migrate: return problem + "; migrate its schema"
     }
   }
 }

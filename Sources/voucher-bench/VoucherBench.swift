@@ -112,6 +112,16 @@ struct VoucherBench {
       printTable(try HTTPBench(scratch: scratch, quick: quick, log: log).rows())
       return
     }
+    // `--only postgres`: just the PostgreSQL rows (a build with the PostgreSQL trait).
+    if options.only == "postgres" {
+      #if PostgreSQL
+        rows = try PostgresBench(scratch: scratch, quick: quick, log: log).rows()
+      #else
+        log("this build has no PostgreSQL support: build with --traits PostgreSQL")
+      #endif
+      printTable(rows)
+      return
+    }
     if options.only == "reports" {
       rows = try RegistryBench(scratch: scratch, quick: quick, log: log).rows(onlyReports: true)
       printTable(rows)
@@ -226,6 +236,9 @@ struct VoucherBench {
     }
 
     rows += try RegistryBench(scratch: scratch, quick: quick, log: log).rows()
+    #if PostgreSQL
+      rows += try PostgresBench(scratch: scratch, quick: quick, log: log).rows()
+    #endif
 
     if json {
       let encoder = JSONEncoder()

@@ -10,6 +10,9 @@ struct Context {
   var lockTimeout: Double = 10
   /// The zone times are shown in and report days are counted in (`--tz`, `VOUCHER_TZ`).
   var zone: ZoneRules = .utc
+  /// The database registry (`--registry`, else `VOUCHER_REGISTRY`), checked before any command;
+  /// `nil` for the file registry under the home.
+  var registryURI: RegistryURI? = nil
 }
 
 /// Every subcommand of `voucher`, in the order help lists them: the one list that drives both
@@ -62,11 +65,15 @@ let subcommands = CommandTable([
 let mainSpec = CommandSpec(
   name: "voucher",
   overview: "Issue HMAC-signed voucher codes and check them at the till.",
-  usage: "[--home <dir>] [--tz <zone>] <subcommand> [<options>] | --version",
+  usage: "[--home <dir>] [--registry <uri>] [--tz <zone>] <subcommand> [<options>] | --version",
   options: [
     .value(
       "home", "dir",
       "The folder holding Keys/ and all other state (default: $VOUCHER_HOME, else the current folder)."
+    ),
+    .value(
+      "registry", "uri",
+      "A PostgreSQL registry, as a libpq URI such as postgresql:///voucher?host=/run/postgresql (default: $VOUCHER_REGISTRY, else the file registry in the home). No password: libpq reads it from ~/.pgpass or $PGPASSFILE."
     ),
     .value(
       "tz", "zone",
@@ -104,6 +111,7 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     var homePath = console.environment("VOUCHER_HOME").flatMap { $0.isEmpty ? nil : $0 }
     var zoneName = console.environment("VOUCHER_TZ").flatMap { $0.isEmpty ? nil : $0 }
     var zoneSource = "VOUCHER_TZ"
+    var registryText = console.environment("VOUCHER_REGISTRY").flatMap { $0.isEmpty ? nil : $0 }
     while index < arguments.count, arguments[index].hasPrefix("-") {
       let argument = arguments[index]
       if argument == "--help" || argument == "-h" {
@@ -133,6 +141,15 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
           index += 1
         }
         zoneSource = "--tz"
+      } else if argument == "--registry" {
+        guard index + 1 < arguments.count else {
+          throw CommandError.usage("--registry needs a value <uri>")
+        }
+        registryText = arguments[index + 1]
+        index += 2
+      } else if argument.hasPrefix("--registry=") {
+        registryText = String(argument.dropFirst(11))
+        index += 1
       } else {
         throw CommandError.usage("unknown option '\(printable(argument))'; see 'voucher --help'")
       }
@@ -153,7 +170,8 @@ func run(_ arguments: [String], console: any Console, now: Date = Date()) -> Int
     }
     let context = Context(
       home: VoucherHome(homePath ?? "."), console: console, now: now,
-      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")), zone: zone)
+      lockTimeout: try parseLockTimeout(console.environment("VOUCHER_LOCK_TIMEOUT")), zone: zone,
+      registryURI: try registryText.map { (text) throws(CommandError) in try RegistryURI(text) })
     let rest = Array(arguments[(index + 1)...])
     let command = try subcommands.command(arguments[index])
     if command.usesHome { try checkHomeFolders(context.home) }

@@ -119,6 +119,18 @@ final class Children: Sendable {
     }
   }
 
+  /// Sends `SIGKILL` to one child still running, chosen by `pick` from how many there are;
+  /// answers whether there was one.
+  @discardableResult
+  func killOne(_ pick: (Int) -> Int) -> Bool {
+    state.withLock { state in
+      guard !state.running.isEmpty else { return false }
+      let pids = state.running.sorted()
+      kill(pids[pick(pids.count) % pids.count], SIGKILL)
+      return true
+    }
+  }
+
   /// Whether `killAll()` was called since the last `resume()`.
   var isStopped: Bool { state.withLock { $0.stopped } }
 

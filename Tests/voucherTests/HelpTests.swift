@@ -38,7 +38,7 @@ struct HelpTests {
     #expect(help.status == 0 && help.stderr.isEmpty)
     #expect(help.stdout.hasPrefix("OVERVIEW: Create the redemption registry"))
     #expect(help.stdout.contains("\nUSAGE: voucher registry <subcommand>"))
-    #expect(listed(help.stdout) == ["init", "check", "rebuild"])
+    #expect(listed(help.stdout) == ["init", "migrate", "copy", "check", "rebuild"])
     #expect(help.stdout == home.run("registry", "--help").stdout)
     let check = home.run("help", "registry", "check")
     #expect(check.status == 0 && check.stdout.contains("\nUSAGE: voucher registry check"))

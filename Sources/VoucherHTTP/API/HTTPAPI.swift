@@ -300,7 +300,11 @@ public final class HTTPAPI: Sendable {
       return .problem(
         503, "the registry refuses writes until an operator checks it",
         headers: [.init("Retry-After", "60")])
-    case .missing, .vanished, .alreadyExists, .damaged, .io:
+    case .unreachable:
+      // A database registry restarting or out of reach: nothing was recorded; retry.
+      return .problem(
+        503, "the registry cannot be reached; retry shortly", headers: [.init("Retry-After", "5")])
+    case .missing, .vanished, .alreadyExists, .damaged, .io, .database, .schemaVersion:
       return .problem(500, "the registry cannot answer; an operator must check it")
     }
   }

@@ -97,3 +97,12 @@ public struct Campaign: Sendable, Hashable, Codable {
   public init(from decoder: any Decoder) throws { self.init(try Fields(from: decoder)) }
   public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
 }
+
+extension Campaign {
+  /// The campaign with another last valid day or moment (ISO 8601), or none.
+  package func changing(ends: String?) -> Campaign {
+    var fields = box.fields
+    fields.ends = ends
+    return Campaign(fields)
+  }
+}

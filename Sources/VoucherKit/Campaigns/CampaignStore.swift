@@ -171,7 +171,7 @@ public struct CampaignStore: Sendable {
     }
   }
 
-  private func takeLock(_ path: String) throws(CampaignError) -> FileLock {
+  func takeLock(_ path: String) throws(CampaignError) -> FileLock {
     do {
       return try FileLock(path, timeout: 10)
     } catch {

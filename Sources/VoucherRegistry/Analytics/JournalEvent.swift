@@ -36,6 +36,8 @@ public struct JournalEvent: Sendable, Hashable {
   public let undoes: Int64?
   /// The code's key slot and payload, for a code event.
   package let code: (slot: UInt8, payload: UInt32)?
+  /// For a redemption: the code's live uses once it was recorded (its use's number).
+  package var usesAfter = 0
 
   /// The channel.
   public var channel: ChannelID { campaign.channels[channelIndex] }
@@ -80,6 +82,27 @@ struct CampaignLocator {
 }
 
 extension JournalEvent {
+  /// An event as another store keeps it (a database row): the code's key slot and payload follow
+  /// from its campaign, channel and serial.
+  package init(
+    kind: Event.Kind, time: Int64, id: EventID, campaign: Campaign, channelIndex: Int, serial: Int,
+    lastSerial: Int, venue: Venue?, store: String?, terminal: String?, profile: String?,
+    profileErased: Bool, request: String?, reason: String?, undoes: EventID?, usesAfter: Int
+  ) {
+    let isCode = kind == .redeemed || kind == .voided || kind == .claimed
+    self.init(
+      kind: kind, time: time, offset: id.value, campaign: campaign, channelIndex: channelIndex,
+      serial: serial, lastSerial: lastSerial, venue: venue, store: store, terminal: terminal,
+      profile: profile, profileErased: profileErased, request: request, reason: reason,
+      undoes: undoes?.value,
+      code: isCode
+        ? (campaign.slot.rawValue, campaign.payload(channel: channelIndex, serial: serial)) : nil)
+    self.usesAfter = usesAfter
+  }
+
+  /// The event's identity in its registry.
+  public var id: EventID { EventID(offset) }
+
   /// The event a record holds, or `nil` when it names no campaign of this home.
   init?(_ record: RawRecord, at offset: Int64, locator: inout CampaignLocator) {
     let campaign: Campaign
@@ -117,5 +140,6 @@ extension JournalEvent {
       request: record.request.text, reason: record.reason.text,
       undoes: record.type == 2 ? record.voided : nil,
       code: record.type <= 3 ? (record.slot, record.payload) : nil)
+    usesAfter = Int(record.usesAfter)
   }
 }

@@ -98,3 +98,14 @@ extension Registry {
     }
   }
 }
+
+extension Registry {
+  /// The journal's random id, in hex: the registry's identity, the same wherever its folder
+  /// moves (what a copy into another store is keyed by).
+  public var journalID: String {
+    journal.id.map { byte in
+      let hex = String(byte, radix: 16)
+      return byte < 16 ? "0" + hex : hex
+    }.joined()
+  }
+}

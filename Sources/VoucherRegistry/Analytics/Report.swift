@@ -210,14 +210,46 @@ public struct ReportBuilder {
 
   /// Adds one record.
   mutating func add(_ record: RawRecord, undone: Undone?) {
-    guard record.type <= 3,
-      let (channel, index) = locate(slot: record.slot, payload: record.payload)
-    else {
-      return
+    guard record.type <= 3 else { return }
+    add(
+      type: record.type, slot: record.slot, payload: record.payload, time: record.time,
+      linked: !record.profile.isEmpty, store: record.store, terminal: record.terminal,
+      undone: undone)
+  }
+
+  /// Adds one code event of another store (a database row). A void names what the report needs
+  /// of the redemption it undid: its time, store and till.
+  package mutating func add(
+    _ event: JournalEvent, undoneTime: Int64?, undoneStore: String?, undoneTerminal: String?
+  ) {
+    guard let code = event.code else { return }
+    let type: UInt8 =
+      switch event.kind {
+      case .redeemed: 1
+      case .voided: 2
+      default: 3
+      }
+    let undone = undoneTime.map { Undone(time: $0, store: undoneStore, terminal: undoneTerminal) }
+    var store = event.store ?? ""
+    var terminal = event.terminal ?? ""
+    store.withUTF8 { store in
+      terminal.withUTF8 { terminal in
+        add(
+          type: type, slot: code.slot, payload: code.payload, time: event.time,
+          linked: event.isLinked, store: UnsafeRawBufferPointer(store),
+          terminal: UnsafeRawBufferPointer(terminal), undone: undone)
+      }
     }
-    let time = record.time
+  }
+
+  /// Adds one code event (1 redemption, 2 void, 3 claim).
+  private mutating func add(
+    type: UInt8, slot: UInt8, payload: UInt32, time: Int64, linked: Bool,
+    store: UnsafeRawBufferPointer, terminal: UnsafeRawBufferPointer, undone: Undone?
+  ) {
+    guard let (channel, index) = locate(slot: slot, payload: payload) else { return }
     let inWindow = time >= since && time <= until
-    switch record.type {
+    switch type {
     case 3:
       if parts[current].flags.isEmpty {
         parts[current].flags = [UInt8](repeating: 0, count: ranges[current].span)
@@ -235,13 +267,12 @@ public struct ReportBuilder {
         firstAfterClaim = true
       }
       guard inWindow else { return }
-      let change = Change.redemption(
-        linked: !record.profile.isEmpty, firstAfterClaim: firstAfterClaim)
+      let change = Change.redemption(linked: linked, firstAfterClaim: firstAfterClaim)
       parts[current].total.apply(change)
       let needsNames = grouping == .store || grouping == .terminal
       update(
-        time: time, channel: channel, store: needsNames ? record.store : nil,
-        terminal: needsNames ? record.terminal : nil, change)
+        time: time, channel: channel, store: needsNames ? store : nil,
+        terminal: needsNames ? terminal : nil, change)
       let day = day(of: time)
       let slot = parts[current].slot(of: day)
       parts[current].dayRedeemed[slot][channel] += 1

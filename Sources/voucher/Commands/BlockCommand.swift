@@ -42,7 +42,7 @@ enum BlockCommand {
     let reason = try options.value("reason").map { text in
       try field { () throws(InvalidField) in try Reason(text) }
     }
-    let campaigns = try context.home.campaignStore.load()
+    let campaigns = try context.campaigns()
     guard let campaign = campaigns.campaign(id) else { throw CampaignError.unknownCampaign(id) }
     guard campaign.channelIndex(channel) != nil else {
       throw CampaignError.unknownChannel(id, channel)

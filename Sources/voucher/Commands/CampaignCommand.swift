@@ -1,17 +1,21 @@
 import FoundationEssentials
 import VoucherKit
 
-/// `voucher campaign add|list|show`.
+/// `voucher campaign add|end|list|show`.
 enum CampaignCommand {
   static let subcommands = CommandTable([
     Command("add", "Add a campaign with its channels and rules.", run: add),
+    Command(
+      "end", label: "end <id>", "Change a campaign's last valid day (extend or cut it short).",
+      run: end),
     Command("list", "List the campaigns.", run: list),
     Command("show", "Show one campaign and what was issued.", run: show),
   ])
 
   static let spec = CommandSpec(
     name: "voucher campaign",
-    overview: "Add, list and show campaigns.",
+    overview:
+      "Add, end, list and show campaigns. With a PostgreSQL registry, what is added or changed is shared with every till of the chain.",
     usage: "<subcommand>",
     subcommands: subcommands.helpRows)
 
@@ -79,8 +83,12 @@ enum CampaignCommand {
       spec.slot = KeySlot(slot)
     }
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    let ring = try KeyRing.load(from: context.home.keys)
+    let ring = try context.keyRing()
+    // The chain's registry is reached before the home changes: a campaign is shared or not added.
+    let chain = try context.campaigns()
+    if chain.campaign(spec.id) != nil { throw CampaignError.duplicateCampaign(spec.id) }
     let campaign = try context.home.campaignStore.add(spec, keyRing: ring, now: context.now)
+    try context.share(campaigns: [campaign])
     warnIfEnding(campaign, context)
     if format == .json {
       try printJSON(campaign, context.console)
@@ -92,11 +100,46 @@ enum CampaignCommand {
     return ExitStatus.success
   }
 
+  static let endSpec = CommandSpec(
+    name: "voucher campaign end",
+    overview: """
+      Change a campaign's last valid day or moment: codes verify until then. With a PostgreSQL \
+      registry the change is the chain's: every till sees it on its next command.
+      """,
+    usage: "<id> (--ends <date> | --no-end)", arguments: [("<id>", "The campaign id.")],
+    options: [
+      .value("ends", "date", "Last valid day (inclusive) or moment, ISO 8601."),
+      .flag("no-end", "The campaign runs without an end."),
+    ])
+
+  static func end(_ arguments: [String], _ context: Context) throws -> Int32 {
+    guard let options = try parse(endSpec, arguments, context) else { return ExitStatus.success }
+    let text = try options.positionals(1, "campaign id")[0]
+    guard let id = CampaignID(text) else {
+      throw CommandError.usage("'\(printable(text))' is not a campaign id")
+    }
+    let ends = options.value("ends")
+    guard (ends == nil) == options.has("no-end") else {
+      throw CommandError.usage("give either --ends <date> or --no-end")
+    }
+    // The home's own file, when it has the campaign; then the chain's, when there is one.
+    var found = false
+    if try context.home.campaignStore.load().campaign(id) != nil {
+      _ = try context.home.campaignStore.setEnds(id, to: ends)
+      found = true
+    }
+    if try context.share(ends: ends, of: id) { found = true }
+    guard found else { throw CampaignError.unknownCampaign(id) }
+    try context.console.print(
+      "campaign \(id) \(ends.map { "ends \(printable($0))" } ?? "has no end")\n")
+    return ExitStatus.success
+  }
+
   static func list(_ arguments: [String], _ context: Context) throws -> Int32 {
     guard let options = try parse(listSpec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    let campaigns = try context.home.campaignStore.load().campaigns
+    let campaigns = try context.campaigns().campaigns
     if format == .json {
       try printJSON(campaigns, context.console)
       return ExitStatus.success
@@ -126,7 +169,7 @@ enum CampaignCommand {
     let idText = try options.positionals(1, "campaign id")[0]
     let format = try options.choice("format", OutputFormat.self) ?? .text
     guard let id = CampaignID(idText),
-      let campaign = try context.home.campaignStore.load().campaign(id)
+      let campaign = try context.campaigns().campaign(id)
     else {
       throw CommandError(
         ExitStatus.noInput, "no campaign '\(printable(idText))'; 'voucher campaign list' shows them"

@@ -18,7 +18,7 @@ enum DemoCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let console = context.console
-    let ring = try KeyRing.load(from: context.home.keys)
+    let ring = try context.keyRing()
     let store = context.home.campaignStore
     let id = CampaignID("demo")!
     var book = try store.load()

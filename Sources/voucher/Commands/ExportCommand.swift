@@ -40,13 +40,13 @@ enum ExportCommand {
     _ = try options.positionals(0, "")
     let format = try options.choice("format", Format.self) ?? .csv
     let (since, until) = try ReportCommand.window(options)
-    let book = try context.home.campaignStore.load()
+    let book = try context.campaigns()
     let selected = try ReportCommand.selectCampaigns(options, book)
     // Codes are printed again from their serials, so the key ring is needed: a missing key
     // ring or key (66), or a key file others can read (78), fails before anything is written,
     // never an export with its code column left empty.
     var rowText = try ExportRows(
-      campaigns: selected, ring: try KeyRing.load(from: context.home.keys))
+      campaigns: selected, ring: try context.keyRing())
     let first = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.up)) } ?? .min
     let last = until.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? .max
     let output = try Output(

@@ -39,7 +39,7 @@ enum ForgetCommand {
     }
     var result = ForgetReport(redemptions: 0, claims: 0, sideFiles: 0)
     if let registry = try context.registry.openIfPresent(
-      campaigns: try context.home.campaignStore.load())
+      campaigns: try context.campaigns())
     {
       defer { reportWarnings(registry, context) }
       result = try registry.forget(profile: profile)

@@ -63,8 +63,8 @@ enum IssueCommand {
       try options.integer("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
     let request = try Request(options, format: format)
     try Output.checkOptions(path: options.value("output"), force: options.has("force"))
-    let ring = try KeyRing.load(from: context.home.keys)
-    guard let campaign = try context.home.campaignStore.load().campaign(campaignID) else {
+    let ring = try context.keyRing()
+    guard let campaign = try context.campaigns().campaign(campaignID) else {
       throw CampaignError.unknownCampaign(campaignID)
     }
     guard let channelIndex = campaign.channelIndex(channel) else {
@@ -80,7 +80,7 @@ enum IssueCommand {
 
     // The first issue of a home creates its registry: from then on a missing registry is a disk
     // that did not mount, which every command refuses (never a fresh start).
-    _ = try context.registry.open(campaigns: try context.home.campaignStore.load(), create: true)
+    _ = try context.registry.open(campaigns: try context.campaigns(), create: true)
 
     let run = Run(
       context: context, campaign: campaign, channel: channel, channelIndex: channelIndex,

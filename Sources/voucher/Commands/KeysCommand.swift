@@ -48,7 +48,7 @@ enum KeysCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let format = try options.choice("format", OutputFormat.self) ?? .text
-    let ring = try KeyRing.load(from: context.home.keys)
+    let ring = try context.keyRing()
     var rows = [["SLOT", "STATE", "CREATED", "BITS", "NOTE"]]
     for key in ring.keys {
       let note =
@@ -83,6 +83,8 @@ enum KeysCommand {
     }
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let info = try KeyRing.change(slot: slot, to: state, in: context.home.keys)
+    // With a PostgreSQL registry every till of the chain sees the change.
+    try context.share(keys: [info])
     return try report(
       [info], format: format, text: "key slot \(slot) is \(info.state)\n", context)
   }

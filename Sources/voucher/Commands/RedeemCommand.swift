@@ -79,8 +79,8 @@ enum RedeemCommand {
     if text == "-" && request != nil {
       throw CommandError.usage("--request names one redemption; it cannot go with - (many codes)")
     }
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
+    let ring = try context.keyRing()
+    let campaigns = try context.campaigns()
     let verifier = Verifier(keyRing: ring, campaigns: campaigns)
     let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }

@@ -38,7 +38,7 @@ enum ReportCommand {
     let grouping = try options.choice("by", ReportGrouping.self) ?? .channel
     let format = try options.choice("format", Format.self) ?? .table
     let (since, until) = try window(options)
-    let book = try context.home.campaignStore.load()
+    let book = try context.campaigns()
     let selected = try selectCampaigns(options, book)
     let output = try Output(
       path: options.value("output"), force: options.has("force"), console: context.console)

@@ -77,8 +77,8 @@ enum ServeCommand {
     }
     let limits = try httpLimits(options, http: httpAddress != nil)
     let tls = try tlsServer(options, http: httpAddress != nil)
-    let ring = try KeyRing.load(from: context.home.keys)
-    let campaigns = try context.home.campaignStore.load()
+    let ring = try context.keyRing()
+    let campaigns = try context.campaigns()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
     let service = Service(

@@ -34,9 +34,9 @@ enum VerifyCommand {
     if options.positionals.contains("-") && options.positionals.count > 1 {
       throw CommandError.usage("'-' reads codes from standard input and cannot be mixed with codes")
     }
-    let campaigns = try context.home.campaignStore.load()
+    let campaigns = try context.campaigns()
     let verifier = Verifier(
-      keyRing: try KeyRing.load(from: context.home.keys), campaigns: campaigns)
+      keyRing: try context.keyRing(), campaigns: campaigns)
     // With a registry, a valid code also reports uses left, or used-up or blocked.
     let registry = try context.registry.openIfPresent(campaigns: campaigns)
     defer { registry.map { reportWarnings($0, context) } }

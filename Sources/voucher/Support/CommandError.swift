@@ -53,8 +53,11 @@ struct CommandError: Error {
       case .alreadyExists: status = ExitStatus.cannotCreate
       case .busy: status = ExitStatus.busy
       case .damaged: status = ExitStatus.dataError
-      case .syncFailed, .fenced: status = ExitStatus.ioError
+      case .syncFailed, .fenced, .database: status = ExitStatus.ioError
       case .io(let error): status = Self.status(of: error)
+      case .unreachable: status = ExitStatus.busy
+      case .schemaVersion(_, 0, _): status = ExitStatus.noInput
+      case .schemaVersion: status = ExitStatus.configuration
       }
       self.init(status, Self.message(error))
     case let error as TokenError:
@@ -114,6 +117,7 @@ struct CommandError: Error {
     case .rebuild: return error.problem + "; run 'voucher registry rebuild'"
     case .initialize:
       return error.problem + "; to start an empty registry on purpose, run 'voucher registry init'"
+    case .migrate: return error.problem + "; run 'voucher registry migrate'"
     }
   }
 

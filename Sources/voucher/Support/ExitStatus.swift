@@ -10,6 +10,9 @@ enum ExitStatus {
   static let dataError: Int32 = 65
   /// A key ring, campaign or other input is missing (`EX_NOINPUT`).
   static let noInput: Int32 = 66
+  /// A service this build lacks: a PostgreSQL registry in a build without the `PostgreSQL`
+  /// trait (`EX_UNAVAILABLE`).
+  static let unavailable: Int32 = 69
   /// An internal error (`EX_SOFTWARE`).
   static let software: Int32 = 70
   /// An output file cannot be created (`EX_CANTCREAT`).

@@ -33,8 +33,8 @@ func genuineVoucher(
   _ text: String, venue: Venue?, acceptInvalidDates: Bool = false, format: OutputFormat,
   _ context: Context
 ) throws -> (voucher: Voucher, campaigns: CampaignBook)? {
-  let keyRing = try KeyRing.load(from: context.home.keys)
-  let campaigns = try context.home.campaignStore.load()
+  let keyRing = try context.keyRing()
+  let campaigns = try context.campaigns()
   let verification = Verifier(keyRing: keyRing, campaigns: campaigns).verify(
     text, at: venue, now: context.now)
   if case .valid(let voucher) = verification { return (voucher, campaigns) }

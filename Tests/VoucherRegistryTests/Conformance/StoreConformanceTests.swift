@@ -19,8 +19,12 @@ struct FileStoreKind: StoreKind {
   func open(_ fixture: Fixture) throws -> any RegistryStore { try fixture.registry() }
 }
 
-/// The stores the suite covers in this build.
-let conformingStores: [any StoreKind] = [FileStoreKind()]
+/// The stores the suite covers in this build: PostgreSQL too under the `PostgreSQL` trait.
+#if PostgreSQL
+  let conformingStores: [any StoreKind] = [FileStoreKind(), PostgresStoreKind()]
+#else
+  let conformingStores: [any StoreKind] = [FileStoreKind()]
+#endif
 
 /// The store contract, written against ``RegistryStore`` alone: no file, offset or table.
 @Suite("Store conformance: the promises every registry store keeps")
