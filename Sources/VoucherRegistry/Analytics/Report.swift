@@ -359,7 +359,7 @@ public struct ReportBuilder {
       case .store, .terminal:
         ids = part.namedGroups.indices.compactMap { id in
           part.namedGroups[id] == nil ? nil : (names.names[id], id)
-        }.sorted { $0.name < $1.name }
+        }.sorted { Self.naturalOrder($0.name, $1.name) }
         groups = ids.map { ($0.name, part.namedGroups[$0.id]!) }
       }
       // Days with claims or voids only have no redemptions to chart.
@@ -487,6 +487,33 @@ public struct ReportBuilder {
   /// `value / divisor` rounded towards minus infinity.
   static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
     value >= 0 ? value / divisor : (value + 1) / divisor - 1
+  }
+
+  /// Whether `a` sorts before `b` with runs of digits compared as numbers (`S2` before `S10`),
+  /// then bytewise.
+  static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    var left = Array(a.utf8)[...]
+    var right = Array(b.utf8)[...]
+    func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+    while let x = left.first, let y = right.first {
+      if isDigit(x) && isDigit(y) {
+        let l = left.prefix(while: isDigit)
+        let r = right.prefix(while: isDigit)
+        let lt = l.drop(while: { $0 == 0x30 })
+        let rt = r.drop(while: { $0 == 0x30 })
+        if lt.count != rt.count { return lt.count < rt.count }
+        if !lt.elementsEqual(rt) { return lt.lexicographicallyPrecedes(rt) }
+        left = left.dropFirst(l.count)
+        right = right.dropFirst(r.count)
+      } else {
+        if x != y { return x < y }
+        left = left.dropFirst()
+        right = right.dropFirst()
+      }
+    }
+    // A prefix first; equal apart from leading zeros (`S01`, `S1`): bytewise.
+    if left.isEmpty != right.isEmpty { return left.isEmpty }
+    return a < b
   }
 
   /// `YYYY-MM-DD` of a day since 1970.

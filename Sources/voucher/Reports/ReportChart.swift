@@ -50,20 +50,28 @@ enum ReportChart {
   static func inline(_ part: CampaignReport, report: Report) -> String {
     let drawn = panels(part, report: report, titled: false)
     return element(
-      drawn.svg, height: drawn.height,
+      drawn.svg, height: drawn.height, kind: "panels",
       title: "\(part.campaign.id.rawValue): redemptions per day, groups and funnel")
   }
 
-  /// The campaigns' rates side by side as an inline `<svg>` element (for the HTML page).
+  /// The campaigns' rates side by side as an inline `<svg>` element (for the HTML page), narrow
+  /// enough to stand beside their table.
   static func inlineComparison(_ report: Report) -> String {
-    let drawn = comparison(report.campaigns, top: 0)
-    return element(drawn.svg, height: drawn.height, title: "The campaigns' rates side by side")
+    let drawn = comparison(report.campaigns, top: 0, width: comparisonWidth)
+    return element(
+      drawn.svg, width: comparisonWidth, height: drawn.height,
+      title: "The campaigns' rates side by side")
   }
 
+  /// The width of the comparison chart on the HTML page.
+  static let comparisonWidth = 440
+
   /// An inline `<svg>` that scales to its container, on a white background.
-  static func element(_ body: String, height: Int, title: String) -> String {
+  static func element(
+    _ body: String, width: Int = width, height: Int, kind: String = "compared", title: String
+  ) -> String {
     """
-    <svg role="img" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" \
+    <svg class="\(kind)" role="img" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" \
     font-family="sans-serif" font-size="12">
     <title>\(escape(title))</title>
     <rect class="background" x="0" y="0" width="\(width)" height="\(height)" fill="#fff"/>
@@ -288,16 +296,18 @@ enum ReportChart {
   }
 
   /// The campaigns' redemption, claim and claimed → redeemed rates as grouped bars.
-  static func comparison(_ campaigns: [CampaignReport], top: Int) -> (svg: String, height: Int) {
+  static func comparison(_ campaigns: [CampaignReport], top: Int, width: Int = width) -> (
+    svg: String, height: Int
+  ) {
     let rates: [(String, (ReportFigures) -> Double?)] = [
       ("redemption rate", \.redemptionRate), ("claim rate", \.claimRate),
       ("claimed → redeemed", \.claimedRedeemedRate),
     ]
-    let left = 170
-    let right = width - 200
-    let axisY = top + 44
-    let bar = 14
-    let perCampaign = rates.count * bar + 12
+    let left = 100
+    let right = width - 60
+    let axisY = top + 64
+    let bar = 16
+    let perCampaign = rates.count * bar + 14
     // A 1-2-5 axis in percent, up to the highest rate.
     let highest = campaigns.flatMap { part in rates.compactMap { $0.1(part.total) } }.max() ?? 0
     let ticks = niceTicks(upTo: Int((highest * 100).rounded(.up)))
@@ -313,15 +323,17 @@ enum ReportChart {
       out +=
         "<text class=\"tick\" x=\"\(x(Double(tick)))\" y=\"\(axisY - 6)\" text-anchor=\"middle\">\(thousands(tick))%</text>\n"
     }
+    // The legend in one row under the title.
     for (index, (name, _)) in rates.enumerated() {
+      let x = 10 + [0, 124, 214][index]
       out +=
-        "<rect x=\"\(right + 30)\" y=\"\(axisY + 8 + index * 18)\" width=\"12\" height=\"12\" fill=\"\(palette[index])\"/>\n"
-      out += "<text x=\"\(right + 48)\" y=\"\(axisY + 18 + index * 18)\">\(name)</text>\n"
+        "<rect x=\"\(x)\" y=\"\(top + 28)\" width=\"12\" height=\"12\" fill=\"\(palette[index])\"/>\n"
+      out += "<text x=\"\(x + 16)\" y=\"\(top + 38)\">\(name)</text>\n"
     }
     for (row, part) in campaigns.enumerated() {
       let y = axisY + 8 + row * perCampaign
       out +=
-        "<text x=\"\(left - 8)\" y=\"\(y + Int(Double(rates.count * bar) / 2) + 4)\" text-anchor=\"end\">\(escape(clip(part.campaign.id.rawValue, 24)))</text>\n"
+        "<text x=\"\(left - 8)\" y=\"\(y + Int(Double(rates.count * bar) / 2) + 4)\" text-anchor=\"end\">\(escape(clip(part.campaign.id.rawValue, 16)))</text>\n"
       for (index, (name, rate)) in rates.enumerated() {
         let value = rate(part.total)
         let percent = (value ?? 0) * 100
@@ -329,7 +341,7 @@ enum ReportChart {
         out +=
           "<rect class=\"rate\" data-campaign=\"\(escape(part.campaign.id.rawValue))\" data-rate=\"\(name)\" x=\"\(left)\" y=\"\(barY)\" width=\"\(x(percent) - left)\" height=\"\(bar - 2)\" fill=\"\(palette[index])\"/>\n"
         out +=
-          "<text x=\"\(x(percent) + 4)\" y=\"\(barY + 10)\" font-size=\"10\">\(value.map(ReportText.percent) ?? "–")</text>\n"
+          "<text x=\"\(x(percent) + 4)\" y=\"\(barY + 11)\" font-size=\"11\">\(value.map(ReportText.percent) ?? "–")</text>\n"
       }
     }
     out +=

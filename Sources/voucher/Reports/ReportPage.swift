@@ -30,11 +30,15 @@ enum ReportPage {
       tr.total td { font-weight: bold; }
       p.note { color: #555; font-size: 0.9em; max-width: 60em; }
       svg { display: block; max-width: 100%; height: auto; }
+      .chart { overflow-x: auto; max-width: 100%; margin: 1em 0; }
       .side { display: flex; flex-wrap: wrap; gap: 1em 2em; align-items: flex-start; }
-      .side > * { flex: 1 1 22em; min-width: 0; }
+      .side > .scroll { flex: 0 1 auto; }
+      .side > .chart { flex: 1 1 20em; max-width: 440px; margin: 0; }
       @media (max-width: 600px) {
         body { margin: 0.6em; font-size: 14px; }
         th, td { padding: 0.25em 0.4em; }
+        /* Charts keep a readable size and scroll sideways, as wide tables do. */
+        .chart svg.panels { width: 640px; max-width: none; }
       }
       @media print {
         body { margin: 0; }
@@ -54,7 +58,8 @@ enum ReportPage {
       out += "<section>\n<h2>\(ReportChart.escape(part.campaign.id.rawValue)): "
       out += "\(ReportChart.escape(part.campaign.title))</h2>\n"
       out += table(part, grouping: report.grouping)
-      out += ReportChart.inline(part, report: report) + "\n</section>\n"
+      out += "<div class=\"chart\">" + ReportChart.inline(part, report: report)
+      out += "</div>\n</section>\n"
     }
     if report.campaigns.isEmpty { out += "<p>No campaigns.</p>\n" }
     out += """
@@ -93,7 +98,7 @@ enum ReportPage {
       ]
       out += "<tr>" + cells.map { "<td>\(ReportChart.escape($0))</td>" }.joined() + "</tr>\n"
     }
-    out += "</tbody>\n</table></div>\n<div>" + ReportChart.inlineComparison(report)
+    out += "</tbody>\n</table></div>\n<div class=\"chart\">" + ReportChart.inlineComparison(report)
     out += "</div>\n</div>\n</section>\n"
     return out
   }
