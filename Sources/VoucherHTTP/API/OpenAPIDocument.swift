@@ -772,7 +772,9 @@ public enum OpenAPIDocument {
                     "channel",
                     "store",
                     "day",
-                    "terminal"
+                    "terminal",
+                    "week",
+                    "month"
                   ],
                   "type": "string"
                 }
