@@ -154,6 +154,33 @@ struct ReportAnalystTests {
   static let total = Row(
     issued: 15, claimed: 2, redeemed: 6, voided: 1, linked: 1, claimedThenRedeemed: 1)
 
+  @Test("the README's report examples run as shown, in a home holding the history around New Year")
+  func readme() throws {
+    let history = try TurnOfYear()
+    defer { history.home.remove() }
+    let readme = try String(
+      contentsOf: packageFolder.appendingPathComponent("README.md"), encoding: .utf8)
+    let commands = try ReadmeCommand.block(after: "### Reports for the CRM team", in: readme)
+    try #require(commands.count >= 5)
+    // The home is the current folder, as in the README.
+    let path = URL(fileURLWithPath: voucherBinary).deletingLastPathComponent().path
+    for command in commands {
+      #expect(command.command.hasPrefix("voucher "), "\(command.command)")
+      let run = runBinary(
+        ["-c", "export PATH='\(path)':\"$PATH\"\n\(command.command) 2>&1"],
+        directory: history.home.path, executable: "/bin/bash")
+      #expect(run.status == 0 && !run.stdout.contains("error:"), "\(command.command): \(run.stdout)")
+      var remaining = run.stdout[...]
+      for piece in command.expected {
+        guard let found = remaining.range(of: piece) else {
+          Issue.record("\(command.command): expected \(piece) in \(run.stdout)")
+          break
+        }
+        remaining = remaining[found.upperBound...]
+      }
+    }
+  }
+
   @Test("days, ISO weeks and months in UTC and in Europe/Amsterdam, with exact figures")
   func periods() throws {
     let history = try TurnOfYear()
