@@ -45,12 +45,15 @@ struct TurnOfYear {
       else { throw TestFailure("\(text) does not verify") }
       return voucher
     }
-    _ = try registry.claim(voucher(flyer[3]), profile: ProfileID("crm:B"), now: at("2025-12-22T12:00:00Z"))
-    _ = try registry.redeem(voucher(receipt[1]), store: StoreID("S1"), now: at("2025-12-22T12:05:00Z"))
+    _ = try registry.claim(
+      voucher(flyer[3]), profile: ProfileID("crm:B"), now: at("2025-12-22T12:00:00Z"))
+    _ = try registry.redeem(
+      voucher(receipt[1]), store: StoreID("S1"), now: at("2025-12-22T12:05:00Z"))
     _ = try registry.redeem(
       voucher(flyer[2]), store: StoreID("S2"), terminal: TerminalID("T1"),
       now: at("2025-12-28T23:30:00Z"))
-    _ = try registry.claim(voucher(flyer[0]), profile: ProfileID("crm:A"), now: at("2025-12-30T09:00:00Z"))
+    _ = try registry.claim(
+      voucher(flyer[0]), profile: ProfileID("crm:A"), now: at("2025-12-30T09:00:00Z"))
     _ = try registry.redeem(
       voucher(flyer[1]), store: StoreID("S1"), terminal: TerminalID("T1"),
       now: at("2025-12-31T23:30:00Z"))
@@ -79,7 +82,9 @@ struct ManyStores {
         .status == 0)
     let total = (1...Self.stores).reduce(0) { $0 + 5 * $1 * $1 }
     let flyer =
-      home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", String(total + 500))
+      home.run(
+        "issue", "--campaign", "summer", "--channel", "flyer", "--count", String(total + 500)
+      )
       .stdoutLines
     let email =
       home.run("issue", "--campaign", "winter", "--channel", "email", "--count", "900").stdoutLines
@@ -106,29 +111,50 @@ struct ManyStores {
         let time = start.addingTimeInterval(day * 86_400 + Double(index / 35) * 3)
         let code = flyer[index]
         if index % 4 == 0 {
-          events.append((time.addingTimeInterval(-86_400 / 2), {
-            _ = try registry.claim(voucher(code), profile: ProfileID("crm:\(index)"), now: time.addingTimeInterval(-86_400 / 2))
-          }))
+          events.append(
+            (
+              time.addingTimeInterval(-86_400 / 2),
+              {
+                _ = try registry.claim(
+                  voucher(code), profile: ProfileID("crm:\(index)"),
+                  now: time.addingTimeInterval(-86_400 / 2))
+              }
+            ))
         }
-        events.append((time, {
-          _ = try registry.redeem(
-            voucher(code), store: StoreID("S\(store)"), terminal: TerminalID("T\(index % 3 + 1)"),
-            now: time)
-        }))
+        events.append(
+          (
+            time,
+            {
+              _ = try registry.redeem(
+                voucher(code), store: StoreID("S\(store)"),
+                terminal: TerminalID("T\(index % 3 + 1)"),
+                now: time)
+            }
+          ))
       }
     }
     for index in 0..<300 {
       let time = start.addingTimeInterval(Double(index % 35) * 86_400 + 40_000 + Double(index))
       let code = email[index]
       if index % 2 == 0 {
-        events.append((time.addingTimeInterval(-3_600), {
-          _ = try registry.claim(voucher(code), profile: ProfileID("crm:w\(index)"), now: time.addingTimeInterval(-3_600))
-        }))
+        events.append(
+          (
+            time.addingTimeInterval(-3_600),
+            {
+              _ = try registry.claim(
+                voucher(code), profile: ProfileID("crm:w\(index)"),
+                now: time.addingTimeInterval(-3_600))
+            }
+          ))
       }
       if index % 3 != 2 {
-        events.append((time, {
-          _ = try registry.redeem(voucher(code), store: StoreID("S\(index % 4 + 1)"), now: time)
-        }))
+        events.append(
+          (
+            time,
+            {
+              _ = try registry.redeem(voucher(code), store: StoreID("S\(index % 4 + 1)"), now: time)
+            }
+          ))
       }
     }
     for event in events.sorted(by: { $0.0 < $1.0 }) { try event.1() }
@@ -169,7 +195,8 @@ struct ReportAnalystTests {
       let run = runBinary(
         ["-c", "export PATH='\(path)':\"$PATH\"\n\(command.command) 2>&1"],
         directory: history.home.path, executable: "/bin/bash")
-      #expect(run.status == 0 && !run.stdout.contains("error:"), "\(command.command): \(run.stdout)")
+      #expect(
+        run.status == 0 && !run.stdout.contains("error:"), "\(command.command): \(run.stdout)")
       var remaining = run.stdout[...]
       for piece in command.expected {
         guard let found = remaining.range(of: piece) else {
@@ -191,9 +218,12 @@ struct ReportAnalystTests {
       home, ["--by", "week"],
       [
         "summer/all": all,
-        "summer/2025-W52": Row(claimed: 1, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-W01": Row(claimed: 1, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
-        "summer/2026-W02": Row(claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+        "summer/2025-W52": Row(
+          claimed: 1, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
+        "summer/2026-W01": Row(
+          claimed: 1, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/2026-W02": Row(
+          claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
       ])
     // In Amsterdam E3 falls on Monday 2025-12-29 (2026-W01) and E5 on 2026-01-01.
     for global in [["--tz", "Europe/Amsterdam"], ["--tz=Europe/Amsterdam"]] {
@@ -201,24 +231,31 @@ struct ReportAnalystTests {
         home, global: global, ["--by", "week"],
         [
           "summer/all": all,
-          "summer/2025-W52": Row(claimed: 1, redeemed: 1, voided: 1, linked: 0, claimedThenRedeemed: 0),
-          "summer/2026-W01": Row(claimed: 1, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
-          "summer/2026-W02": Row(claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+          "summer/2025-W52": Row(
+            claimed: 1, redeemed: 1, voided: 1, linked: 0, claimedThenRedeemed: 0),
+          "summer/2026-W01": Row(
+            claimed: 1, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
+          "summer/2026-W02": Row(
+            claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
         ])
     }
     try check(
       home, ["--by", "month"],
       [
         "summer/all": all,
-        "summer/2025-12": Row(claimed: 2, redeemed: 3, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-01": Row(claimed: 0, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/2025-12": Row(
+          claimed: 2, redeemed: 3, voided: 1, linked: 0, claimedThenRedeemed: 0),
+        "summer/2026-01": Row(
+          claimed: 0, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
       ])
     try check(
       home, global: ["--tz", "Europe/Amsterdam"], ["--by", "month"],
       [
         "summer/all": all,
-        "summer/2025-12": Row(claimed: 2, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-01": Row(claimed: 0, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/2025-12": Row(
+          claimed: 2, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
+        "summer/2026-01": Row(
+          claimed: 0, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
       ])
     // The redemption at 23:30Z on New Year's Eve is on New Year's Day in Amsterdam.
     let utcDays = try rows.jsonRows(home.run("report", "--by", "day", "--format", "json").stdout)
@@ -237,7 +274,8 @@ struct ReportAnalystTests {
     // The chart's daily series is in local days too.
     #expect(viaEnvironment.stdout.contains(#""day" : "2026-01-01""#))
     // The terminal table says which zone its days are in.
-    #expect(home.run("--tz", "Europe/Amsterdam", "report").stdout.contains("days in Europe/Amsterdam"))
+    #expect(
+      home.run("--tz", "Europe/Amsterdam", "report").stdout.contains("days in Europe/Amsterdam"))
     #expect(home.run("report").stdout.contains("days in UTC"))
   }
 
@@ -295,7 +333,8 @@ struct ReportAnalystTests {
     // The rate: claimed codes later redeemed per claimed code (1 of 2), only where claims are.
     let json = try JSONDecoder().decode(
       JSONValue.self, from: Data(home.run("report", "--format", "json").stdout.utf8))
-    guard case .array(let campaigns)? = json["campaigns"], case .array(let groups)? = campaigns[0]["groups"]
+    guard case .array(let campaigns)? = json["campaigns"],
+      case .array(let groups)? = campaigns[0]["groups"]
     else { throw TestFailure("no groups") }
     #expect(campaigns[0]["total"]?["claimedRedeemedRate"] == .number(0.5))
     #expect(groups.map { $0["figures"]?["claimedRedeemedRate"] ?? .null } == [.number(0.5), .null])
@@ -336,7 +375,8 @@ struct ReportAnalystTests {
     #expect(table[2] == ["summer", "S2"] + cells(["2025-12-28": 1, "2026-01-05": 1]) + ["2"])
     #expect(table[3] == ["summer", "online"] + cells(["2026-01-04": 1]) + ["1"])
     let weeks = home.run(
-      "--tz", "Europe/Amsterdam", "report", "--by", "terminal", "--matrix", "week", "--format", "csv")
+      "--tz", "Europe/Amsterdam", "report", "--by", "terminal", "--matrix", "week", "--format",
+      "csv")
     #expect(
       parseCSV(weeks.stdout) == [
         ["campaign", "terminal", "2025-W52", "2026-W01", "2026-W02", "total"],
@@ -358,7 +398,10 @@ struct ReportAnalystTests {
     for arguments in [
       ["report", "--matrix", "day"], ["report", "--matrix", "year", "--format", "csv"],
       ["report", "--by", "week", "--matrix", "day", "--format", "csv"],
-      ["report", "--matrix", "day", "--format", "csv", "--output", home.path + "/m.csv", "--by", "day"],
+      [
+        "report", "--matrix", "day", "--format", "csv", "--output", home.path + "/m.csv", "--by",
+        "day",
+      ],
     ] {
       let outcome = home.run(arguments: arguments)
       #expect(outcome.status == 64 && outcome.stderrLines.count == 1, "\(arguments)")
@@ -367,7 +410,9 @@ struct ReportAnalystTests {
     #expect(home.snapshot() == before)
   }
 
-  @Test("the SVG: a white background, 1-2-5 ticks with thousands separators, a bar per store with the rest as other, a funnel per channel with claims, the campaigns compared")
+  @Test(
+    "the SVG: a white background, 1-2-5 ticks with thousands separators, a bar per store with the rest as other, a funnel per channel with claims, the campaigns compared"
+  )
   func charts() throws {
     let shops = try ManyStores()
     defer { shops.home.remove() }
@@ -381,7 +426,9 @@ struct ReportAnalystTests {
     // The background is drawn first (after the title) and covers the document.
     let drawn = chart.elements.filter { !["svg", "title"].contains($0.name) }
     #expect(drawn.first?.name == "rect" && drawn.first?["fill"] == "#fff")
-    #expect(drawn.first?["class"] == "background" && drawn.first?["width"] == chart.elements.first?["width"])
+    #expect(
+      drawn.first?["class"] == "background"
+        && drawn.first?["width"] == chart.elements.first?["width"])
     #expect(drawn.first?["height"] == chart.elements.first?["height"])
     // Summer's stores: the eleven busiest, then the four least as one bar (5+20+45+80).
     let summerBars = chart.elements.filter { $0["class"] == "bar" }.prefix(12)
@@ -392,7 +439,8 @@ struct ReportAnalystTests {
     // Every tick is 0 or 1, 2 or 5 times a power of ten, written with thousands separators.
     #expect(chart.ticks.contains("1,000"), "\(chart.ticks)")
     for tick in chart.ticks {
-      let digits = tick.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "%", with: "")
+      let digits = tick.replacingOccurrences(of: ",", with: "").replacingOccurrences(
+        of: "%", with: "")
       let value = try #require(Int(digits), "\(tick)")
       var step = value
       while step >= 10 && step % 10 == 0 { step /= 10 }
@@ -406,26 +454,44 @@ struct ReportAnalystTests {
     }
     let summerTotal = (1...ManyStores.stores).reduce(0) { $0 + 5 * $1 * $1 }
     let claimedSummer = (summerTotal + 3) / 4
-    #expect(stages.map(\.0) == Array(repeating: ["issued", "claimed online", "claimed, then redeemed"], count: 2).flatMap { $0 })
+    #expect(
+      stages.map(\.0)
+        == Array(repeating: ["issued", "claimed online", "claimed, then redeemed"], count: 2)
+        .flatMap { $0 })
     #expect(stages.map(\.1) == [summerTotal + 500, claimedSummer, claimedSummer, 900, 150, 100])
     // Claimed then redeemed never exceeds claimed.
     // The campaigns compared: three rates per campaign.
     let rates = chart.elements.filter { $0["class"] == "rate" }
-    #expect(rates.map { $0["data-campaign"] ?? "" } == ["summer", "summer", "summer", "winter", "winter", "winter"])
+    #expect(
+      rates.map { $0["data-campaign"] ?? "" } == [
+        "summer", "summer", "summer", "winter", "winter", "winter",
+      ])
+    // The matrix: both campaigns' rows under one header of weeks.
+    let matrix = parseCSV(
+      home.run("report", "--by", "store", "--matrix", "week", "--format", "csv").stdout)
+    #expect(
+      matrix.first == ["campaign", "store"] + (45...49).map { "2025-W\($0)" } + ["total"])
+    #expect(matrix.count == 1 + ManyStores.stores + 4 && matrix.allSatisfy { $0.count == 8 })
+    // S1's five codes are the history's first five: Monday to Friday of week 45.
+    #expect(matrix.dropFirst().first == ["summer", "S1", "5", "0", "0", "0", "0", "5"])
+    #expect(matrix.suffix(4).map { [$0[0], $0[1], $0[7]] } == (1...4).map { ["winter", "S\($0)", "50"] })
     // One campaign: nothing to compare.
     let one = home.run("report", "--campaign", "winter", "--format", "svg")
     #expect(!one.stdout.contains("class=\"rate\"") && one.stdout.contains("class=\"background\""))
     // By week: a bar per ISO week, in order (W44 holds only the claims of Sunday 2025-11-02).
     let weekly = ChartReader()
     let weekParser = XMLParser(
-      data: Data(home.run("report", "--campaign", "summer", "--by", "week", "--format", "svg").stdout.utf8))
+      data: Data(
+        home.run("report", "--campaign", "summer", "--by", "week", "--format", "svg").stdout.utf8))
     weekParser.delegate = weekly
     #expect(weekParser.parse())
     #expect(
       weekly.elements.filter { $0["class"] == "bar" }.map { $0["data-group"] ?? "" } == [
         "2025-W44", "2025-W45", "2025-W46", "2025-W47", "2025-W48", "2025-W49",
       ])
-    let weekValues = weekly.elements.filter { $0["class"] == "bar" }.compactMap { Int($0["data-value"] ?? "") }
+    let weekValues = weekly.elements.filter { $0["class"] == "bar" }.compactMap {
+      Int($0["data-value"] ?? "")
+    }
     #expect(weekValues.reduce(0, +) == summerTotal)
   }
 
@@ -434,7 +500,8 @@ struct ReportAnalystTests {
     let shops = try ManyStores()
     defer { shops.home.remove() }
     let page = shops.home.run("report", "--by", "store", "--format", "html").stdout
-    #expect(page.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"))
+    #expect(
+      page.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"))
     #expect(page.contains("<section class=\"comparison\">") && page.contains("overflow-x: auto"))
     #expect(page.components(separatedBy: "<div class=\"scroll\"><table>").count - 1 == 3)
     let summerTotal = (1...ManyStores.stores).reduce(0) { $0 + 5 * $1 * $1 }
@@ -492,7 +559,9 @@ final class ChartReader: NSObject, XMLParserDelegate {
     qualifiedName: String?, attributes: [String: String] = [:]
   ) {
     elements.append(Element(name: name, attributes: attributes))
-    if name == "g", attributes["class"] == "channel-funnel", let channel = attributes["data-channel"] {
+    if name == "g", attributes["class"] == "channel-funnel",
+      let channel = attributes["data-channel"]
+    {
       funnelChannels.append(channel)
     }
     inTick = name == "text" && attributes["class"] == "tick"

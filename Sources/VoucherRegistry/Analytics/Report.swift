@@ -335,6 +335,9 @@ public struct ReportBuilder {
 
   /// The report.
   public func finish() -> Report {
+    // One span of matrix periods for every campaign, so that their rows share the columns.
+    let cellDays = parts.flatMap { $0.cells.keys.map(\.day) }
+    let span = cellDays.min().flatMap { first in cellDays.max().map { (first, $0) } }
     let campaigns = parts.sorted { $0.campaign.id < $1.campaign.id }.map { part in
       let order = part.days.indices.sorted { part.days[$0] < part.days[$1] }
       let groups: [(name: String, figures: ReportFigures)]
@@ -369,7 +372,7 @@ public struct ReportBuilder {
       return CampaignReport(
         campaign: part.campaign, total: part.total, groups: groups, daily: daily,
         channels: part.channelGroups,
-        matrix: matrix.map { Self.matrix(part.cells, rows: ids, period: $0) })
+        matrix: matrix.map { Self.matrix(part.cells, rows: ids, period: $0, span: span) })
     }
     return Report(
       grouping: grouping,
@@ -378,19 +381,20 @@ public struct ReportBuilder {
       campaigns: campaigns, zone: zone.name, matrix: matrix)
   }
 
-  /// The matrix of net redemptions per group and period, every period from the first to the
-  /// last with a cell (at most about ten years of days).
-  static func matrix(_ cells: [MatrixKey: Int], rows: [(name: String, id: Int)], period: ReportPeriod)
-    -> ReportMatrix
-  {
+  /// The matrix of net redemptions per group and period, every period of the days in `span`
+  /// (at most about ten years of days).
+  static func matrix(
+    _ cells: [MatrixKey: Int], rows: [(name: String, id: Int)], period: ReportPeriod,
+    span: (first: Int64, last: Int64)?
+  ) -> ReportMatrix {
     var sums: [Int: [Int64: Int]] = [:]
     for (key, count) in cells {
       sums[key.group, default: [:]][period.start(of: key.day), default: 0] += count
     }
-    let starts = Set(sums.values.flatMap(\.keys))
     var periods: [Int64] = []
-    if let first = starts.min(), let last = starts.max() {
-      var start = first
+    if let span {
+      var start = period.start(of: span.first)
+      let last = period.start(of: span.last)
       while start <= last && periods.count < 3_660 {
         periods.append(start)
         // The next period starts within 31 days; find its first day.

@@ -72,7 +72,8 @@ enum ReportCommand {
       let report = builder.finish()
       switch format {
       case .table: try output.write(ReportText.table(report))
-      case .csv: try output.write(matrix == nil ? ReportText.csv(report) : ReportText.matrix(report))
+      case .csv:
+        try output.write(matrix == nil ? ReportText.csv(report) : ReportText.matrix(report))
       case .json: try output.write(try ReportText.json(report))
       case .svg: try output.write(ReportChart.document(report))
       case .html: try output.write(ReportPage.document(report, generated: context.now))

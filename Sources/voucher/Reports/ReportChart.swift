@@ -200,9 +200,10 @@ enum ReportChart {
       bars.sort { $0.value != $1.value ? $0.value > $1.value : $0.name < $1.name }
       if bars.count > maxBars {
         let rest = bars[(maxBars - 1)...]
-        bars = Array(bars.prefix(maxBars - 1)) + [
-          ("other (\(rest.count))", rest.reduce(0) { $0 + $1.value })
-        ]
+        bars =
+          Array(bars.prefix(maxBars - 1)) + [
+            ("other (\(rest.count))", rest.reduce(0) { $0 + $1.value })
+          ]
       }
       what = grouping == .store ? "store" : "till (store/till)"
     default:

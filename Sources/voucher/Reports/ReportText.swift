@@ -43,17 +43,16 @@ enum ReportText {
   /// The group × period table: one row per campaign and group, one column per period, each
   /// cell the net redemptions (voids counted on their redemption's day), then the row's total.
   static func matrix(_ report: Report) -> String {
-    let periods = report.campaigns.compactMap(\.matrix).flatMap(\.periods)
-    // Every campaign's rows under one header: the union of their periods, in order.
-    let columns = Array(Set(periods)).sorted()
+    // Every campaign's matrix has the same periods, from the report's first redemption to its
+    // last.
+    let columns = report.campaigns.lazy.compactMap(\.matrix).first?.periods ?? []
     var out = CSV.line(["campaign", report.grouping.rawValue] + columns + ["total"])
     for part in report.campaigns {
       guard let matrix = part.matrix else { continue }
       for row in matrix.rows {
-        let cells = Dictionary(uniqueKeysWithValues: zip(matrix.periods, row.cells))
         out += CSV.line(
           [part.campaign.id.rawValue, row.name],
-          numbers: columns.map { String(cells[$0] ?? 0) } + [String(row.cells.reduce(0, +))])
+          numbers: row.cells.map(String.init) + [String(row.cells.reduce(0, +))])
       }
     }
     return out
