@@ -218,12 +218,9 @@ struct ReportAnalystTests {
       home, ["--by", "week"],
       [
         "summer/all": all,
-        "summer/2025-W52": Row(
-          claimed: 1, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-W01": Row(
-          claimed: 1, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
-        "summer/2026-W02": Row(
-          claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+        "summer/2025-W52": .period(1, 2, 1, 0, 0),
+        "summer/2026-W01": .period(1, 3, 0, 1, 1),
+        "summer/2026-W02": .period(0, 1, 0, 0, 0),
       ])
     // In Amsterdam E3 falls on Monday 2025-12-29 (2026-W01) and E5 on 2026-01-01.
     for global in [["--tz", "Europe/Amsterdam"], ["--tz=Europe/Amsterdam"]] {
@@ -231,31 +228,24 @@ struct ReportAnalystTests {
         home, global: global, ["--by", "week"],
         [
           "summer/all": all,
-          "summer/2025-W52": Row(
-            claimed: 1, redeemed: 1, voided: 1, linked: 0, claimedThenRedeemed: 0),
-          "summer/2026-W01": Row(
-            claimed: 1, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
-          "summer/2026-W02": Row(
-            claimed: 0, redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+          "summer/2025-W52": .period(1, 1, 1, 0, 0),
+          "summer/2026-W01": .period(1, 4, 0, 1, 1),
+          "summer/2026-W02": .period(0, 1, 0, 0, 0),
         ])
     }
     try check(
       home, ["--by", "month"],
       [
         "summer/all": all,
-        "summer/2025-12": Row(
-          claimed: 2, redeemed: 3, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-01": Row(
-          claimed: 0, redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/2025-12": .period(2, 3, 1, 0, 0),
+        "summer/2026-01": .period(0, 3, 0, 1, 1),
       ])
     try check(
       home, global: ["--tz", "Europe/Amsterdam"], ["--by", "month"],
       [
         "summer/all": all,
-        "summer/2025-12": Row(
-          claimed: 2, redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/2026-01": Row(
-          claimed: 0, redeemed: 4, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/2025-12": .period(2, 2, 1, 0, 0),
+        "summer/2026-01": .period(0, 4, 0, 1, 1),
       ])
     // The redemption at 23:30Z on New Year's Eve is on New Year's Day in Amsterdam.
     let utcDays = try rows.jsonRows(home.run("report", "--by", "day", "--format", "json").stdout)
@@ -284,21 +274,19 @@ struct ReportAnalystTests {
     let history = try TurnOfYear()
     defer { history.home.remove() }
     let home = history.home
-    let utc = try rows.jsonRows(
-      home.run("report", "--since", "2026-01-01", "--format", "json").stdout)
-    // E6, E8, E9 in UTC; E5 (00:30 on New Year's Day in Amsterdam) joins them locally.
-    #expect(utc["summer/all"]?.redeemed == 3)
-    let local = try rows.jsonRows(
-      home.run("--tz", "Europe/Amsterdam", "report", "--since", "2026-01-01", "--format", "json")
-        .stdout)
-    #expect(local["summer/all"]?.redeemed == 4)
-    let untilUTC = try rows.jsonRows(
-      home.run("report", "--until", "2025-12-31", "--format", "json").stdout)
-    #expect(untilUTC["summer/all"]?.redeemed == 3)
-    let untilLocal = try rows.jsonRows(
-      home.run("--tz", "Europe/Amsterdam", "report", "--until", "2025-12-31", "--format", "json")
-        .stdout)
-    #expect(untilLocal["summer/all"]?.redeemed == 2)
+    // E6, E8, E9 from New Year's Day in UTC; E5 (00:30 on New Year's Day in Amsterdam) joins
+    // them locally, and leaves the days up to New Year's Eve.
+    let amsterdam = ["--tz", "Europe/Amsterdam"]
+    let windows: [([String], [String], Int)] = [
+      ([], ["--since", "2026-01-01"], 3), (amsterdam, ["--since", "2026-01-01"], 4),
+      ([], ["--until", "2025-12-31"], 3), (amsterdam, ["--until", "2025-12-31"], 2),
+    ]
+    for (global, window, redeemed) in windows {
+      let outcome = home.run(arguments: global + ["report", "--format", "json"] + window)
+      #expect(
+        try rows.jsonRows(outcome.stdout)["summer/all"]?.redeemed == redeemed, "\(global) \(window)"
+      )
+    }
     // The window shown is the local midnight, as a UTC moment.
     let shown = home.run(
       "--tz", "Europe/Amsterdam", "report", "--since", "2026-01-01", "--format", "json")
@@ -324,11 +312,11 @@ struct ReportAnalystTests {
       home, ["--by", "terminal"],
       [
         "summer/all": Self.total,
-        "summer/S1/T1": Row(redeemed: 2, voided: 0, linked: 1, claimedThenRedeemed: 1),
-        "summer/S1/none": Row(redeemed: 1, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/S2/T1": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
-        "summer/S2/T2": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
-        "summer/online": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+        "summer/S1/T1": .place(2, 0, 1, 1),
+        "summer/S1/none": .place(1, 1, 0, 0),
+        "summer/S2/T1": .place(1, 0, 0, 0),
+        "summer/S2/T2": .place(1, 0, 0, 0),
+        "summer/online": .place(1, 0, 0, 0),
       ])
     // The rate: claimed codes later redeemed per claimed code (1 of 2), only where claims are.
     let json = try JSONDecoder().decode(
@@ -474,7 +462,8 @@ struct ReportAnalystTests {
     #expect(matrix.count == 1 + ManyStores.stores + 4 && matrix.allSatisfy { $0.count == 8 })
     // S1's five codes are the history's first five: Monday to Friday of week 45.
     #expect(matrix.dropFirst().first == ["summer", "S1", "5", "0", "0", "0", "0", "5"])
-    #expect(matrix.suffix(4).map { [$0[0], $0[1], $0[7]] } == (1...4).map { ["winter", "S\($0)", "50"] })
+    #expect(
+      matrix.suffix(4).map { [$0[0], $0[1], $0[7]] } == (1...4).map { ["winter", "S\($0)", "50"] })
     // One campaign: nothing to compare.
     let one = home.run("report", "--campaign", "winter", "--format", "svg")
     #expect(!one.stdout.contains("class=\"rate\"") && one.stdout.contains("class=\"background\""))
@@ -538,6 +527,27 @@ struct ReportAnalystTests {
         }
       }
     }
+  }
+}
+
+extension Row {
+  /// A day's, week's or month's row: claimed, redeemed, voided, linked and claimed then
+  /// redeemed (a period has no issued codes).
+  static func period(
+    _ claimed: Int, _ redeemed: Int, _ voided: Int, _ linked: Int, _ claimedThenRedeemed: Int
+  ) -> Row {
+    Row(
+      claimed: claimed, redeemed: redeemed, voided: voided, linked: linked,
+      claimedThenRedeemed: claimedThenRedeemed)
+  }
+
+  /// A store's or till's row: redeemed, voided, linked and claimed then redeemed (no issued
+  /// codes, no claims).
+  static func place(_ redeemed: Int, _ voided: Int, _ linked: Int, _ claimedThenRedeemed: Int)
+    -> Row
+  {
+    Row(
+      redeemed: redeemed, voided: voided, linked: linked, claimedThenRedeemed: claimedThenRedeemed)
   }
 }
 
