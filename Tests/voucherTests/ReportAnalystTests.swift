@@ -269,6 +269,43 @@ struct ReportAnalystTests {
     #expect(home.run("report").stdout.contains("days in UTC"))
   }
 
+  @Test("days across daylight saving switches in Europe/Amsterdam: 23:30 and 00:30 local sides")
+  func daylightSaving() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes =
+      home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "4").stdoutLines
+    let book = try CampaignStore(folder: home.path + "/Campaigns").load()
+    let verifier = Verifier(keyRing: try KeyRing.load(from: home.path + "/Keys"), campaigns: book)
+    let registry = try Registry.open(home: VoucherHome(home.path), campaigns: book, create: true)
+    // Spring forward on 2026-03-29 at 01:00Z (+1 to +2); fall back on 2026-10-25 at 01:00Z.
+    let times = [
+      "2026-03-29T00:30:00Z",  // 01:30 CET, 29 March
+      "2026-03-29T22:30:00Z",  // 00:30 CEST, 30 March: the same UTC day, the next local one
+      "2026-10-24T22:30:00Z",  // 00:30 CEST, 25 October
+      "2026-10-25T22:30:00Z",  // 23:30 CET, 25 October
+    ]
+    for (code, time) in zip(codes, times) {
+      let now = ISO8601.parse(time)!
+      guard case .valid(let voucher) = verifier.verify(code, now: now) else {
+        throw TestFailure("\(code) does not verify")
+      }
+      _ = try registry.redeem(voucher, store: StoreID("S1"), now: now)
+    }
+    let days = try rows.jsonRows(
+      home.run("--tz", "Europe/Amsterdam", "report", "--by", "day", "--format", "json").stdout)
+    #expect(days["summer/2026-03-29"]?.redeemed == 1 && days["summer/2026-03-30"]?.redeemed == 1)
+    #expect(days["summer/2026-10-25"]?.redeemed == 2 && days.count == 4, "\(days)")
+    let utc = try rows.jsonRows(home.run("report", "--by", "day", "--format", "json").stdout)
+    #expect(utc["summer/2026-03-29"]?.redeemed == 2 && utc["summer/2026-10-24"]?.redeemed == 1)
+    // A local --until day ends at the local midnight after it, whichever offset is in force.
+    let until = try rows.jsonRows(
+      home.run(
+        "--tz", "Europe/Amsterdam", "report", "--until", "2026-03-29", "--format", "json"
+      ).stdout)
+    #expect(until["summer/all"]?.redeemed == 1)
+  }
+
   @Test("--since and --until days are local days with --tz; moments stay moments")
   func localWindow() throws {
     let history = try TurnOfYear()
