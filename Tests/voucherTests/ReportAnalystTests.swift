@@ -306,6 +306,55 @@ struct ReportAnalystTests {
     #expect(until["summer/all"]?.redeemed == 1)
   }
 
+  @Test(
+    "hostile store and till ids (naughty strings the ids accept) in every format and the matrix")
+  func hostileStores() throws {
+    let home = try Home()
+    defer { home.remove() }
+    var stores: [String] = []
+    for text in try TestData.naughtyStrings() where (try? StoreID(text)) != nil {
+      if !stores.contains(text) { stores.append(text) }
+    }
+    stores = Array(stores.prefix(60))
+    try #require(stores.count >= 10 && stores.contains { $0.hasPrefix("-") })
+    let codes = home.run(
+      "issue", "--campaign", "summer", "--channel", "flyer", "--count", String(stores.count)
+    ).stdoutLines
+    let book = try CampaignStore(folder: home.path + "/Campaigns").load()
+    let verifier = Verifier(keyRing: try KeyRing.load(from: home.path + "/Keys"), campaigns: book)
+    let registry = try Registry.open(home: VoucherHome(home.path), campaigns: book, create: true)
+    for (code, store) in zip(codes, stores) {
+      guard case .valid(let voucher) = verifier.verify(code, now: Date()) else {
+        throw TestFailure("\(code) does not verify")
+      }
+      // The store's name as the till's too: `X/X`.
+      _ = try registry.redeem(
+        voucher, store: StoreID(store), terminal: TerminalID(store), now: Date())
+    }
+    func unneutralised(_ cell: String) -> String {
+      cell.hasPrefix("'") && cell.dropFirst().first.map { "=+-@".contains($0) } == true
+        ? String(cell.dropFirst()) : cell
+    }
+    let csv = parseCSV(home.run("report", "--by", "terminal", "--format", "csv").stdout)
+    #expect(Set(csv.dropFirst(2).map { unneutralised($0[1]) }) == Set(stores.map { "\($0)/\($0)" }))
+    let matrix = parseCSV(
+      home.run("report", "--by", "store", "--matrix", "day", "--format", "csv").stdout)
+    #expect(Set(matrix.dropFirst().map { unneutralised($0[1]) }) == Set(stores))
+    #expect(matrix.dropFirst().allSatisfy { $0.last == "1" })
+    for by in ["store", "terminal"] {
+      for format in ["svg", "html"] {
+        let outcome = home.run("report", "--by", by, "--format", format)
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "\(by) \(format)")
+        if format == "svg" {
+          let parser = XMLParser(data: Data(outcome.stdout.utf8))
+          #expect(parser.parse(), "\(by): \(parser.parserError.map { "\($0)" } ?? "")")
+        } else {
+          #expect(!outcome.stdout.lowercased().contains("<script"))
+        }
+      }
+    }
+  }
+
   @Test("--since and --until days are local days with --tz; moments stay moments")
   func localWindow() throws {
     let history = try TurnOfYear()
