@@ -110,8 +110,8 @@ public struct CampaignReport: Sendable, Hashable {
   /// The figures of each channel (by index), whatever the grouping: the funnel per channel.
   public internal(set) var channels: [ReportFigures]
   /// Net redemptions per group and period, when the report was asked for a matrix: the
-  /// periods from the first to the last with a redemption (gaps included), and one row per
-  /// group with a cell per period.
+  /// periods from the report's first redemption to its last, in any campaign (gaps included),
+  /// and one row per group with a cell per period.
   public internal(set) var matrix: ReportMatrix?
 
   public static func == (a: CampaignReport, b: CampaignReport) -> Bool {
