@@ -114,6 +114,10 @@ struct HTTPTests {
     #expect(
       report.body
         == home.run("report", "--campaign", "summer", "--by", "store", "--format", "json").stdout)
+    let weekly = try call(server, "GET", "/v1/report?by=week&format=csv", token: crm)
+    #expect(
+      weekly.status == 200
+        && weekly.body == home.run("report", "--by", "week", "--format", "csv").stdout)
     for (format, type) in [("csv", "text/csv"), ("svg", "image/svg+xml"), ("html", "text/html")] {
       let answer = try call(server, "GET", "/v1/report?format=\(format)", token: crm)
       #expect(answer.status == 200 && answer.header("Content-Type")?.hasPrefix(type) == true)

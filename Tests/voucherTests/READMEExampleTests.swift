@@ -48,7 +48,7 @@ struct READMEExampleTests {
     }
     #expect(answers.contains("Voucher-Cursor: "))
     #expect(answers.contains("\"event\":\"claimed\""))
-    #expect(answers.contains("campaign,channel,issued"))
+    #expect(answers.contains(#""campaign","channel","issued""#))
     #expect(
       !answers.contains("\"status\":4") && !answers.contains("\"status\":5"),
       "a problem: \(answers)")

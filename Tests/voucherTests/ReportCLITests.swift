@@ -160,7 +160,7 @@ struct ReportCLITests {
     #expect(text.hasPrefix(#""campaign","#))
     var rows: [String: Row] = [:]
     for (line, cells) in zip(text.components(separatedBy: "\r\n").dropFirst(), parseCSV(text).dropFirst()) {
-      try #require(cells.count == 12, "\(line)")
+      try #require(cells.count == 13, "\(line)")
       #expect(line.hasPrefix("\"") && !line.hasSuffix("\""))
       // A group that starts like a formula is neutralised with a quote; read it back without.
       var group = cells[1]
@@ -230,10 +230,12 @@ struct ReportCLITests {
       history, ["--campaign", "summer", "--by", "terminal"],
       [
         "summer/all": summerAll,
-        "summer/T1": Row(redeemed: 3, voided: 0, linked: 1, claimedThenRedeemed: 1),
-        "summer/T2": Row(redeemed: 1, voided: 0, linked: 1, claimedThenRedeemed: 0),
-        "summer/T3": Row(redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
-        "summer/none": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+        // A till is known by its store: T1 in S1 and in -S9 are two tills.
+        "summer/S1/T1": Row(redeemed: 2, voided: 0, linked: 1, claimedThenRedeemed: 1),
+        "summer/-S9/T1": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
+        "summer/S1/T2": Row(redeemed: 1, voided: 0, linked: 1, claimedThenRedeemed: 0),
+        "summer/S2/T3": Row(redeemed: 2, voided: 1, linked: 0, claimedThenRedeemed: 0),
+        "summer/online": Row(redeemed: 1, voided: 0, linked: 0, claimedThenRedeemed: 0),
       ])
     // One day: the void on D3 counts against its redemption on D2, inside the window.
     try check(
@@ -271,7 +273,7 @@ struct ReportCLITests {
     #expect(
       table.stdout.split(separator: "\n").contains {
         $0.split(separator: " ").map(String.init) == [
-          "all", "16", "3", "7", "1", "37.5%", "18.8%", "28.6%", "1",
+          "all", "16", "3", "7", "1", "37.5%", "18.8%", "28.6%", "1", "(33.3%)",
         ]
       }, "\(table.stdout)")
   }
@@ -427,8 +429,8 @@ struct ReportCLITests {
     parser.delegate = delegate
     #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
     #expect(delegate.series == ["flyer", "receipt", "email"])
-    // One funnel per campaign.
-    let funnel = ["issued", "claimed online", "redeemed (net)"]
+    // One funnel per channel with claims (summer's flyer and receipt; winter has no claims).
+    let funnel = ["issued", "claimed online", "claimed, then redeemed"]
     #expect(delegate.stages == funnel + funnel)
 
     let output = history.home.path + "/report.html"
@@ -436,7 +438,8 @@ struct ReportCLITests {
     #expect(html.status == 0)
     let page = try String(contentsOfFile: output, encoding: .utf8)
     #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("Content-Security-Policy"))
-    #expect(page.components(separatedBy: "<svg").count - 1 == 2)
+    // The campaigns compared, then one chart per campaign.
+    #expect(page.components(separatedBy: "<svg").count - 1 == 3)
     #expect(page.components(separatedBy: "class=\"series\"").count - 1 == 3)
     // Nothing that could make a request: no scripts, links, images, frames or remote URLs.
     for banned in ["<script", "<link", "<img", "<iframe", "http://", "https://", "url(", "@import"]
@@ -480,7 +483,7 @@ struct ReportCLITests {
 
   /// Renders a page in headless Chromium: its screenshot, and the URLs the page itself requested
   /// (from Chromium's network log; the browser's own background requests have no origin).
-  func render(_ page: String, in folder: String) throws -> (
+  func render(_ page: String, in folder: String, size: String = "1000,1500") throws -> (
     screenshot: Data, pageRequests: [String]
   ) {
     let shot = folder + "/shot.png"
@@ -491,7 +494,7 @@ struct ReportCLITests {
     process.arguments = [
       "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--user-data-dir=\(folder)/chromium", "--window-size=1000,1500", "--screenshot=\(shot)",
+      "--user-data-dir=\(folder)/chromium", "--window-size=\(size)", "--screenshot=\(shot)",
       "--log-net-log=\(log)", "file://\(page)",
     ]
     process.standardOutput = FileHandle.nullDevice
@@ -581,7 +584,7 @@ struct ReportCLITests {
     defer { home.remove() }
     let before = home.snapshot()
     let cases: [([String], Int32)] = [
-      (["report", "--by", "week"], 64), (["report", "--format", "pdf"], 64),
+      (["report", "--by", "year"], 64), (["report", "--format", "pdf"], 64),
       (["report", "--since", "yesterday"], 64), (["report", "--since", "2026-02-30"], 64),
       (["report", "--since", "2026-03-02", "--until", "2026-03-01"], 64),
       (["report", "--campaign", "nope"], 66), (["report", "--campaign", "../x"], 64),

@@ -773,7 +773,9 @@ public enum OpenAPIDocument {
                     "channel",
                     "store",
                     "day",
-                    "terminal"
+                    "terminal",
+                    "week",
+                    "month"
                   ],
                   "type": "string"
                 }

@@ -39,7 +39,7 @@ enum ExportCommand {
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
     _ = try options.positionals(0, "")
     let format = try options.choice("format", Format.self) ?? .csv
-    let (since, until) = try ReportCommand.window(options)
+    let (since, until) = try ReportCommand.window(options, zone: context.zone)
     let book = try context.campaigns()
     let selected = try ReportCommand.selectCampaigns(options, book)
     // Codes are printed again from their serials, so the key ring is needed: a missing key

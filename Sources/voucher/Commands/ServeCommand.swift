@@ -113,7 +113,8 @@ enum ServeCommand {
           burst: limits.wrongCodeBurst, perSecond: limits.wrongCodesPerMinute / 60),
         idempotency: idempotency)
       let reads = HTTPReads(
-        context: HTTPReadContext(home: context.home, lockTimeout: context.lockTimeout),
+        context: HTTPReadContext(
+          home: context.home, lockTimeout: context.lockTimeout, zone: context.zone),
         location: location, campaigns: campaigns, log: { console.warning($0) })
       let server = try HTTPServer(
         address: httpAddress,

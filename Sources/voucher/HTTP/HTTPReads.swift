@@ -42,7 +42,8 @@ struct HTTPReads: Sendable {
     }
     let console = CapturingConsole()
     let run = Context(
-      home: context.home, console: console, now: Date(), lockTimeout: context.lockTimeout)
+      home: context.home, console: console, now: Date(), lockTimeout: context.lockTimeout,
+      zone: context.zone)
     let types = [
       "json": "application/json", "csv": "text/csv; charset=utf-8", "svg": "image/svg+xml",
       "html": "text/html; charset=utf-8",
@@ -117,6 +118,8 @@ private struct EnoughEvents: Error {}
 struct HTTPReadContext: Sendable {
   let home: VoucherHome
   let lockTimeout: Double
+  /// The zone the server was started with (`--tz`): report days are counted in it.
+  var zone: ZoneRules = .utc
 }
 
 /// A console that keeps what a command prints, for the HTTP report.

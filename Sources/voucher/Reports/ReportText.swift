@@ -7,7 +7,7 @@ enum ReportText {
   /// The columns of the table and the CSV, after the campaign and group.
   static let figureNames = [
     "issued", "claimed", "redeemed", "voided", "netRedeemed", "linked", "claimedThenRedeemed",
-    "redemptionRate", "claimRate", "linkedShare",
+    "redemptionRate", "claimRate", "linkedShare", "claimedRedeemedRate",
   ]
 
   /// The figures' values as text, in ``figureNames`` order; empty where a figure does not apply.
@@ -19,6 +19,7 @@ enum ReportText {
       figures.redemptionRate.map { decimal($0, digits: 4) } ?? "",
       figures.claimRate.map { decimal($0, digits: 4) } ?? "",
       figures.linkedShare.map { decimal($0, digits: 4) } ?? "",
+      figures.claimedRedeemedRate.map { decimal($0, digits: 4) } ?? "",
     ]
   }
 
@@ -39,6 +40,24 @@ enum ReportText {
     return out
   }
 
+  /// The group × period table: one row per campaign and group, one column per period, each
+  /// cell the net redemptions (voids counted on their redemption's day), then the row's total.
+  static func matrix(_ report: Report) -> String {
+    // Every campaign's matrix has the same periods, from the report's first redemption to its
+    // last.
+    let columns = report.campaigns.lazy.compactMap(\.matrix).first?.periods ?? []
+    var out = CSV.line(["campaign", report.grouping.rawValue] + columns + ["total"])
+    for part in report.campaigns {
+      guard let matrix = part.matrix else { continue }
+      for row in matrix.rows {
+        out += CSV.line(
+          [part.campaign.id.rawValue, row.name],
+          numbers: row.cells.map(String.init) + [String(row.cells.reduce(0, +))])
+      }
+    }
+    return out
+  }
+
   static func table(_ report: Report) -> String {
     let headers = [
       report.grouping.rawValue, "issued", "claimed", "redeemed", "voided", "redemption", "claim",
@@ -47,8 +66,9 @@ enum ReportText {
     var out = ""
     if report.since != nil || report.until != nil {
       out +=
-        "from \(report.since.map(ISO8601.format) ?? "the start") to \(report.until.map(ISO8601.format) ?? "now")\n\n"
+        "from \(report.since.map(ISO8601.format) ?? "the start") to \(report.until.map(ISO8601.format) ?? "now")\n"
     }
+    out += "days in \(report.zone)\n\n"
     if report.campaigns.isEmpty { out += "no campaigns\n" }
     for part in report.campaigns {
       out += "campaign \(part.campaign.id): \(printable(part.campaign.title, limit: 60))\n"
@@ -58,7 +78,9 @@ enum ReportText {
           name, figures.issued.map(String.init) ?? "-", figures.claimed.map(String.init) ?? "-",
           String(figures.redeemed), String(figures.voided),
           figures.redemptionRate.map(percent) ?? "-", figures.claimRate.map(percent) ?? "-",
-          figures.linkedShare.map(percent) ?? "-", String(figures.claimedThenRedeemed),
+          figures.linkedShare.map(percent) ?? "-",
+          String(figures.claimedThenRedeemed)
+            + (figures.claimedRedeemedRate.map { " (" + percent($0) + ")" } ?? ""),
         ])
       }
       let widths = headers.indices.map { column in
@@ -77,7 +99,8 @@ enum ReportText {
     }
     out += """
       redemption: net redemptions per issued code; claim: claimed per issued code; linked: \
-      redemptions linked to a profile; claimed→redeemed: codes redeemed after an online claim.\n
+      redemptions linked to a profile; claimed→redeemed: codes redeemed after an online claim \
+      (and their share of the claimed codes).\n
       """
     return out
   }
@@ -118,7 +141,7 @@ private struct ShownReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
       case issued, claimed, redeemed, voided, netRedeemed, linked, claimedThenRedeemed,
-        redemptionRate, claimRate, linkedShare
+        redemptionRate, claimRate, linkedShare, claimedRedeemedRate
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -134,6 +157,8 @@ private struct ShownReport: Encodable {
       try container.encode(ReportText.rounded(figures.redemptionRate), forKey: .redemptionRate)
       try container.encode(ReportText.rounded(figures.claimRate), forKey: .claimRate)
       try container.encode(ReportText.rounded(figures.linkedShare), forKey: .linkedShare)
+      try container.encode(
+        ReportText.rounded(figures.claimedRedeemedRate), forKey: .claimedRedeemedRate)
     }
   }
   struct Group: Encodable {
@@ -153,12 +178,14 @@ private struct ShownReport: Encodable {
     let daily: [Day]
   }
   let by: String
+  let zone: String
   let since: String?
   let until: String?
   let campaigns: [Part]
 
   init(_ report: Report) {
     by = report.grouping.rawValue
+    zone = report.zone
     since = report.since.map(ISO8601.format)
     until = report.until.map(ISO8601.format)
     campaigns = report.campaigns.map { part in
@@ -175,11 +202,12 @@ private struct ShownReport: Encodable {
     }
   }
 
-  enum CodingKeys: String, CodingKey { case by, since, until, campaigns }
+  enum CodingKeys: String, CodingKey { case by, zone, since, until, campaigns }
 
   func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(by, forKey: .by)
+    try container.encode(zone, forKey: .zone)
     try container.encode(since, forKey: .since)
     try container.encode(until, forKey: .until)
     try container.encode(campaigns, forKey: .campaigns)
