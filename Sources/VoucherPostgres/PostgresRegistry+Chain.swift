@@ -16,7 +16,7 @@
   extension PostgresRegistry {
     /// Reads the chain's campaigns and key states.
     ///
-    /// - Throws: ``RegistryError/damaged(path:offset:reason:)`` naming a campaign whose stored
+    /// - Throws: `RegistryError/damaged(path:offset:reason:)` naming a campaign whose stored
     ///   definition cannot be read.
     public static func chainState(_ target: PGTarget, timeout: Double) throws(RegistryError)
       -> ChainState

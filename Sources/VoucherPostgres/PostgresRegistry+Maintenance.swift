@@ -6,7 +6,7 @@
   extension PostgresRegistry {
     /// Blocks (or unblocks) a range of serials: one event, in its own transaction, resolved by its
     /// token like a batch if the connection is lost during COMMIT (see
-    /// ``writeTransaction(_:)``).
+    /// `writeTransaction(_:)`).
     @discardableResult
     public func block(
       campaign: Campaign, channel: ChannelID, serials: ClosedRange<Int>, reason: Reason?,

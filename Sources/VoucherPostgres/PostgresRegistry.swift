@@ -5,13 +5,13 @@
   import VoucherRegistry
 
   /// A redemption registry in a PostgreSQL database, for a chain whose tills all reach one
-  /// registry: the store contract (``RegistryStore``) over libpq.
+  /// registry: the store contract (`RegistryStore`) over libpq.
   ///
   /// A write batch is one transaction, sent in two pipelined round trips: the first locks each
   /// written code's row (`SELECT ... FOR UPDATE`, in a fixed order), takes event ids and reads the
-  /// codes' histories and blocks; the program then asks ``RedemptionRules``, the same rules as the
+  /// codes' histories and blocks; the program then asks `RedemptionRules`, the same rules as the
   /// file registry's; the second inserts the events, the live uses and the commit's token, and
-  /// commits. Exactly once rests on the primary key of `voucher_uses` (see ``Schema``).
+  /// commits. Exactly once rests on the primary key of `voucher_uses` (see `Schema`).
   ///
   /// Failures: a serialization failure or deadlock (40001, 40P01) or a constraint that caught a
   /// race is retried a bounded number of times; a lost connection is made again (a server
@@ -44,9 +44,9 @@
     ///   - target: The database.
     ///   - campaigns: The campaigns.
     ///   - timeout: Seconds to keep trying to reach the server.
-    /// - Throws: ``RegistryError/schemaVersion(registry:found:expected:)`` when the database has no
+    /// - Throws: `RegistryError/schemaVersion(registry:found:expected:)` when the database has no
     ///   registry (version 0: create one) or another version,
-    ///   ``RegistryError/unreachable(registry:reason:)``.
+    ///   `RegistryError/unreachable(registry:reason:)`.
     public static func open(_ target: PGTarget, campaigns: CampaignBook, timeout: Double)
       throws(RegistryError) -> PostgresRegistry
     {
@@ -60,7 +60,7 @@
 
     /// Creates the registry's tables in a database that has none.
     ///
-    /// - Throws: ``RegistryError/alreadyExists(path:)`` when it has them.
+    /// - Throws: `RegistryError/alreadyExists(path:)` when it has them.
     public static func create(_ target: PGTarget, timeout: Double) throws(RegistryError) {
       let registry = PostgresRegistry(target: target, campaigns: CampaignBook([]), timeout: timeout)
       guard try registry.schemaVersion() == nil else {

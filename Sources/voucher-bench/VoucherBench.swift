@@ -10,7 +10,7 @@ import VoucherKit
 @main
 struct VoucherBench {
   static let usage = """
-    USAGE: voucher-bench [--quick] [--format text|json] [--only reports|http] [--scratch <dir>]
+    USAGE: voucher-bench [--quick] [--format text|json] [--only reports|http|postgres] [--scratch <dir>]
 
     Measures voucher beside its peers in one run and prints each figure with its baseline, the
     ratio and the target. Build every product first (swift build -c release).
@@ -18,7 +18,8 @@ struct VoucherBench {
     OPTIONS:
       --quick            A short run (CI's): smaller sizes, fewer rounds.
       --format <format>  text (a table, default) or json.
-      --only <rows>      Only the report and export rows (reports) or the HTTP front's (http).
+      --only <rows>      Only the report and export rows (reports), the HTTP front's (http) or,
+                         in a build with the PostgreSQL trait, the PostgreSQL rows (postgres).
       --scratch <dir>    Where homes and journals go (default: /var/tmp, kept on disk by
                          convention); put it on the disk whose syncs you want to measure.
       -h, --help         Show this help.
@@ -53,7 +54,9 @@ struct VoucherBench {
         options.json = format == "json"
       case "--only":
         let rows = value(argument)
-        guard ["reports", "http"].contains(rows) else { fail("--only takes reports or http") }
+        guard ["reports", "http", "postgres"].contains(rows) else {
+          fail("--only takes reports, http or postgres")
+        }
         options.only = rows
       case "--scratch": options.scratch = value(argument)
       default: fail("unknown argument '\(argument)'; see 'voucher-bench --help'")
