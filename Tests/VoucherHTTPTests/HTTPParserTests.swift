@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VoucherHTTP
 
@@ -155,5 +156,47 @@ struct HTTPParserTests {
     let steps = frame(
       "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
     #expect(steps.count == 2)
+  }
+}
+
+@Suite("HTTP parser: inputs the fuzzer found")
+struct HTTPParserFuzzFindings {
+  /// Frames bytes fed in the given piece sizes (cycled), as the fuzz driver does.
+  func frame(_ bytes: [UInt8], pieces: [Int]) -> [HTTPParser.Step] {
+    let limits = HTTPLimits(requestLine: 256, headerBytes: 1024, headerFields: 16, bodyBytes: 512)
+    var parser = HTTPParser(limits: limits)
+    var steps: [HTTPParser.Step] = []
+    var offset = 0
+    var piece = 0
+    repeat {
+      let end = min(bytes.count, offset + pieces[piece % pieces.count])
+      parser.append(bytes[offset..<end])
+      offset = end
+      piece += 1
+      while true {
+        let step = parser.next()
+        if step == .needMore { break }
+        steps.append(step)
+        if case .failure = step { return steps }
+      }
+    } while offset < bytes.count
+    return steps
+  }
+
+  @Test(
+    "found inputs frame the same whole and in pieces",
+    arguments: [
+      // A request line of exactly the limit whose CR arrived before its LF.
+      "crash-b5d6f6dc1979a0f2c08aa3e03f62a33deaf6e272",
+      "crash-482641b1154028eff14cc699194fa8365fe5c0cf",
+      "crash-190b306b864ec9e49585a0d9ccde2641aef1ed13",
+    ])
+  func sameWholeAndPieced(_ name: String) throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Fuzz/Corpus/http/" + name)
+    let bytes = [UInt8](try Data(contentsOf: url))
+    let whole = frame(bytes, pieces: [bytes.count])
+    let pieced = frame(bytes, pieces: bytes.prefix(32).map { Int($0 & 15) + 1 })
+    #expect(whole == pieced, "\(whole) \(pieced)")
   }
 }

@@ -165,7 +165,9 @@ public struct HTTPParser: Sendable {
     }
     if !bareCR && !buffer[scanned..<window].contains(Self.lf) {
       let pending = buffer.count - start
-      if pending > limits.requestLine && !buffer[start..<buffer.count].contains(Self.lf) {
+      // The request line's length leaves out its CRLF: a CR that may start it does not count.
+      let lineSoFar = buffer.last == Self.cr ? pending - 1 : pending
+      if lineSoFar > limits.requestLine && !buffer[start..<buffer.count].contains(Self.lf) {
         throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")
       }
       if pending > limits.headerBytes {
@@ -243,6 +245,12 @@ public struct HTTPParser: Sendable {
     while index < end {
       let byte = buffer[index]
       if byte == Self.lf {
+        // A request line too long is that first, however it ends: a client sending it in pieces
+        // is refused for its length before the line end arrives.
+        let length = index - lineStart - (index > lineStart && buffer[index - 1] == Self.cr ? 1 : 0)
+        if lines.isEmpty && length > limits.requestLine {
+          throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")
+        }
         guard index > lineStart, buffer[index - 1] == Self.cr else {
           throw HTTPParseError(400, "a line ends in a bare LF, not CRLF")
         }
@@ -257,7 +265,14 @@ public struct HTTPParser: Sendable {
         }
         lineStart = index + 1
       } else if byte == Self.cr, index + 1 < end, buffer[index + 1] != Self.lf {
+        if lines.isEmpty && index - lineStart > limits.requestLine {
+          throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")
+        }
         throw HTTPParseError(400, "a bare CR in the header section")
+      } else if byte != Self.cr, lines.isEmpty, index - lineStart + 1 > limits.requestLine {
+        // The request line's first byte past the limit: refused for its length, as it is when
+        // it arrives in pieces, whatever comes after.
+        throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")
       }
       index += 1
       if index - start > limits.headerBytes {
@@ -267,7 +282,7 @@ public struct HTTPParser: Sendable {
         throw HTTPParseError(431, "the header section is larger than \(limits.headerBytes) bytes")
       }
     }
-    if lines.isEmpty && end - lineStart > limits.requestLine {
+    if lines.isEmpty && end - lineStart - (buffer.last == Self.cr ? 1 : 0) > limits.requestLine {
       throw HTTPParseError(414, "the request line is longer than \(limits.requestLine) bytes")
     }
     return nil
