@@ -57,7 +57,7 @@ struct HTTPFramingTests {
       #expect(text.contains("application/problem+json"), "\(name)")
     }
     #expect(home.run("verify", code).status == 0, "a smuggled redemption ran")
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 
   @Test("oversized requests: 414, 431, 413, and 505 / 501 for versions and codings not spoken")
@@ -88,7 +88,7 @@ struct HTTPFramingTests {
       let (text, closed) = rawHTTP(port: server.port, Array(request.utf8))
       #expect(statusCodes(text) == [status] && closed, "\(status): \(text.prefix(200))")
     }
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 
   @Test(
@@ -116,7 +116,7 @@ struct HTTPFramingTests {
     #expect(statuses == ["valid", "redeemed", "ok", "used-up"], "\(answer)")
     let (old, oldClosed) = rawHTTP(port: server.port, Array("GET /v1/health HTTP/1.0\r\n\r\n".utf8))
     #expect(statusCodes(old) == [200] && oldClosed)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 
   @Test(
@@ -161,6 +161,6 @@ struct HTTPFramingTests {
     let (turned, _) = rawHTTP(
       port: server.port, Array("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
     #expect(statusCodes(turned) == [503] && turned.contains("Retry-After"), "\(turned)")
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 }

@@ -85,7 +85,7 @@ struct HTTPHostileTests {
       #expect(parts.last == "json", "\(answer)")
     }
     #expect(try call(server, "GET", "/v1/health").status == 200)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
     #expect(!server.log.contains("internal error"), "\(server.log.suffix(1000))")
     #expect(home.run("registry", "check").status == 0)
     // At most one live use of the code, whatever the strings did.

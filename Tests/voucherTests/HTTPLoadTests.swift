@@ -123,7 +123,7 @@ struct HTTPLoadTests {
     #expect(
       counts.count == codes.count && counts.values.allSatisfy { $0 == 1 },
       "\(counts.filter { $0.value != 1 })")
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
     #expect(redemptions(home) == counts)
     #expect(home.run("registry", "check").status == 0)
   }

@@ -86,6 +86,6 @@ struct HTTPOpenAPITests {
     ] {
       #expect(try call(server, "GET", path, token: tokens["till"]).status == 404, "\(path)")
     }
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 }

@@ -68,7 +68,7 @@ struct HTTPTLSTests {
     // Plain HTTP to a TLS port is not answered as HTTP; an unknown CA is refused by curl.
     #expect(try curl([server.url + "/v1/health"]).status == 0)
     #expect(try curl([url + "/v1/health"]).status == 0)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
 
     server = try RunningHTTPServer(
       home,
@@ -86,7 +86,7 @@ struct HTTPTLSTests {
     ])
     #expect(withCertificate.status == 200 && withCertificate.json?["status"]?.string == "used-up")
     // The server kept serving after the refused handshake.
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
 
     // Wrong files: a clear error and a configuration exit, before serving.
     let bad = home.run(arguments: [

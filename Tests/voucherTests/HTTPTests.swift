@@ -197,7 +197,7 @@ struct HTTPTests {
     #expect(try call(server, "GET", "/v1/codes/%ZZ", token: till).status == 400)
     #expect(try call(server, "GET", "/v1/codes/\(codes[6])?verbose=1", token: till).status == 400)
     #expect(home.run("verify", codes[6]).status == 0, "nothing was redeemed by a bad request")
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 
   @Test(
@@ -242,7 +242,7 @@ struct HTTPTests {
     #expect(limited.status == 429 && Int(limited.header("Retry-After") ?? "") ?? 0 >= 1)
     // The same address with another token is limited too (the per-address bucket).
     #expect(try call(server, "GET", "/v1/codes/\(code)", token: web2).status == 429)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 
   @Test(
@@ -271,7 +271,7 @@ struct HTTPTests {
     #expect(try call(server, "GET", "/v1/codes/\(code)", token: next).status == 401)
     chmod(home.path + "/tokens", 0o600)
     #expect(try call(server, "GET", "/v1/codes/\(code)", token: next).status == 200)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
     #expect(server.log.contains("mode 644"))
     #expect(!server.log.contains(next) && !server.log.contains(till))
   }
@@ -312,7 +312,7 @@ struct HTTPTests {
       .status == 400)
     #expect(
       try call(server, "GET", "/v1/codes/\(codes[1])", token: till, headers: [key]).status == 400)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
     server = try RunningHTTPServer(home)
     let afterRestart = try call(
       server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: body, headers: [key])
@@ -324,7 +324,7 @@ struct HTTPTests {
       try call(
         server, "POST", "/v1/codes/\(codes[0])/redeem", token: till, body: "{}", headers: [key]
       ).status == 422)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
   }
 }
 
@@ -359,7 +359,7 @@ struct HTTPOptionTests {
     refused([], 64, "--http")
     let server = try RunningHTTPServer(home)
     refused(["--http", server.address], 73, server.address)
-    #expect(server.stop() == 0)
+    #expect(server.stop() == 0, "\(server.log)")
     _ = try addToken(home, "web", "web")
     chmod(home.path + "/tokens", 0o644)
     refused(["--http", "127.0.0.1:0"], 78, "0600")
