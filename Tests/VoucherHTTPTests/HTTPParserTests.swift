@@ -6,14 +6,21 @@ import VoucherHTTP
 private func frame(_ text: String, piece: Int = .max, limits: HTTPLimits = HTTPLimits())
   -> [HTTPParser.Step]
 {
+  let bytes = Array(text.utf8)
+  return frame(bytes, pieces: [max(1, min(piece, bytes.count))], limits: limits)
+}
+
+/// Frames `bytes` fed in pieces of the given sizes, cycled (as the fuzz driver feeds them).
+private func frame(_ bytes: [UInt8], pieces: [Int], limits: HTTPLimits) -> [HTTPParser.Step] {
   var parser = HTTPParser(limits: limits)
   var steps: [HTTPParser.Step] = []
-  let bytes = Array(text.utf8)
   var offset = 0
+  var piece = 0
   repeat {
-    let end = min(bytes.count, offset + max(1, min(piece, bytes.count)))
+    let end = min(bytes.count, offset + pieces[piece % pieces.count])
     parser.append(bytes[offset..<end])
     offset = end
+    piece += 1
     while true {
       let step = parser.next()
       if step == .needMore { break }
@@ -161,28 +168,6 @@ struct HTTPParserTests {
 
 @Suite("HTTP parser: inputs the fuzzer found")
 struct HTTPParserFuzzFindings {
-  /// Frames bytes fed in the given piece sizes (cycled), as the fuzz driver does.
-  func frame(_ bytes: [UInt8], pieces: [Int]) -> [HTTPParser.Step] {
-    let limits = HTTPLimits(requestLine: 256, headerBytes: 1024, headerFields: 16, bodyBytes: 512)
-    var parser = HTTPParser(limits: limits)
-    var steps: [HTTPParser.Step] = []
-    var offset = 0
-    var piece = 0
-    repeat {
-      let end = min(bytes.count, offset + pieces[piece % pieces.count])
-      parser.append(bytes[offset..<end])
-      offset = end
-      piece += 1
-      while true {
-        let step = parser.next()
-        if step == .needMore { break }
-        steps.append(step)
-        if case .failure = step { return steps }
-      }
-    } while offset < bytes.count
-    return steps
-  }
-
   @Test(
     "found inputs frame the same whole and in pieces",
     arguments: [
@@ -195,8 +180,9 @@ struct HTTPParserFuzzFindings {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Fuzz/Corpus/http/" + name)
     let bytes = [UInt8](try Data(contentsOf: url))
-    let whole = frame(bytes, pieces: [bytes.count])
-    let pieced = frame(bytes, pieces: bytes.prefix(32).map { Int($0 & 15) + 1 })
+    let limits = HTTPLimits(requestLine: 256, headerBytes: 1024, headerFields: 16, bodyBytes: 512)
+    let whole = frame(bytes, pieces: [bytes.count], limits: limits)
+    let pieced = frame(bytes, pieces: bytes.prefix(32).map { Int($0 & 15) + 1 }, limits: limits)
     #expect(whole == pieced, "\(whole) \(pieced)")
   }
 }
