@@ -49,6 +49,9 @@ struct HTTPBench {
       issuer.code(channel: 0, serial: serial).description
     }
     log("redeeming \(clients * perClient) codes over the socket, then as many over HTTP")
+    // The server's CPU time per redemption each way, to tell its own cost from the clients'.
+    let pid = server.process.processIdentifier
+    let before = processorSeconds(pid)
     let socketRate = try load(clients: clients) { client in
       let connection = try SocketClient(path: socket)
       var count = 0
@@ -66,6 +69,7 @@ struct HTTPBench {
       }
       return count
     }
+    let between = processorSeconds(pid)
     let offset = clients * perClient
     let port = server.port
     let httpRate = try load(clients: clients) { client in
@@ -85,6 +89,7 @@ struct HTTPBench {
       }
       return count
     }
+    let after = processorSeconds(pid)
     precondition(socketRate.count == clients * perClient && httpRate.count == clients * perClient)
     var rows = [
       Row(
@@ -93,6 +98,16 @@ struct HTTPBench {
         baselineName: "8 socket clients, same window, /s", ratio: httpRate.rate / socketRate.rate,
         target: ">= 0.8", met: httpRate.rate / socketRate.rate >= 0.8)
     ]
+    if let before, let between, let after {
+      let count = Double(clients * perClient)
+      let http = (after - between) / count * 1e6
+      let socket = (between - before) / count * 1e6
+      rows.append(
+        Row(
+          metric: "http: server CPU per redemption", ours: http, oursUnit: "us",
+          baseline: socket, baselineName: "socket, us", ratio: http / socket,
+          target: "reported", met: true))
+    }
 
     // The verify round trip a till sees: one client, one request at a time.
     let probe = code(2 * clients * perClient + 1)
@@ -183,6 +198,19 @@ struct HTTPBench {
         target: "reported", met: true)
     }
   }
+}
+
+/// The user and system CPU seconds a process has used so far, from `/proc/PID/stat`.
+func processorSeconds(_ pid: Int32) -> Double? {
+  guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    let close = text.lastIndex(of: ")")
+  else { return nil }
+  // After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+  let fields = text[text.index(after: close)...].split(separator: " ")
+  guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+    return nil
+  }
+  return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// A `voucher serve --http 127.0.0.1:0` for the benchmark, and the port it printed.

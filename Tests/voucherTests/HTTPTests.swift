@@ -277,6 +277,42 @@ struct HTTPTests {
   }
 
   @Test(
+    "a revocation reaches a keep-alive connection that used the token: its next request on the same connection is refused",
+    .enabled(if: python3Path != nil, "python3 is not installed")
+  )
+  func revocationOnOneConnection() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let code = home.run("issue", "--campaign", "summer", "--channel", "flyer", "--count", "1")
+      .stdoutLines[0]
+    let till = try addToken(home, "till", "till", store: "S1")
+    let server = try RunningHTTPServer(home)
+    // One connection: two requests, the revocation, then two more (the connection's own port
+    // printed each time shows that it stayed the same connection).
+    let script = #"""
+      import http.client, subprocess, sys
+      port, token, code, voucher, home = sys.argv[1:6]
+      conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+      def get():
+          conn.request("GET", "/v1/codes/" + code, headers={"Authorization": "Bearer " + token})
+          response = conn.getresponse()
+          response.read()
+          print(response.status, conn.sock.getsockname()[1])
+      get(); get()
+      subprocess.run([voucher, "--home", home, "tokens", "revoke", "till"], check=True,
+                     stdout=subprocess.DEVNULL)
+      get(); get()
+      """#
+    let outcome = try python(
+      script, [String(server.port), till, code, voucherBinary, home.path])
+    let lines = outcome.stdoutLines.map { $0.split(separator: " ") }
+    try #require(lines.count == 4, "\(outcome.stderr)")
+    #expect(lines.map { $0[0] } == ["200", "200", "401", "401"])
+    #expect(Set(lines.map { $0[1] }).count == 1, "the requests did not share one connection")
+    #expect(server.stop() == 0, "\(server.log)")
+  }
+
+  @Test(
     "Idempotency-Key: the same key and body get the original answer, also after a restart; another body 422"
   )
   func idempotency() throws {

@@ -58,8 +58,11 @@ public final class HTTPAPI: Sendable {
     self.document = document
   }
 
-  /// What to do with a request from `peer` (its address, for the rate limit).
-  public func action(for request: HTTPRequest, peer: String, now: Double) -> Action {
+  /// What to do with a request from `peer` (its address, for the rate limit); `memo` is the
+  /// connection's last token answer (see ``TokenWatcher/Memo``).
+  public func action(
+    for request: HTTPRequest, peer: String, now: Double, memo: inout TokenWatcher.Memo
+  ) -> Action {
     let route: HTTPRoute
     switch HTTPRoute.match(method: request.method, path: request.path) {
     case .failure(let response): return .respond(response)
@@ -78,7 +81,7 @@ public final class HTTPAPI: Sendable {
           body: Array(document.utf8)))
     default: break
     }
-    guard let token = authenticate(request) else {
+    guard let token = authenticate(request, memo: &memo) else {
       return .respond(
         .problem(401, nil, headers: [.init("WWW-Authenticate", "Bearer realm=\"voucher\"")]))
     }
@@ -108,12 +111,16 @@ public final class HTTPAPI: Sendable {
   }
 
   /// The token a request's `Authorization: Bearer` names, if it is valid now.
-  func authenticate(_ request: HTTPRequest) -> APIToken? {
-    let values = request.headers.filter { $0.name == "authorization" }
-    guard values.count == 1 else { return nil }
-    let parts = values[0].value.split(separator: " ", maxSplits: 1)
+  func authenticate(_ request: HTTPRequest, memo: inout TokenWatcher.Memo) -> APIToken? {
+    var value: String?
+    for header in request.headers where header.name == "authorization" {
+      guard value == nil else { return nil }
+      value = header.value
+    }
+    guard let value else { return nil }
+    let parts = value.split(separator: " ", maxSplits: 1)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-    return tokens.token(secret: String(parts[1].trimmingSpaces))
+    return tokens.token(secret: parts[1].trimmingSpaces.utf8, memo: &memo)
   }
 
   private func forbidden(_ token: APIToken) -> HTTPResponse {

@@ -36,8 +36,6 @@ public enum HTTPRoute: Sendable, Hashable {
   /// 405 (with `Allow`) for a known path asked with another method, 400 for a code whose
   /// percent-encoding is broken or not UTF-8.
   public static func match(method: String, path: Substring) -> Result<HTTPRoute, HTTPResponse> {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-    let segments = Array(parts)
     func expect(_ allowed: String, _ route: HTTPRoute) -> Result<HTTPRoute, HTTPResponse> {
       guard method == allowed else {
         return .failure(
@@ -47,31 +45,40 @@ public enum HTTPRoute: Sendable, Hashable {
       }
       return .success(route)
     }
-    guard segments.first == "v1" else { return .failure(notFound(path)) }
-    switch segments.count {
-    case 2:
-      switch segments[1] {
+    // The segments after `/v1/`, taken one at a time (no array per request).
+    guard path.utf8.starts(with: "/v1/".utf8) else { return .failure(notFound(path)) }
+    var rest = path.dropFirst(4)
+    func segment() -> Substring? {
+      guard let slash = rest.utf8.firstIndex(of: 0x2F) else { return nil }
+      let taken = rest[..<slash]
+      rest = rest[rest.utf8.index(after: slash)...]
+      return taken
+    }
+    guard let resource = segment() else {
+      switch rest {
       case "health": return expect("GET", .health)
       case "openapi.json": return expect("GET", .openAPI)
       case "report": return expect("GET", .report)
       case "events": return expect("GET", .events)
       default: return .failure(notFound(path))
       }
-    case 3, 4:
-      guard segments[1] == "codes", !segments[2].isEmpty else { return .failure(notFound(path)) }
-      guard let code = percentDecoded(segments[2], plusIsSpace: false) else {
-        return .failure(.problem(400, "the code in the path is not valid percent-encoded UTF-8"))
-      }
-      if segments.count == 3 { return expect("GET", .verify(code)) }
-      switch segments[3] {
-      case "redeem": return expect("POST", .redeem(code))
-      case "void": return expect("POST", .void(code))
-      case "claim": return expect("POST", .claim(code))
-      case "history": return expect("GET", .history(code))
-      default: return .failure(notFound(path))
-      }
-    default:
+    }
+    guard resource == "codes" else { return .failure(notFound(path)) }
+    let text = segment() ?? rest
+    let action: Substring? = text.endIndex == rest.endIndex ? nil : rest
+    guard !text.isEmpty, action?.utf8.contains(0x2F) != true else {
       return .failure(notFound(path))
+    }
+    guard let code = percentDecoded(text, plusIsSpace: false) else {
+      return .failure(.problem(400, "the code in the path is not valid percent-encoded UTF-8"))
+    }
+    switch action {
+    case nil: return expect("GET", .verify(code))
+    case "redeem": return expect("POST", .redeem(code))
+    case "void": return expect("POST", .void(code))
+    case "claim": return expect("POST", .claim(code))
+    case "history": return expect("GET", .history(code))
+    default: return .failure(notFound(path))
     }
   }
 
@@ -96,6 +103,9 @@ public enum HTTPRoute: Sendable, Hashable {
   /// Decodes `%XX` escapes (and `+` as a space in a query); `nil` for a broken escape or bytes
   /// that are not UTF-8.
   static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String? {
+    if !text.utf8.contains(where: { $0 == 0x25 || ($0 == 0x2B && plusIsSpace) }) {
+      return String(text)
+    }
     var bytes: [UInt8] = []
     var iterator = text.utf8.makeIterator()
     func hex(_ byte: UInt8?) -> UInt8? {

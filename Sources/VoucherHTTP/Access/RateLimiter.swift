@@ -11,6 +11,9 @@ public final class RateLimiter: Sendable {
   /// Wrong codes per second that a bucket regains.
   public let perSecond: Double
   private let buckets = Mutex<[String: (level: Double, time: Double)]>([:])
+  /// When a wrong code was last spent (the clock's seconds, as bits), or -infinity: once a
+  /// full refill has passed since, every bucket is full and a check need not take the lock.
+  private let lastSpent = Atomic<UInt64>((-Double.infinity).bitPattern)
   private let clock: @Sendable () -> Double
 
   /// Buckets of `burst` wrong codes refilling at `perSecond`.
@@ -26,6 +29,8 @@ public final class RateLimiter: Sendable {
   /// Seconds until every one of these buckets holds a wrong code again; 0 when they all do.
   public func wait(_ keys: [String]) -> Int {
     let now = clock()
+    let spent = Double(bitPattern: lastSpent.load(ordering: .acquiring))
+    if now - spent > burst / perSecond { return 0 }
     return buckets.withLock { buckets in
       var longest = 0.0
       for key in keys {
@@ -40,6 +45,7 @@ public final class RateLimiter: Sendable {
   public func spend(_ keys: [String]) {
     let now = clock()
     buckets.withLock { buckets in
+      lastSpent.store(now.bitPattern, ordering: .releasing)
       for key in keys {
         buckets[key] = (max(0, refilled(buckets[key], now: now) - 1), now)
       }

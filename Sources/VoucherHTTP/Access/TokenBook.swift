@@ -121,8 +121,11 @@ public struct TokenBook: Sendable, Hashable {
 
   /// The token whose secret this is: every token is compared, each in constant time, so the
   /// time taken says nothing about which one matched or how far a guess came.
-  public func token(secret: String) -> APIToken? {
-    let digest = TokenCrypto.sha256(Array(secret.utf8))
+  public func token(secret: String) -> APIToken? { token(secret: Array(secret.utf8)) }
+
+  /// The token whose secret these bytes are, compared by digest in constant time.
+  func token(secret: [UInt8]) -> APIToken? {
+    let digest = TokenCrypto.sha256(secret)
     var found: APIToken?
     for token in tokens where TokenCrypto.equal(token.digest, digest) {
       found = token

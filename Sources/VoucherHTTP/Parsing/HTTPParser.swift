@@ -187,14 +187,23 @@ public struct HTTPParser: Sendable {
     guard headers.count <= limits.headerFields else {
       throw HTTPParseError(431, "more than \(limits.headerFields) header fields")
     }
-    let hosts = headers.filter { $0.name == "host" }
-    if minor >= 1 && hosts.count != 1 {
+    var hosts = 0
+    var lengths: [Substring] = []
+    var codings: [(name: String, value: String)] = []
+    for header in headers {
+      switch header.name {
+      case "host": hosts += 1
+      case "content-length":
+        for part in header.value.split(separator: ",", omittingEmptySubsequences: false) {
+          lengths.append(part.trimmingSpaces)
+        }
+      case "transfer-encoding": codings.append(header)
+      default: break
+      }
+    }
+    if minor >= 1 && hosts != 1 {
       throw HTTPParseError(400, "an HTTP/1.1 request needs exactly one Host field")
     }
-    let lengths = headers.filter { $0.name == "content-length" }.flatMap {
-      $0.value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
-    }
-    let codings = headers.filter { $0.name == "transfer-encoding" }
     if !codings.isEmpty {
       guard lengths.isEmpty else {
         throw HTTPParseError(400, "Content-Length together with Transfer-Encoding")
@@ -340,9 +349,13 @@ public struct HTTPParser: Sendable {
     guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
       throw HTTPParseError(400, "a control character in a header value")
     }
-    return (
-      String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)
-    )
+    let lowered = String(unsafeUninitializedCapacity: name.count) { out in
+      for (index, byte) in zip(out.indices, name) {
+        out[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+      }
+      return name.count
+    }
+    return (lowered, String(decoding: value, as: UTF8.self))
   }
 
   /// RFC 9110 `tchar`.

@@ -52,13 +52,14 @@ public struct HTTPRequest: Sendable, Hashable {
 
   /// The path of the target, before any `?`.
   public var path: Substring {
-    target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    guard let mark = target.utf8.firstIndex(of: 0x3F) else { return target[...] }
+    return target[..<mark]
   }
 
   /// The query of the target after its `?`, or empty.
   public var query: Substring {
-    let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-    return parts.count > 1 ? parts[1] : ""
+    guard let mark = target.utf8.firstIndex(of: 0x3F) else { return "" }
+    return target[target.utf8.index(after: mark)...]
   }
 
   public static func == (a: HTTPRequest, b: HTTPRequest) -> Bool {

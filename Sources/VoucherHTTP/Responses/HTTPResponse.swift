@@ -68,14 +68,44 @@ public struct HTTPResponse: Sendable, Hashable, Error {
   ///   - close: Whether the connection is closed after this answer.
   ///   - head: Whether only the head is sent (an answer to `HEAD`).
   public func bytes(close: Bool, head: Bool = false) -> [UInt8] {
-    var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-    for header in headers { text += "\(header.name): \(header.value)\r\n" }
-    text += "Content-Length: \(body.count)\r\n"
-    if close { text += "Connection: close\r\n" }
-    text += "\r\n"
-    var out = Array(text.utf8)
-    if !head { out += body }
+    var out: [UInt8] = []
+    out.reserveCapacity(128 + body.count)
+    append(to: &out, close: close, head: head)
     return out
+  }
+
+  /// Appends the bytes on the wire to `out` (see ``bytes(close:head:)``), written byte by byte
+  /// rather than through text: a connection writes its pipelined answers into one buffer.
+  public func append(to out: inout [UInt8], close: Bool, head: Bool = false) {
+    func decimal(_ value: Int) {
+      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        var count = 0
+        var rest = value.magnitude
+        repeat {
+          digits[count] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+          rest /= 10
+          count += 1
+        } while rest > 0
+        for index in stride(from: count - 1, through: 0, by: -1) { out.append(digits[index]) }
+      }
+    }
+    out.append(contentsOf: "HTTP/1.1 ".utf8)
+    decimal(status)
+    out.append(0x20)
+    out.append(contentsOf: Self.reason(status).utf8)
+    out.append(contentsOf: "\r\n".utf8)
+    for header in headers {
+      out.append(contentsOf: header.name.utf8)
+      out.append(contentsOf: ": ".utf8)
+      out.append(contentsOf: header.value.utf8)
+      out.append(contentsOf: "\r\n".utf8)
+    }
+    out.append(contentsOf: "Content-Length: ".utf8)
+    decimal(body.count)
+    out.append(contentsOf: "\r\n".utf8)
+    if close { out.append(contentsOf: "Connection: close\r\n".utf8) }
+    out.append(contentsOf: "\r\n".utf8)
+    if !head { out.append(contentsOf: body) }
   }
 
   /// The reason phrase of a status code.

@@ -72,9 +72,12 @@ func serveHTTP(
   var requestStart: Double?
   var number = 0
   var view: (any RegistryStore)?
+  var memo = TokenWatcher.Memo()
   func now() -> Double { Date().timeIntervalSince1970 }
   while true {
-    // Frame every whole request read so far; answer them in order.
+    // Frame every whole request read so far; answer them in order, judging their tokens by
+    // the token file as it is now.
+    memo.refresh()
     var slots: [(Slot, close: Bool)] = []
     var submissions: [IncomingRequest] = []
     var closing = false
@@ -88,7 +91,7 @@ func serveHTTP(
       case .request(let request):
         let close = !request.keepAlive
         closing = close
-        switch context.api.action(for: request, peer: peer, now: now()) {
+        switch context.api.action(for: request, peer: peer, now: now(), memo: &memo) {
         case .respond(let response):
           slots.append((.ready(response), close))
         case .submit(let submission):
@@ -126,7 +129,7 @@ func serveHTTP(
         }
         response = context.reads.answer(action, stopping: { context.service.isStopping })
       }
-      out += response.bytes(close: close)
+      response.append(to: &out, close: close)
       if close { break }
     }
     if !out.isEmpty {
