@@ -4,9 +4,15 @@
 
   /// One connection to a PostgreSQL server: the one file that calls libpq.
   ///
-  /// Every statement goes with its values as parameters (`PQexecParams`, `PQsendQueryParams`):
-  /// no SQL is ever made from input. Values travel as text; a `nil` is SQL `NULL`. A connection is
-  /// used by one thread at a time.
+  /// Every statement goes with its values as parameters (`PQexecParams`, `PQsendQueryParams`,
+  /// `PQsendQueryPrepared`): no SQL is ever made from input. Values travel as text; a `nil` is
+  /// SQL `NULL`. A connection is used by one thread at a time.
+  ///
+  /// A pipeline's statements are prepared on the server the first time the connection sends
+  /// them (the registry's statements are a small fixed set), so that their next runs skip
+  /// parsing and planning. A prepared statement is kept by the session whatever becomes of the
+  /// transaction it was prepared in (the protocol's Parse is not transactional); one counts as
+  /// prepared only once its Parse was answered without error.
   final class PGConnection {
     private let handle: OpaquePointer
 
@@ -31,6 +37,13 @@
     /// Left in pipeline mode with results unread (after a failure in the middle of one): no
     /// longer usable.
     private var stuck = false
+
+    /// The statements prepared on this session: the name of each, by its SQL.
+    private var prepared: [String: String] = [:]
+    /// How many names were handed out (a name is never used twice, prepared or not).
+    private var named = 0
+    /// The most statements kept prepared; others go unnamed.
+    private static let preparedLimit = 256
 
     /// Whether the connection still looks usable (it may yet fail on the next statement).
     var isOpen: Bool { !stuck && PQstatus(handle) == CONNECTION_OK }
@@ -58,17 +71,41 @@
       var start = 0
       while start < statements.count {
         let part = statements[start..<min(statements.count, start + chunk)]
+        // What was sent, in order: a statement's Parse (its SQL and name), or a statement.
+        var sent: [(sql: String, name: String)?] = []
+        var preparing: [String: String] = [:]
         for statement in part {
-          let sent = withParameters(statement.parameters) { values, count in
-            PQsendQueryParams(handle, statement.sql, count, nil, values, nil, nil, 0)
+          var name = prepared[statement.sql] ?? preparing[statement.sql]
+          if name == nil && prepared.count + preparing.count < Self.preparedLimit {
+            named += 1
+            let fresh = "voucher_\(named)"
+            let count = Int32(statement.parameters.count)
+            guard PQsendPrepare(handle, fresh, statement.sql, count, nil) == 1 else {
+              throw lastError()
+            }
+            sent.append((statement.sql, fresh))
+            preparing[statement.sql] = fresh
+            name = fresh
           }
-          guard sent == 1 else { throw lastError() }
+          let queued = withParameters(statement.parameters) { values, count in
+            if let name {
+              return PQsendQueryPrepared(handle, name, count, values, nil, nil, 0)
+            }
+            return PQsendQueryParams(handle, statement.sql, count, nil, values, nil, nil, 0)
+          }
+          guard queued == 1 else { throw lastError() }
+          sent.append(nil)
         }
         guard PQpipelineSync(handle) == 1 else { throw lastError() }
-        for _ in part {
-          // Each statement's result, then a null that ends it.
+        for item in sent {
+          // Each result, then a null that ends it.
           guard let result = PQgetResult(handle) else { throw lastError() }
-          results.append(Result { () throws(PGError) in try rows(of: result) })
+          if let (sql, name) = item {
+            if PQresultStatus(result) == PGRES_COMMAND_OK { prepared[sql] = name }
+            PQclear(result)
+          } else {
+            results.append(Result { () throws(PGError) in try rows(of: result) })
+          }
           while let extra = PQgetResult(handle) { PQclear(extra) }
         }
         guard let sync = PQgetResult(handle) else { throw lastError() }
