@@ -393,6 +393,38 @@ struct RegistryCLITests {
     #expect(object["status"]?.string == "redeemed")
   }
 
+  @Test(
+    "redeem -: lines that arrived together share one sync (strace counts them), each answered in order; a code twice in a group is used up the second time",
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "strace is not installed")
+  )
+  func streamGroups() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let codes = issue(home, count: 300)
+    #expect(home.run("redeem", codes[0], "--store", "S1").status == 0)
+    // All 301 lines are there before voucher starts: a handful of groups at most, where a sync
+    // per line made 300.
+    let lines = codes + [codes[7], "not-a-code"]
+    let trace = home.path + "/strace.txt"
+    let outcome = runBinary(
+      ["-f", "-e", "trace=fdatasync,fsync", "-o", trace, voucherBinary, "--home", home.path,
+       "redeem", "-", "--store", "S2", "--format", "json"],
+      stdin: Data((lines.joined(separator: "\n") + "\n").utf8), executable: "/usr/bin/strace")
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    let answers = outcome.stdoutLines.compactMap(decode)
+    try #require(answers.count == lines.count, "\(outcome.stdout)")
+    #expect(answers.map { $0["input"]?.string } == lines.map { Optional($0) })
+    #expect(answers[0]["status"]?.string == "used-up")
+    #expect(answers[1..<300].allSatisfy { $0["status"]?.string == "redeemed" })
+    #expect(answers[300]["status"]?.string == "used-up" && answers[301]["status"]?.string == "malformed")
+    let syncs = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+      .filter { $0.contains("sync(") }.count
+    #expect(syncs >= 1 && syncs <= 10, "\(syncs) syncs for \(lines.count) lines")
+    // Every redemption answered is there for the next process.
+    let again = home.run(arguments: ["redeem", "-", "--store", "S3"], stdin: Data(codes.joined(separator: "\n").utf8))
+    #expect(again.stdoutLines.count == 300 && again.stdoutLines.allSatisfy { $0.contains("  used-up  ") })
+  }
+
   @Test("a stopped lock holder makes redeem answer busy with exit 75 after the timeout")
   func busy() throws {
     let home = try Home()

@@ -16,7 +16,7 @@ enum RedeemCommand {
     arguments: [
       (
         "<code>",
-        "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable (in JSON: JSON Lines)."
+        "The code as typed, or - to redeem one code per line of standard input, each answered on its own line as soon as it is durable (in JSON: JSON Lines). Lines that arrive together are redeemed together, with one sync."
       )
     ],
     options: [
@@ -111,13 +111,49 @@ enum RedeemCommand {
     }
     var allRedeemed = true
     if text == "-" {
+      // The lines that have arrived together are redeemed in one batch, with one sync; each is
+      // answered, in order, once the batch is durable.
       var reader = LineReader(console: context.console)
       var number = 0
-      while let (line, tooLong) = try reader.next() {
-        number += 1
-        let code =
-          tooLong ? String(repeating: "X", count: 21) : String(decoding: line, as: UTF8.self)
-        if try !redeemOne(code, source: "line \(number)") { allRedeemed = false }
+      while case let group = try reader.nextGroup(), !group.isEmpty {
+        var checked: [(code: String, source: String, verification: Verification)] = []
+        var operations: [RegistryOperation] = []
+        for (line, tooLong) in group {
+          number += 1
+          let code =
+            tooLong ? String(repeating: "X", count: 21) : String(decoding: line, as: UTF8.self)
+          let verification = verifier.verify(code, at: online ? .online : .store, now: context.now)
+          if case .valid(let voucher) = verification {
+            operations.append(
+              .redeem(voucher, store: store, terminal: terminal, profile: profile, request: nil))
+          }
+          checked.append((code, "line \(number)", verification))
+        }
+        var results =
+          try (operations.isEmpty ? [] : registry.perform(operations, now: context.now))
+          .makeIterator()
+        var failure: RegistryError?
+        for (code, source, verification) in checked {
+          guard case .valid(let voucher) = verification else {
+            if case .malformed(let problem) = verification {
+              context.console.error("\(source): \(problem)")
+            }
+            try print(Outcome(input: code, verification))
+            allRedeemed = false
+            continue
+          }
+          switch results.next() {
+          case .redeem(let answer):
+            try print(Outcome(input: code, voucher: voucher, answer, zone: context.zone))
+            if case .redeemed = answer {} else { allRedeemed = false }
+          case .failed(let error):
+            // Its code's history is damaged: the rest of the batch is answered, and the command
+            // ends with this error after it, as it would have for this line alone.
+            failure = failure ?? error
+          default: preconditionFailure("one result per operation")
+          }
+        }
+        if let failure { throw failure }
       }
     } else {
       allRedeemed = try redeemOne(text, source: "code")

@@ -16,6 +16,8 @@ protocol Console: Sendable {
   var errorIsTerminal: Bool { get }
   /// Reads up to `count` bytes of standard input; an empty answer is the end of input.
   func readInput(upTo count: Int) throws(SystemError) -> [UInt8]
+  /// Whether `readInput` would answer at once (bytes, or the end of input) without waiting.
+  func inputReady() -> Bool
   /// The value of an environment variable.
   func environment(_ name: String) -> String?
   /// Shows a command's help, asked for with `--help`: prints it (the catalogue of commands
@@ -25,6 +27,9 @@ protocol Console: Sendable {
 
 extension Console {
   func showHelp(_ spec: CommandSpec) throws(SystemError) { try print(spec.help) }
+
+  /// A console that cannot tell: every read may wait.
+  func inputReady() -> Bool { false }
 
   /// Writes text to standard output.
   func print(_ text: String) throws(SystemError) {
@@ -91,6 +96,11 @@ struct StandardConsole: Console {
     }
   }
 
+  func inputReady() -> Bool {
+    var poller = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+    return poll(&poller, 1, 0) > 0
+  }
+
   func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
@@ -123,6 +133,31 @@ struct LineReader {
         position = buffer.count
       }
       if finished { return pending.isEmpty && !overflow ? nil : take() }
+      buffer = try console.readInput(upTo: 64 << 10)
+      position = 0
+      if buffer.isEmpty { finished = true }
+    }
+  }
+
+  /// The next lines: the next one (waiting for it if need be), then every further line that
+  /// has already arrived whole, up to `limit`: what a stream commits together. Empty at the end
+  /// of input.
+  mutating func nextGroup(limit: Int = 4096) throws(SystemError) -> [(
+    line: [UInt8], tooLong: Bool
+  )] {
+    guard let first = try next() else { return [] }
+    var group = [first]
+    while group.count < limit, try lineArrived(), let line = try next() { group.append(line) }
+    return group
+  }
+
+  /// Whether `next` would answer without waiting: a whole line is buffered, input has ended,
+  /// or reading what has arrived completes a line.
+  private mutating func lineArrived() throws(SystemError) -> Bool {
+    while true {
+      if finished || buffer[position...].contains(0x0A) { return true }
+      guard console.inputReady() else { return false }
+      append(buffer[position...])
       buffer = try console.readInput(upTo: 64 << 10)
       position = 0
       if buffer.isEmpty { finished = true }
