@@ -394,7 +394,7 @@ struct RegistryCLITests {
   }
 
   @Test(
-    "redeem -: lines that arrived together share one sync (strace counts them), each answered in order; a code twice in a group is used up the second time",
+    "redeem - and verify -: lines that arrived together share one sync or one lock (strace counts them), each answered in order; a code twice in a group is used up the second time",
     .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "strace is not installed")
   )
   func streamGroups() throws {
@@ -420,9 +420,18 @@ struct RegistryCLITests {
     let syncs = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
       .filter { $0.contains("sync(") }.count
     #expect(syncs >= 1 && syncs <= 10, "\(syncs) syncs for \(lines.count) lines")
-    // Every redemption answered is there for the next process.
-    let again = home.run(arguments: ["redeem", "-", "--store", "S3"], stdin: Data(codes.joined(separator: "\n").utf8))
-    #expect(again.stdoutLines.count == 300 && again.stdoutLines.allSatisfy { $0.contains("  used-up  ") })
+    // Every redemption answered is there for the next process, and `verify -` looks the
+    // lines up together too: a lock per group, where it took two per line.
+    let locks = home.path + "/strace-verify.txt"
+    let verify = runBinary(
+      ["-f", "-e", "trace=flock", "-o", locks, voucherBinary, "--home", home.path, "verify", "-"],
+      stdin: Data(codes.joined(separator: "\n").utf8), executable: "/usr/bin/strace")
+    #expect(
+      verify.stdoutLines.count == 300
+        && verify.stdoutLines.allSatisfy { $0.contains("  used-up  ") }, "\(verify.stderr)")
+    let flocks = try String(contentsOfFile: locks, encoding: .utf8).split(separator: "\n")
+      .filter { $0.contains("flock(") }.count
+    #expect(flocks >= 1 && flocks <= 20, "\(flocks) flock calls for 300 lines")
   }
 
   @Test("a stopped lock holder makes redeem answer busy with exit 75 after the timeout")

@@ -44,32 +44,58 @@ enum VerifyCommand {
       format: format, stream: options.positionals == ["-"], console: context.console)
     var rejected = false
     // A malformed code is bad input: besides its answer it gets an `error:` line naming it.
-    func answer(_ text: String, source: String, tooLong: Bool = false) throws {
-      let verification =
-        tooLong
-        ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
+    // With a registry, `status` is the code's (looked up here when not given).
+    func answer(
+      _ text: String, source: String, _ verification: Verification, status: CodeStatus? = nil
+    ) throws {
       if case .malformed(let problem) = verification {
         context.console.error("\(source): \(problem)")
       }
       var outcome = Outcome(input: text, verification)
       if let registry, case .valid(let voucher) = verification {
         outcome = Outcome.verified(
-          text, voucher, try registry.status(of: voucher), zone: context.zone)
+          text, voucher, try status ?? registry.status(of: voucher), zone: context.zone)
       }
       if outcome.status != VerificationStatus.valid.rawValue { rejected = true }
       try output.write(outcome)
     }
     if options.positionals == ["-"] {
+      // The lines that have arrived together are looked up in the registry together (one
+      // lock), each answered in order.
       var reader = LineReader(console: context.console)
       var number = 0
-      while let (line, tooLong) = try reader.next() {
-        number += 1
-        try answer(
-          String(decoding: line, as: UTF8.self), source: "line \(number)", tooLong: tooLong)
+      while case let group = try reader.nextGroup(), !group.isEmpty {
+        var checked: [(text: String, source: String, verification: Verification)] = []
+        var lookups: [RegistryOperation] = []
+        for (line, tooLong) in group {
+          number += 1
+          let text = String(decoding: line, as: UTF8.self)
+          let verification: Verification =
+            tooLong
+            ? .malformed(.tooLong(symbols: 0)) : verifier.verify(text, at: venue, now: context.now)
+          if registry != nil, case .valid(let voucher) = verification {
+            lookups.append(.status(voucher))
+          }
+          checked.append((text, "line \(number)", verification))
+        }
+        var statuses = try (lookups.isEmpty ? [] : registry?.perform(lookups, now: context.now) ?? [])
+          .makeIterator()
+        for (text, source, verification) in checked {
+          var status: CodeStatus?
+          if registry != nil, case .valid = verification {
+            switch statuses.next() {
+            case .status(let found): status = found
+            case .failed(let error): throw error
+            default: preconditionFailure("one result per operation")
+            }
+          }
+          try answer(text, source: source, verification, status: status)
+        }
       }
     } else {
       for (number, text) in options.positionals.enumerated() {
-        try answer(text, source: "code \(number + 1)")
+        try answer(
+          text, source: "code \(number + 1)", verifier.verify(text, at: venue, now: context.now))
       }
     }
     try output.finish()
