@@ -40,14 +40,17 @@ func peakMemory(_ path: String, _ arguments: [String], scratch: String) -> Int? 
   return kilobytes * 1024
 }
 
-/// Runs a program to completion; answers its wall time.
-func runProcess(_ path: String, _ arguments: [String]) -> (
-  seconds: Double, peakBytes: Int, status: Int32
-) {
+/// Runs a program to completion, its standard input read from `input` (else none) and its
+/// standard output written to `output` (else discarded); answers its wall time.
+func runProcess(_ path: String, _ arguments: [String], input: String? = nil, output: String? = nil)
+  -> (seconds: Double, peakBytes: Int, status: Int32)
+{
   var pid: pid_t = 0
   var actions = posix_spawn_file_actions_t()
   posix_spawn_file_actions_init(&actions)
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+  if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
+  posix_spawn_file_actions_addopen(
+    &actions, 1, output ?? "/dev/null", O_WRONLY | (output == nil ? 0 : O_CREAT | O_TRUNC), 0o600)
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
   defer { posix_spawn_file_actions_destroy(&actions) }
   let argv = ([path] + arguments).map { strdup($0) } + [nil]

@@ -67,6 +67,8 @@ struct RegistryBench {
     if onlyReports {
       return ReportBench(quick: quick, scratch: scratch, log: log).rows(
         voucher: voucherPath, big: big, small: small, largeName: largeName)
+        + (try PeerBench(scratch: scratch, quick: quick, log: log).analystRows(
+          voucher: voucherPath, big: big, largeName: largeName))
     }
 
     // Durable redemption, one at a time, against the disk's own limit and against SQLite. Sync
@@ -193,11 +195,16 @@ struct RegistryBench {
         }
       }
     }
+    let peers = PeerBench(scratch: scratch, quick: quick, log: log)
     if FileManager.default.isExecutableFile(atPath: voucherPath) {
       rows += ReportBench(quick: quick, scratch: scratch, log: log).rows(
         voucher: voucherPath, big: big, small: small, largeName: largeName)
+      rows += try peers.analystRows(voucher: voucherPath, big: big, largeName: largeName)
     }
     rows += try ServeBench(scratch: scratch, quick: quick, log: log).rows(loopRate: oursRate)
+    if FileManager.default.isExecutableFile(atPath: voucherPath) {
+      rows += try peers.serveRows(voucher: voucherPath)
+    }
     rows += try HTTPBench(scratch: scratch, quick: quick, log: log).rows()
     return rows
   }

@@ -5,12 +5,12 @@ import VoucherKit
   import Glibc
 #endif
 
-/// `swift run -c release voucher-bench [--quick] [--format text|json] [--only reports|http]
-/// [--scratch DIR]`: every figure next to a baseline measured in the same run, as a ratio.
+/// `swift run -c release voucher-bench [--quick] [--format text|json]
+/// [--only reports|http|peers|postgres] [--scratch DIR]`: every figure next to a baseline measured in the same run, as a ratio.
 @main
 struct VoucherBench {
   static let usage = """
-    USAGE: voucher-bench [--quick] [--format text|json] [--only reports|http|postgres] [--scratch <dir>]
+    USAGE: voucher-bench [--quick] [--format text|json] [--only reports|http|peers|postgres] [--scratch <dir>]
 
     Measures voucher beside its peers in one run and prints each figure with its baseline, the
     ratio and the target. Build every product first (swift build -c release).
@@ -18,8 +18,10 @@ struct VoucherBench {
     OPTIONS:
       --quick            A short run (CI's): smaller sizes, fewer rounds.
       --format <format>  text (a table, default) or json.
-      --only <rows>      Only the report and export rows (reports), the HTTP front's (http) or,
-                         in a build with the PostgreSQL trait, the PostgreSQL rows (postgres).
+      --only <rows>      Only the report and export rows, with DuckDB and PostgreSQL's COPY
+                         beside them (reports); the HTTP front's (http); serve and redeem -
+                         against pgbench (peers); or, in a build with the PostgreSQL trait, the
+                         PostgreSQL registry's rows (postgres).
       --scratch <dir>    Where homes and journals go (default: /var/tmp, kept on disk by
                          convention); put it on the disk whose syncs you want to measure.
       -h, --help         Show this help.
@@ -30,7 +32,7 @@ struct VoucherBench {
   struct Options {
     var quick = false
     var json = false
-    /// `reports` or `http`: only those rows.
+    /// `reports`, `http`, `peers` or `postgres`: only those rows.
     var only: String?
     var scratch = "/var/tmp"
   }
@@ -54,8 +56,8 @@ struct VoucherBench {
         options.json = format == "json"
       case "--only":
         let rows = value(argument)
-        guard ["reports", "http", "postgres"].contains(rows) else {
-          fail("--only takes reports, http or postgres")
+        guard ["reports", "http", "peers", "postgres"].contains(rows) else {
+          fail("--only takes reports, http, peers or postgres")
         }
         options.only = rows
       case "--scratch": options.scratch = value(argument)
@@ -113,6 +115,14 @@ struct VoucherBench {
     // `--only http`: just the HTTP front's rows against the socket.
     if options.only == "http" {
       printTable(try HTTPBench(scratch: scratch, quick: quick, log: log).rows())
+      return
+    }
+    // `--only peers`: serve and `redeem -` against pgbench.
+    if options.only == "peers" {
+      let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      printTable(
+        try PeerBench(scratch: scratch, quick: quick, log: log).serveRows(
+          voucher: products.path + "/voucher"))
       return
     }
     // `--only postgres`: just the PostgreSQL rows (a build with the PostgreSQL trait).
