@@ -57,8 +57,8 @@ final class Collector: ServiceClient {
     handed.withLock { $0.append(Handed(answers: answers, now: false)) }
   }
 
-  func deliverNow(_ answer: ServiceAnswer) {
-    handed.withLock { $0.append(Handed(answers: [answer], now: true)) }
+  func deliverNow(_ answers: [ServiceAnswer]) {
+    handed.withLock { $0.append(Handed(answers: answers, now: true)) }
   }
 
   func finished() { finishes.withLock { $0 += 1 } }

@@ -42,15 +42,17 @@ public final class ServiceSession: Sendable {
   ///     once; `nil` sends every request to the engine.
   public func submit(_ requests: [IncomingRequest], view: (any RegistryStore)?) {
     var queued: [Pending] = []
+    // Verifies answered at once, handed over together (one write for a window of them).
+    var immediate: [ServiceAnswer] = []
+    let idle = state.withLock({ $0.outstanding }) == 0
     for request in requests {
-      if queued.isEmpty && state.withLock({ $0.outstanding }) == 0,
-        let answer = answerAtOnce(request, view: view)
-      {
-        client.deliverNow(answer)
+      if queued.isEmpty && idle, let answer = answerAtOnce(request, view: view) {
+        immediate.append(answer)
         continue
       }
       queued.append(Pending(session: self, request: request))
     }
+    if !immediate.isEmpty { client.deliverNow(immediate) }
     if !queued.isEmpty {
       state.withLock { $0.outstanding += queued.count }
       service.push(queued)

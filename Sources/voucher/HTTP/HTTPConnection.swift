@@ -28,7 +28,7 @@ final class HTTPConnection: ServiceClient {
     arrived.signal()
   }
 
-  func deliverNow(_ answer: ServiceAnswer) { deliver([answer]) }
+  func deliverNow(_ answers: [ServiceAnswer]) { deliver(answers) }
 
   /// Waits for the engine's answer to request `number`.
   func answer(_ number: Int) -> ServiceAnswer {

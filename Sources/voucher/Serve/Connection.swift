@@ -47,9 +47,19 @@ final class Connection: ServiceClient {
     send(text)
   }
 
-  /// Writes a verify answered on the reader's thread.
-  func deliverNow(_ answer: ServiceAnswer) {
-    sendNow(answer.jsonLine(describing: Self.describe) + "\n")
+  /// Writes verifies answered on the reader's thread, in one write.
+  func deliverNow(_ answers: [ServiceAnswer]) {
+    guard answers.count > 1 else {
+      sendNow(answers[0].jsonLine(describing: Self.describe) + "\n")
+      return
+    }
+    var text = ""
+    text.reserveCapacity(answers.count * 512)
+    for answer in answers {
+      text += answer.jsonLine(describing: Self.describe)
+      text += "\n"
+    }
+    sendNow(text)
   }
 
   /// Every answer is handed over and the input ended: the socket is closed after them.
