@@ -36,6 +36,7 @@ struct StoreConformanceTests {
     case .usedUp: return "used-up"
     case .blocked: return "blocked"
     case .claimedByOther: return "claimed-by-other"
+    case .profileLimit: return "profile-limit"
     }
   }
 
