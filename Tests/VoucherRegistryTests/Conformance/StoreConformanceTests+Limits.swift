@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import VoucherTestSupport
 
@@ -221,24 +220,15 @@ extension StoreConformanceTests {
   func perProfileRace(_ kind: any StoreKind) throws {
     let fixture = try Fixture(limits: Self.limits(1))
     defer { fixture.remove() }
-    _ = try kind.open(fixture)  // created before the race
-    let counts = Mutex([String: Int]())
-    let failures = Mutex([String]())
-    DispatchQueue.concurrentPerform(iterations: 8) { worker in
-      do {
-        let store = try kind.open(fixture)
-        for serial in 1...8 {
-          let answer = try store.redeem(
-            try fixture.voucher(worker * 8 + serial), store: StoreID("S\(worker)"),
-            profile: ProfileID("crm:shared"), now: fixture.now)
-          counts.withLock { $0[word(answer), default: 0] += 1 }
-        }
-      } catch {
-        failures.withLock { $0.append("\(error)") }
+    let counts = try race(kind, fixture) { store, worker, count in
+      for serial in 1...8 {
+        let answer = try store.redeem(
+          try fixture.voucher(worker * 8 + serial), store: StoreID("S\(worker)"),
+          profile: ProfileID("crm:shared"), now: fixture.now)
+        count(word(answer))
       }
     }
-    #expect(failures.withLock { $0 }.isEmpty)
-    #expect(counts.withLock { $0 } == ["redeemed": 1, "profile-limit": 63])
+    #expect(counts == ["redeemed": 1, "profile-limit": 63])
   }
 }
 
