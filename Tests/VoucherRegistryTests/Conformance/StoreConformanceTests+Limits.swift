@@ -215,20 +215,25 @@ extension StoreConformanceTests {
   }
 
   @Test(
-    "exactly once per profile: 8 handles on 8 threads redeem 8 different codes each for one profile of a per-profile-1 campaign",
+    "exactly once per profile: 8 handles on 8 threads each redeem a code of their own for each of 24 profiles, in the same order: one redemption per profile",
     arguments: conformingStores)
   func perProfileRace(_ kind: any StoreKind) throws {
     let fixture = try Fixture(limits: Self.limits(1))
     defer { fixture.remove() }
+    // The threads go through the profiles in step, so each profile's limit is raced for.
+    let profiles = 24
     let counts = try race(kind, fixture) { store, worker, count in
-      for serial in 1...8 {
+      for profile in 0..<profiles {
         let answer = try store.redeem(
-          try fixture.voucher(worker * 8 + serial), store: StoreID("S\(worker)"),
-          profile: ProfileID("crm:shared"), now: fixture.now)
-        count(word(answer))
+          try fixture.voucher(worker * profiles + profile + 1), store: StoreID("S\(worker)"),
+          profile: ProfileID("crm:\(profile)"), now: fixture.now)
+        count("\(profile) \(word(answer))")
       }
     }
-    #expect(counts == ["redeemed": 1, "profile-limit": 63])
+    for profile in 0..<profiles {
+      #expect(counts["\(profile) redeemed"] == 1, "crm:\(profile)")
+      #expect(counts["\(profile) profile-limit"] == 7, "crm:\(profile)")
+    }
   }
 }
 
