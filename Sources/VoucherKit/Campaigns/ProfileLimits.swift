@@ -31,6 +31,27 @@ public struct ProfileLimits: Sendable, Hashable, Codable {
     self.zone = zone
   }
 
+  private enum CodingKeys: String, CodingKey { case redemptions, period, claims, zone }
+
+  /// Reads limits from a campaign file, refusing counts below 1 or limits that limit nothing (a
+  /// hand-edited or damaged file), so that a bad file is named rather than refusing everyone.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    guard
+      let limits = ProfileLimits(
+        redemptions: try container.decodeIfPresent(Int.self, forKey: .redemptions),
+        period: try container.decodeIfPresent(LimitPeriod.self, forKey: .period) ?? .campaign,
+        claims: try container.decodeIfPresent(Int.self, forKey: .claims),
+        zone: try container.decodeIfPresent(String.self, forKey: .zone))
+    else {
+      throw DecodingError.dataCorrupted(
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "per-profile limits must be at least 1, and limit something"))
+    }
+    self = limits
+  }
+
   /// The period that holds `now`, in `zone`'s calendar: its first instant and the first instant
   /// after it; `nil` for the whole campaign.
   ///
