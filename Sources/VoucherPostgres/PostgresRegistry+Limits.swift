@@ -56,7 +56,8 @@
       _ operations: [RegistryOperation], codes: [CodeKey], histories: [CodeKey: [EventRow]]
     ) -> [ProfileKey] {
       var keys = Set<ProfileKey>()
-      for (operation, code) in zip(operations, codes) where operation.voucher.campaign.limits != nil {
+      for (operation, code) in zip(operations, codes) where operation.voucher.campaign.limits != nil
+      {
         let campaign = operation.voucher.campaign
         let profile: ProfileID?
         switch operation {
@@ -82,7 +83,10 @@
     /// Takes each profile's lock, in order (so two batches cannot deadlock over them), then
     /// reads its counted events: live redemptions (those with a row in `voucher_uses`) and
     /// claims. Under READ COMMITTED each read sees every transaction that held the lock before.
-    static func read(_ keys: [ProfileKey], on connection: PGConnection, checked: ([Result<PGRows, PGError>]) throws(PGError) -> [PGRows])
+    static func read(
+      _ keys: [ProfileKey], on connection: PGConnection,
+      checked: ([Result<PGRows, PGError>]) throws(PGError) -> [PGRows]
+    )
       throws(PGError) -> ProfileCounts
     {
       var counts = ProfileCounts()

@@ -24,7 +24,8 @@ func runTogether(_ runs: [@Sendable () -> Outcome]) -> [Outcome] {
 @Suite("Per-profile limits through the command line, serve and HTTP")
 struct ProfileLimitCLITests {
   /// A home with a campaign `once` of the given limit options, and `count` codes of it.
-  func limited(_ home: Home, _ options: [String], count: Int, tz: [String] = []) throws -> [String] {
+  func limited(_ home: Home, _ options: [String], count: Int, tz: [String] = []) throws -> [String]
+  {
     try #require(
       home.run(
         arguments: tz + ["campaign", "add", "once", "--channels", "flyer", "--capacity", "1000"]
@@ -57,7 +58,8 @@ struct ProfileLimitCLITests {
           { home.run("redeem", code, "--store", "S\(worker)", "--profile", "crm:4711") }
         }))
     let check = home.run("registry", "check")
-    #expect(check.status == 0 && check.stdout.hasPrefix("registry ok: 1 records"), "\(check.stdout)")
+    #expect(
+      check.status == 0 && check.stdout.hasPrefix("registry ok: 1 records"), "\(check.stdout)")
   }
 
   #if PostgreSQL
@@ -93,7 +95,8 @@ struct ProfileLimitCLITests {
       show.stdout.contains(
         "limits      1 redemption per profile for the whole campaign; 1 claim per profile"),
       "\(show.stdout)")
-    let shown = try #require(decode(home.run("campaign", "show", "once", "--format", "json").stdout))
+    let shown = try #require(
+      decode(home.run("campaign", "show", "once", "--format", "json").stdout))
     #expect(shown["campaign"]?["limits"]?["redemptions"] == .number(1))
     #expect(shown["campaign"]?["limits"]?["period"]?.string == "campaign")
 
@@ -102,14 +105,16 @@ struct ProfileLimitCLITests {
     #expect(claimedTwice.status == 2 && claimedTwice.stdout.contains("  profile-limit  "))
     // The claimed code redeemed without a profile counts for crm:1.
     #expect(home.run("redeem", codes[0], "--store", "S1", "--request", "r-1").status == 0)
-    let refused = home.run("redeem", codes[1], "--store", "S1", "--profile", "crm:1", "--format", "json")
+    let refused = home.run(
+      "redeem", codes[1], "--store", "S1", "--profile", "crm:1", "--format", "json")
     #expect(refused.status == 2)
     let answer = try #require(decode(refused.stdout))
     #expect(answer["status"]?.string == "profile-limit")
     #expect(answer["until"] == .null)
     #expect(refused.stderr.isEmpty)
     // A retry of the first redemption replays it (exit 0), not a refusal.
-    let retry = home.run("redeem", codes[0], "--store", "S1", "--request", "r-1", "--format", "json")
+    let retry = home.run(
+      "redeem", codes[0], "--store", "S1", "--request", "r-1", "--format", "json")
     #expect(retry.status == 0 && decode(retry.stdout)?["replayed"] == .bool(true))
     // A void gives the use back.
     #expect(home.run("void", codes[0]).status == 0)
@@ -120,7 +125,8 @@ struct ProfileLimitCLITests {
       stdin: Data("\(codes[2])\nNOT-A-CODE\n".utf8))
     #expect(mixed.status == 1 && mixed.stdout.contains("  profile-limit  "))
     let onlyLimited = home.run(
-      "redeem", "-", "--store", "S1", "--profile", "crm:1", stdin: Data("\(codes[2])\n\(codes[3])\n".utf8))
+      "redeem", "-", "--store", "S1", "--profile", "crm:1",
+      stdin: Data("\(codes[2])\n\(codes[3])\n".utf8))
     #expect(onlyLimited.status == 2)
   }
 
@@ -206,9 +212,11 @@ struct ProfileLimitCLITests {
       #"{"op":"redeem","code":"\#(codes[0])","store":"S1","profile":"crm:1","id":1}"#,
       #"{"op":"redeem","code":"\#(codes[1])","store":"S1","profile":"crm:1","id":2}"#,
     ]
-    let served = home.run("serve", "--stdio", stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+    let served = home.run(
+      "serve", "--stdio", stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
     let answers = served.stdoutLines.compactMap(decode)
-    #expect(answers.map { $0["status"]?.string } == ["redeemed", "profile-limit"], "\(served.stdout)")
+    #expect(
+      answers.map { $0["status"]?.string } == ["redeemed", "profile-limit"], "\(served.stdout)")
     #expect(answers.last?["until"] == .null)
     #expect(served.stdoutLines.last?.contains(#""until":null"#) == true)
     guard curlPath != nil else { return }
@@ -217,7 +225,8 @@ struct ProfileLimitCLITests {
     defer { server.stop() }
     let answer = try call(
       server, "POST", "/v1/codes/\(codes[2])/redeem", token: till, body: #"{"profile":"crm:1"}"#)
-    #expect(answer.status == 200 && answer.json?["status"]?.string == "profile-limit", "\(answer.body)")
+    #expect(
+      answer.status == 200 && answer.json?["status"]?.string == "profile-limit", "\(answer.body)")
     #expect(answer.json?["until"] == .null)
   }
 }

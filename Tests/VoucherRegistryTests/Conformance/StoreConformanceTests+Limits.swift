@@ -45,7 +45,9 @@ extension StoreConformanceTests {
         try store.redeem(
           fixture.voucher(2), store: StoreID("S1"), profile: ProfileID("crm:bob"), now: fixture.now)
       ) == "redeemed")
-    #expect(word(try store.redeem(fixture.voucher(3), store: StoreID("S1"), now: fixture.now)) == "redeemed")
+    #expect(
+      word(try store.redeem(fixture.voucher(3), store: StoreID("S1"), now: fixture.now))
+        == "redeemed")
     // Another campaign of the home has no limit.
     #expect(
       word(
@@ -56,8 +58,10 @@ extension StoreConformanceTests {
     let carol = try ProfileID("crm:carol")
     let results = try kind.open(fixture).perform(
       [
-        .redeem(try fixture.voucher(4), store: StoreID("S1"), terminal: nil, profile: carol, request: nil),
-        .redeem(try fixture.voucher(5), store: StoreID("S1"), terminal: nil, profile: carol, request: nil),
+        .redeem(
+          try fixture.voucher(4), store: StoreID("S1"), terminal: nil, profile: carol, request: nil),
+        .redeem(
+          try fixture.voucher(5), store: StoreID("S1"), terminal: nil, profile: carol, request: nil),
       ], now: fixture.now)
     guard case .redeem(let one) = results[0], case .redeem(let two) = results[1] else {
       throw TestFailure("not redemption answers")
@@ -107,7 +111,8 @@ extension StoreConformanceTests {
     #expect(word(try redeem(2, at: fixture.now)) == "redeemed")
     #expect(word(try redeem(3, at: fixture.now)) == "redeemed")
     #expect(try redeem(4, at: fixture.now) == .profileLimit(until: midnight))
-    #expect(try redeem(4, at: midnight.addingTimeInterval(-0.001)) == .profileLimit(until: midnight))
+    #expect(
+      try redeem(4, at: midnight.addingTimeInterval(-0.001)) == .profileLimit(until: midnight))
     #expect(word(try redeem(4, at: midnight)) == "redeemed")
     _ = store
   }
@@ -122,7 +127,8 @@ extension StoreConformanceTests {
     let week = try Fixture(limits: Self.limits(1, .week, zone: "Europe/Amsterdam"))
     defer { week.remove() }
     let alice = try ProfileID("crm:alice")
-    _ = try kind.open(week).redeem(week.voucher(1), store: StoreID("S1"), profile: alice, now: week.now)
+    _ = try kind.open(week).redeem(
+      week.voucher(1), store: StoreID("S1"), profile: alice, now: week.now)
     // Monday 2026-09-28 00:00 in Amsterdam (CEST, +02:00).
     let monday = instant("2026-09-27T22:00:00Z")
     #expect(
@@ -131,22 +137,26 @@ extension StoreConformanceTests {
         == .profileLimit(until: monday))
     #expect(
       word(
-        try kind.open(week).redeem(week.voucher(2), store: StoreID("S1"), profile: alice, now: monday))
+        try kind.open(week).redeem(
+          week.voucher(2), store: StoreID("S1"), profile: alice, now: monday))
         == "redeemed")
 
     let month = try Fixture(limits: Self.limits(1, .month, zone: "Europe/Amsterdam"))
     defer { month.remove() }
     let october = instant("2026-10-10T12:00:00Z")
-    _ = try kind.open(month).redeem(month.voucher(1), store: StoreID("S1"), profile: alice, now: october)
+    _ = try kind.open(month).redeem(
+      month.voucher(1), store: StoreID("S1"), profile: alice, now: october)
     // 2026-11-01 00:00 in Amsterdam is after the clocks went back (CET, +01:00).
     let november = instant("2026-10-31T23:00:00Z")
     #expect(
       try kind.open(month).redeem(
-        month.voucher(2), store: StoreID("S1"), profile: alice, now: instant("2026-10-31T22:30:00Z"))
+        month.voucher(2), store: StoreID("S1"), profile: alice, now: instant("2026-10-31T22:30:00Z")
+      )
         == .profileLimit(until: november))
     #expect(
       word(
-        try kind.open(month).redeem(month.voucher(2), store: StoreID("S1"), profile: alice, now: november))
+        try kind.open(month).redeem(
+          month.voucher(2), store: StoreID("S1"), profile: alice, now: november))
         == "redeemed")
   }
 
@@ -159,13 +169,25 @@ extension StoreConformanceTests {
     let store = try kind.open(fixture)
     let alice = try ProfileID("crm:alice")
     #expect(try store.claim(fixture.voucher(1), profile: alice, now: fixture.now).isClaimed)
-    #expect(try kind.open(fixture).claim(fixture.voucher(2), profile: alice, now: fixture.now) == .profileLimit)
-    guard case .claimed(_, _, true) = try store.claim(fixture.voucher(1), profile: alice, now: fixture.now)
+    #expect(
+      try kind.open(fixture).claim(fixture.voucher(2), profile: alice, now: fixture.now)
+        == .profileLimit)
+    guard
+      case .claimed(_, _, true) = try store.claim(
+        fixture.voucher(1), profile: alice, now: fixture.now)
     else { throw TestFailure("a repeated claim was not answered with the original") }
-    #expect(try store.claim(fixture.voucher(2), profile: ProfileID("crm:bob"), now: fixture.now).isClaimed)
+    #expect(
+      try store.claim(fixture.voucher(2), profile: ProfileID("crm:bob"), now: fixture.now).isClaimed
+    )
     // Redemptions have no limit here.
-    #expect(word(try store.redeem(fixture.voucher(3), store: StoreID("S1"), profile: alice, now: fixture.now)) == "redeemed")
-    #expect(word(try store.redeem(fixture.voucher(4), store: StoreID("S1"), profile: alice, now: fixture.now)) == "redeemed")
+    #expect(
+      word(
+        try store.redeem(fixture.voucher(3), store: StoreID("S1"), profile: alice, now: fixture.now)
+      ) == "redeemed")
+    #expect(
+      word(
+        try store.redeem(fixture.voucher(4), store: StoreID("S1"), profile: alice, now: fixture.now)
+      ) == "redeemed")
   }
 
   @Test(
@@ -184,12 +206,15 @@ extension StoreConformanceTests {
       throw TestFailure("not voided")
     }
     #expect(
-      word(try store.redeem(fixture.voucher(2), store: StoreID("S1"), profile: alice, now: fixture.now))
+      word(
+        try store.redeem(fixture.voucher(2), store: StoreID("S1"), profile: alice, now: fixture.now)
+      )
         == "redeemed")
     let results = try kind.open(fixture).perform(
       [
         .void(try fixture.voucher(2), reason: nil, request: nil),
-        .redeem(try fixture.voucher(3), store: StoreID("S1"), terminal: nil, profile: alice, request: nil),
+        .redeem(
+          try fixture.voucher(3), store: StoreID("S1"), terminal: nil, profile: alice, request: nil),
       ], now: fixture.now)
     guard case .redeem(let answer) = results[1] else { throw TestFailure("not a redemption") }
     #expect(word(answer) == "redeemed")
@@ -205,13 +230,20 @@ extension StoreConformanceTests {
     let alice = try ProfileID("crm:alice")
     _ = try store.claim(fixture.voucher(1), profile: alice, now: fixture.now)
     _ = try store.redeem(fixture.voucher(1), store: StoreID("S1"), now: fixture.now)
-    #expect(try store.redeem(fixture.voucher(2), store: StoreID("S1"), profile: alice, now: fixture.now) == .profileLimit(until: nil))
+    #expect(
+      try store.redeem(fixture.voucher(2), store: StoreID("S1"), profile: alice, now: fixture.now)
+        == .profileLimit(until: nil))
     #expect(try store.claim(fixture.voucher(2), profile: alice, now: fixture.now) == .profileLimit)
     // Forgotten through another handle: this one counted alice's events before.
     #expect(try kind.open(fixture).forget(profile: alice).events == 2)
     #expect(try store.claim(fixture.voucher(2), profile: alice, now: fixture.now).isClaimed)
-    #expect(word(try store.redeem(fixture.voucher(3), store: StoreID("S1"), profile: alice, now: fixture.now)) == "redeemed")
-    #expect(try store.redeem(fixture.voucher(4), store: StoreID("S1"), profile: alice, now: fixture.now) == .profileLimit(until: nil))
+    #expect(
+      word(
+        try store.redeem(fixture.voucher(3), store: StoreID("S1"), profile: alice, now: fixture.now)
+      ) == "redeemed")
+    #expect(
+      try store.redeem(fixture.voucher(4), store: StoreID("S1"), profile: alice, now: fixture.now)
+        == .profileLimit(until: nil))
   }
 
   @Test(
