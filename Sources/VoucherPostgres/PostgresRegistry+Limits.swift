@@ -25,6 +25,9 @@
 
     /// What a profile has used of a campaign.
     func uses(_ key: ProfileKey) -> ProfileUses {
+      // Every profile the rules can ask for was locked and read: the one given, or the one of
+      // the code's claim, recorded before the batch or by one of its claims (see `keys`).
+      assert(events[key] != nil, "a profile counted without its lock")
       let counted = events[key] ?? []
       return ProfileUses(
         redemptions: counted.filter { !$0.claim }.map {
