@@ -5,13 +5,16 @@ extension Registry {
   /// A profile's uses of a campaign with per-profile limits, under the lock: what the journal
   /// holds up to its end, read through the tally, and then the batch's own records not yet
   /// written, so that two redemptions in one batch count as two.
-  func profileUses(_ profile: ProfileID, of campaign: Campaign, in batch: Batch)
+  ///
+  /// - Parameter since: The start of the current period (milliseconds since 1970): redemptions
+  ///   before it cannot count, and are not read again.
+  func profileUses(_ profile: ProfileID, of campaign: Campaign, since: Int64?, in batch: Batch)
     throws(RegistryError) -> ProfileUses
   {
     try catchUpTally()
     let key = ProfileTally.Key(campaign: campaign.id.rawValue, profile: profile.rawValue)
     var counted: [ProfileTally.Entry] = []
-    for entry in tally.entries[key] ?? [] {
+    for entry in tally.entries[key] ?? [] where entry.claim || entry.time >= since ?? .min {
       // Erased since it was counted (by `forget`, perhaps in another process): it no longer
       // names the profile, and no longer counts.
       switch try journal.record(at: entry.offset).record.body {

@@ -94,7 +94,9 @@ extension Registry {
     let (code, entry, chain) = try batch.checkedHistory(voucher)
     var rules = try rules(voucher, chain: chain)
     if voucher.campaign.limits != nil, let profile = counted(rules) {
-      let uses = try profileUses(profile, of: voucher.campaign, in: batch)
+      let period = voucher.campaign.limits?.window(at: now, zone: voucher.campaign.limitZone)
+      let uses = try profileUses(
+        profile, of: voucher.campaign, since: period.map { milliseconds($0.start) }, in: batch)
       rules = rules.counting(LimitCount(now: now) { $0 == profile ? uses : ProfileUses() })
     }
     switch rule(rules) {
