@@ -1,4 +1,4 @@
-/// The file registry's per-profile counts: for every campaign with per-profile limits, the
+/// The file registry's per-profile counts: for every campaign whose limits were asked for, the
 /// events that name each profile (redemptions not undone, claims), by journal offset.
 ///
 /// Derived from the journal alone and kept in memory: a process reads the journal once, under
@@ -23,6 +23,9 @@ final class ProfileTally {
     let profile: String
   }
 
+  /// The campaigns counted: those asked for so far (whatever the registry's campaign book said
+  /// when it was opened, so a limit set on a running campaign counts its past too).
+  let campaigns: Set<String>
   /// The journal offset up to which the tally counts (a commit's end).
   var scanned: Int64
   /// Each profile's entries, oldest first.
@@ -30,7 +33,10 @@ final class ProfileTally {
   /// The key of each counted redemption, for the void that undoes it.
   var redemptions: [Int64: Key] = [:]
 
-  init(from start: Int64) { scanned = start }
+  init(from start: Int64, campaigns: Set<String> = []) {
+    scanned = start
+    self.campaigns = campaigns
+  }
 
   /// Counts one event of a campaign with limits.
   func add(_ key: Key, _ entry: Entry) {

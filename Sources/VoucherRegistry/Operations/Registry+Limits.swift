@@ -11,7 +11,7 @@ extension Registry {
   func profileUses(_ profile: ProfileID, of campaign: Campaign, since: Int64?, in batch: Batch)
     throws(RegistryError) -> ProfileUses
   {
-    try catchUpTally()
+    try catchUpTally(for: campaign.id.rawValue)
     let key = ProfileTally.Key(campaign: campaign.id.rawValue, profile: profile.rawValue)
     var counted: [ProfileTally.Entry] = []
     for entry in tally.entries[key] ?? [] where entry.claim || entry.time >= since ?? .min {
@@ -43,10 +43,13 @@ extension Registry {
       claims: counted.filter(\.claim).count)
   }
 
-  /// Reads the journal from where the tally stopped to its end, counting the events of every
-  /// campaign with limits that name a profile.
-  private func catchUpTally() throws(RegistryError) {
-    if tally.scanned > end { tally = ProfileTally(from: Journal.headerSize) }
+  /// Reads the journal from where the tally stopped to its end, counting the events that name a
+  /// profile of every campaign counted; a campaign not counted yet is added, and the journal read
+  /// again from its start.
+  private func catchUpTally(for campaign: String) throws(RegistryError) {
+    if !tally.campaigns.contains(campaign) || tally.scanned > end {
+      tally = ProfileTally(from: Journal.headerSize, campaigns: tally.campaigns.union([campaign]))
+    }
     guard tally.scanned < end else { return }
     var locator = CampaignLocator(campaigns)
     let scanner = JournalScanner(journal: journal, from: tally.scanned, to: end)
@@ -64,7 +67,7 @@ extension Registry {
         case 1, 3:
           guard let profile = Record.visibleProfile(record.profile.text),
             let campaign = locator.locate(slot: record.slot, payload: record.payload)?.0,
-            campaign.limits != nil
+            tally.campaigns.contains(campaign.id.rawValue)
           else { continue }
           tally.add(
             ProfileTally.Key(campaign: campaign.id.rawValue, profile: profile),
