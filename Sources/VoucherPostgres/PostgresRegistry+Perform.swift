@@ -81,7 +81,9 @@
       let writes = operations.filter(\.writes).count
 
       // Round trip 1: lock the written codes in a fixed order, take ids, read histories.
-      var statements = [PGStatement("BEGIN")]
+      // READ COMMITTED, whatever the server's default: a statement after a profile's lock must
+      // see what the lock's previous holder committed (see ProfileCounts.read).
+      var statements = [PGStatement("BEGIN ISOLATION LEVEL READ COMMITTED")]
       for code in written {
         statements.append(
           PGStatement(
@@ -118,6 +120,11 @@
         blocks[code] = (0..<ranges.count).map { EventRow(ranges, $0) }
       }
 
+      // Per-profile limits: the profiles the batch may count towards, locked, then counted.
+      var counts = try ProfileCounts.read(
+        ProfileCounts.keys(operations, codes: codes, histories: histories), on: connection,
+        checked: checked)
+
       // The rules, in order: later operations see the events of earlier ones.
       var inserts: [PGStatement] = []
       var answers: [RegistryResult] = []
@@ -125,11 +132,15 @@
       let time = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
       for (operation, code) in zip(operations, codes) {
         let voucher = operation.voucher
+        let campaignID = voucher.campaign.id.rawValue
         let rules = RedemptionRules(
           campaign: voucher.campaign,
           history: CodeHistory(
             newestFirst: histories[code, default: []].reversed().compactMap(\.codeEvent)),
-          block: Self.blockInfo(blocks[code, default: []]))
+          block: Self.blockInfo(blocks[code, default: []]),
+          limits: LimitCount(now: now) { [counts] in
+            counts.uses(ProfileKey(campaign: campaignID, profile: $0.rawValue))
+          })
         func record<Answer>(_ decision: Decision<Answer>) -> Answer {
           switch decision {
           case .answer(let answer):
@@ -137,6 +148,7 @@
           case .record(let event, let answer):
             let row = EventRow(id: nextID.next()!, time: time, code: code, event)
             histories[code, default: []].append(row)
+            counts.add(row)
             inserts.append(row.insert)
             inserts += Self.useStatements(row, code: code)
             return answer(EventID(row.id), row.date)

@@ -31,6 +31,9 @@ public enum RedeemAnswer: Sendable, Hashable {
   case blocked(BlockInfo)
   /// Claimed online by another profile than the one given.
   case claimedByOther
+  /// The profile (given, or inherited from the code's claim) has redeemed as many codes of the
+  /// campaign as its limit allows in the period that ends at `until` (`nil`: the whole campaign).
+  case profileLimit(until: Date?)
 }
 
 /// The answer to a void.
@@ -49,6 +52,8 @@ public enum ClaimAnswer: Sendable, Hashable {
   case claimedByOther
   /// The code's serial range is blocked.
   case blocked(BlockInfo)
+  /// The profile has claimed as many codes of the campaign as its limit allows.
+  case profileLimit
 }
 
 /// A block that applies to a code.

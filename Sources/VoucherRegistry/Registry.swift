@@ -41,6 +41,8 @@ public final class Registry {
   /// Whether this process has brought the index up to the journal since the machine booted;
   /// after that, lock-free reads see every acknowledged write.
   private var recovered = false
+  /// Per-profile counts for campaigns with limits, derived from the journal (see ProfileTally).
+  var tally = ProfileTally(from: Journal.headerSize)
   /// Things worth telling the user that are not errors (a repaired torn tail).
   public internal(set) var warnings: [String] = []
 

@@ -16,7 +16,11 @@ import VoucherKit
 ///   answer, also after a restart.
 /// - **Events in order**: a code's history, and the event stream, come in the order recorded,
 ///   each with an ``EventID`` that is stable for the registry's life.
-/// - **Erasure**: after ``forget(profile:)`` no event names the profile; counts and limits stay.
+/// - **Erasure**: after ``forget(profile:)`` no event names the profile; every code's uses stay,
+///   and the profile's events no longer count towards a per-profile limit (the same id given
+///   again starts a new count).
+/// - **Per-profile limits**: a campaign's limit per profile is decided under the same isolation
+///   that records the redemption or claim, so concurrent tills never exceed it.
 public protocol RegistryStore: AnyObject {
   /// Performs several operations atomically, in order (later ones see earlier ones), with one
   /// durable commit: group commit.
@@ -49,7 +53,8 @@ public protocol RegistryStore: AnyObject {
   /// Counts every event into a report.
   func addEvents(to report: inout ReportBuilder) throws
 
-  /// Erases a profile id from every event that names it; counts and limits stay.
+  /// Erases a profile id from every event that names it; every code's uses stay, and the
+  /// profile's events no longer count towards a per-profile limit.
   func forget(profile: ProfileID) throws(RegistryError) -> ForgetReport
 
   /// Checks the registry's integrity.

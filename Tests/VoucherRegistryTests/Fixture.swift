@@ -11,7 +11,8 @@ struct Fixture {
   let book: CampaignBook
   let now = Date(timeIntervalSince1970: 1_790_000_000)
 
-  init(uses: Int = 1, capacity: Int = 10_000) throws {
+  /// - Parameter limits: The per-profile limits of the `summer` campaign, if any.
+  init(uses: Int = 1, capacity: Int = 10_000, limits: ProfileLimits? = nil) throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "voucher-registry-\(UUID().uuidString)"
     ).path
@@ -22,6 +23,7 @@ struct Fixture {
       id: CampaignID("summer")!, channels: [ChannelID("flyer")!, ChannelID("receipt")!])
     spec.uses = uses
     spec.capacity = capacity
+    spec.limits = limits
     _ = try home.campaignStore.add(spec, keyRing: ring, now: Date())
     var other = CampaignSpec(id: CampaignID("winter")!, channels: [ChannelID("email")!])
     other.capacity = 100

@@ -172,6 +172,7 @@ public enum OpenAPIDocument {
                   "not-redeemed",
                   "claimed",
                   "claimed-by-other",
+                  "profile-limit",
                   "history",
                   "malformed",
                   "mistyped",
@@ -199,6 +200,13 @@ public enum OpenAPIDocument {
               },
               "title": {
                 "type": "string"
+              },
+              "until": {
+                "description": "For profile-limit: when the period ends and the profile may redeem again (ISO 8601); null when the limit is for the whole campaign.",
+                "type": [
+                  "string",
+                  "null"
+                ]
               },
               "usesLeft": {
                 "type": "integer"
@@ -393,7 +401,7 @@ public enum OpenAPIDocument {
                     }
                   }
                 },
-                "description": "claimed or claimed-by-other."
+                "description": "claimed, claimed-by-other or profile-limit (the profile has claimed as many codes of the campaign as allowed)."
               },
               "400": {
                 "$ref": "#/components/responses/Problem"
@@ -520,7 +528,7 @@ public enum OpenAPIDocument {
                     }
                   }
                 },
-                "description": "redeemed, used-up, blocked, claimed-by-other, or why the code is not valid."
+                "description": "redeemed, used-up, blocked, claimed-by-other, profile-limit (with until), or why the code is not valid."
               },
               "400": {
                 "$ref": "#/components/responses/Problem"

@@ -23,15 +23,20 @@ public struct Campaign: Sendable, Hashable, Codable {
     var slot: KeySlot
     var base: Int
     var created: String
+    /// Per-profile limits; absent in campaigns added without them.
+    var limits: ProfileLimits? = nil
   }
 
   private final class Box: Sendable {
     let fields: Fields
     let startDate: Date?
     let endDate: Date?
+    /// The zone of the limits' periods, loaded once (UTC when none or it cannot be read).
+    let limitZone: ZoneRules
 
     init(_ fields: Fields) {
       self.fields = fields
+      limitZone = fields.limits?.zone.flatMap { try? ZoneRules.named($0) } ?? .utc
       startDate = fields.starts.flatMap { ISO8601.parse($0) }
       endDate = fields.ends.flatMap { ISO8601.parse($0, endOfDay: true) }
     }
@@ -67,6 +72,11 @@ public struct Campaign: Sendable, Hashable, Codable {
   public var base: Int { box.fields.base }
   /// When the campaign was added.
   public var created: String { box.fields.created }
+
+  /// How many codes one profile may redeem and claim; `nil`: no limit.
+  public var limits: ProfileLimits? { box.fields.limits }
+  /// The calendar zone of the limits' periods.
+  public var limitZone: ZoneRules { box.limitZone }
 
   /// How many codes one key can sign across all its campaigns (2³⁰).
   public static let codeSpacePerKey = CodeFormat.payloadSpace

@@ -20,6 +20,8 @@ public struct CampaignSpec: Sendable, Hashable {
   public var title: String?
   /// The key to sign with; the ring's signing key when `nil`.
   public var slot: KeySlot?
+  /// Per-profile limits, if any.
+  public var limits: ProfileLimits?
 
   /// Creates a specification with the defaults: 1 use, redeemable anywhere, 40-bit tags,
   /// 1,000,000 codes per channel, no dates.

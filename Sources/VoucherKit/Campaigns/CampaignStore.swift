@@ -76,7 +76,7 @@ public struct CampaignStore: Sendable {
         ends: spec.ends, uses: spec.uses, redeemAt: spec.redeemAt,
         tagBits: CodeFormat.effectiveTagBits(requested: spec.tagBits), capacity: spec.capacity,
         slot: slot,
-        base: base, created: ISO8601.format(now)))
+        base: base, created: ISO8601.format(now), limits: spec.limits))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(campaign) + Data("\n".utf8)

@@ -121,7 +121,9 @@ extension Registry {
           case .redeem(let voucher, let store, let terminal, let profile, let request):
             results.append(
               .redeem(
-                try decide(voucher, now: now, in: batch) {
+                try decide(
+                  voucher, now: now, in: batch, counting: { $0.countedProfile(given: profile) }
+                ) {
                   $0.redeem(store: store, terminal: terminal, profile: profile, request: request)
                 }))
           case .void(let voucher, let reason, let request):
@@ -132,7 +134,10 @@ extension Registry {
                 }))
           case .claim(let voucher, let profile):
             results.append(
-              .claim(try decide(voucher, now: now, in: batch) { $0.claim(profile: profile) }))
+              .claim(
+                try decide(voucher, now: now, in: batch, counting: { _ in profile }) {
+                  $0.claim(profile: profile)
+                }))
           case .status(let voucher):
             results.append(
               .status(try rules(voucher, chain: try batch.checkedHistory(voucher).2).status))

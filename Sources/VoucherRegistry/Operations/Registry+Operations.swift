@@ -83,12 +83,23 @@ extension Registry {
   }
 
   /// Asks the rules for a code in a batch and records what they decide in the batch.
+  ///
+  /// - Parameter counted: The profile the operation would count towards under the campaign's
+  ///   per-profile limits, if any: its uses are counted under the lock before the rules decide.
   func decide<Answer>(
     _ voucher: Voucher, now: Date, in batch: Batch,
+    counting counted: (RedemptionRules) -> ProfileID? = { _ in nil },
     _ rule: (RedemptionRules) -> Decision<Answer>
   ) throws(RegistryError) -> Answer {
     let (code, entry, chain) = try batch.checkedHistory(voucher)
-    switch rule(try rules(voucher, chain: chain)) {
+    var rules = try rules(voucher, chain: chain)
+    if voucher.campaign.limits != nil, let profile = counted(rules) {
+      let period = voucher.campaign.limits?.window(at: now, zone: voucher.campaign.limitZone)
+      let uses = try profileUses(
+        profile, of: voucher.campaign, since: period.map { milliseconds($0.start) }, in: batch)
+      rules = rules.counting(LimitCount(now: now) { $0 == profile ? uses : ProfileUses() })
+    }
+    switch rule(rules) {
     case .answer(let answer):
       return answer
     case .record(let event, let answer):

@@ -28,7 +28,9 @@ package enum Decision<Answer> {
 /// In order, for a redemption: a request id seen before for this code gets the original receipt;
 /// a blocked code answers blocked; a code with every use spent answers used up, naming the
 /// latest live redemption; a code claimed by another profile answers claimed-by-other (without a
-/// profile, the claim's profile is inherited). Otherwise one use is recorded.
+/// profile, the claim's profile is inherited); a profile (given or inherited) that has used up
+/// its campaign's per-profile limit in the current period answers profile-limit. Otherwise one
+/// use is recorded.
 package struct RedemptionRules {
   /// The code's campaign: its uses.
   package let campaign: Campaign
@@ -36,11 +38,44 @@ package struct RedemptionRules {
   package let history: CodeHistory
   /// The block that applies to the code, if any.
   package let block: BlockInfo?
+  /// The profiles' counts, for a campaign with per-profile limits (`nil`: no limit applies).
+  package let limits: LimitCount?
 
-  package init(campaign: Campaign, history: CodeHistory, block: BlockInfo?) {
+  package init(
+    campaign: Campaign, history: CodeHistory, block: BlockInfo?, limits: LimitCount? = nil
+  ) {
     self.campaign = campaign
     self.history = history
     self.block = block
+    self.limits = limits
+  }
+
+  /// The same rules with a profile's counts for the campaign's limits.
+  package func counting(_ limits: LimitCount) -> RedemptionRules {
+    RedemptionRules(campaign: campaign, history: history, block: block, limits: limits)
+  }
+
+  /// The profile a redemption would count towards: the one given, else the one that claimed the
+  /// code (`nil` for an anonymous redemption, or a claim whose profile was erased).
+  package func countedProfile(given: ProfileID?) -> ProfileID? {
+    if let given { return given }
+    if let claim = history.claim, case .claimed(let claimed) = claim.kind {
+      return claimed.flatMap { try? ProfileID($0) }
+    }
+    return nil
+  }
+
+  /// The end of the period in which `profile` has no redemption left (`.some(nil)`: the whole
+  /// campaign), or `nil` when it may redeem.
+  private func redemptionLimitReached(_ profile: ProfileID) -> Date?? {
+    guard let limits, let settings = campaign.limits, let most = settings.redemptions else {
+      return nil
+    }
+    let window = settings.window(at: limits.now, zone: campaign.limitZone)
+    let counted = limits.uses(profile).redemptions.filter { time in
+      window.map { time >= $0.start && time < $0.end } ?? true
+    }
+    return counted.count >= most ? .some(window?.end) : nil
   }
 
   /// The receipt of a redemption event.
@@ -85,6 +120,9 @@ package struct RedemptionRules {
       if let given = profile, given.rawValue != claimed { return .answer(.claimedByOther) }
       profile = claimed.flatMap { try? ProfileID($0) }
     }
+    if let profile, let until = redemptionLimitReached(profile) {
+      return .answer(.profileLimit(until: until))
+    }
     let usesAfter = live.count + 1
     let venue: Venue = store == nil ? .online : .store
     let event = NewEvent.redeem(
@@ -125,6 +163,9 @@ package struct RedemptionRules {
       return .answer(.claimed(profile, time: claim.time, replayed: true))
     }
     if let block { return .answer(.blocked(block)) }
+    if let limits, let most = campaign.limits?.claims, limits.uses(profile).claims >= most {
+      return .answer(.profileLimit)
+    }
     return .record(.claim(profile: profile)) { _, time in
       .claimed(profile, time: time, replayed: false)
     }

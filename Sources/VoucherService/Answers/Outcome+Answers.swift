@@ -3,8 +3,8 @@ import VoucherRegistry
 
 /// The answers of the registry, as outcomes.
 extension Outcome {
-  /// The answer to a redemption: `redeemed` (or `replayed`), `used-up`, `blocked` or
-  /// `claimed-by-other`.
+  /// The answer to a redemption: `redeemed` (or `replayed`), `used-up`, `blocked`,
+  /// `claimed-by-other` or `profile-limit` (with `until`, the period's end).
   ///
   /// - Parameters:
   ///   - text: The code as given.
@@ -29,6 +29,12 @@ extension Outcome {
       outcome = .blocked(text, voucher, block, zone: zone)
     case .claimedByOther:
       outcome = .claimedByOther(text, voucher)
+    case .profileLimit(let until):
+      outcome = Outcome(input: text, voucher: voucher, status: Outcome.profileLimitStatus)
+      outcome.until = until.map { zone.format($0) }
+      outcome.message =
+        "this customer has redeemed as many codes of the campaign as allowed"
+        + (until.map { " until \(zone.format($0))" } ?? "")
     }
     self = outcome
   }
@@ -57,7 +63,8 @@ extension Outcome {
     self = outcome
   }
 
-  /// The answer to a claim: `claimed` (or `replayed`), `claimed-by-other` or `blocked`.
+  /// The answer to a claim: `claimed` (or `replayed`), `claimed-by-other`, `blocked` or
+  /// `profile-limit`.
   ///
   /// - Parameters:
   ///   - text: The code as given.
@@ -78,9 +85,15 @@ extension Outcome {
       outcome = .claimedByOther(text, voucher)
     case .blocked(let block):
       outcome = .blocked(text, voucher, block, zone: zone)
+    case .profileLimit:
+      outcome = Outcome(input: text, voucher: voucher, status: Outcome.profileLimitStatus)
+      outcome.message = "this customer has claimed as many codes of the campaign as allowed"
     }
     self = outcome
   }
+
+  /// The status word of a refusal by a per-profile limit.
+  public static let profileLimitStatus = "profile-limit"
 
   /// The answer to `history`: the code's events, oldest first.
   ///

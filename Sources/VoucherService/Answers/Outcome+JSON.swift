@@ -28,6 +28,9 @@ extension Outcome {
     writer.add("terminal", terminal)
     writer.add("time", time)
     writer.add("title", title)
+    if status == Outcome.profileLimitStatus {
+      if let until { writer.add("until", until) } else { writer.add(raw: "until", "null") }
+    }
     writer.add("usesLeft", usesLeft)
     writer.add("venue", venue)
     return writer.line

@@ -45,6 +45,9 @@ public struct Outcome: Sendable {
   public var replayed: Bool?
   /// A void's or a block's reason.
   public var reason: String?
+  /// A `profile-limit`'s end of the period (ISO 8601) after which the profile may redeem again;
+  /// `nil` when the limit is for the whole campaign (JSON `null`).
+  public var until: String?
   /// The events of `history`, oldest first.
   public var events: [Event]?
   /// The zone the events' times are shown in.

@@ -23,7 +23,7 @@ enum CampaignCommand {
     name: "voucher campaign add",
     overview: "Add a campaign. Its codes are signed by the newest active key, or by --key.",
     usage:
-      "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>] [--format text|json]",
+      "<id> --channels <name,name...> [--starts <date>] [--ends <date>] [--uses <n>] [--redeem-at store|online|any] [--tag-bits <b>] [--capacity <n>] [--title <text>] [--key <slot>] [--per-profile <n> [--per-profile-period day|week|month|campaign]] [--claims-per-profile <n>] [--format text|json]",
     arguments: [("<id>", "The campaign id: 1 to 32 of a-z, 0-9 and -.")],
     options: [
       .value("channels", "names", "Comma-separated distribution channels (flyer,receipt,email)."),
@@ -38,6 +38,16 @@ enum CampaignCommand {
       .value("capacity", "n", "Codes per channel (default 1000000)."),
       .value("title", "text", "What cashiers and reports show."),
       .value("key", "slot", "Sign with this key slot instead of the newest active key."),
+      .value(
+        "per-profile", "n",
+        "Codes one customer profile may redeem per period, 1 to 1000000: the profile given with redeem --profile or inherited from a claim; a void gives the use back; refusals answer profile-limit."
+      ),
+      .value(
+        "per-profile-period", "period",
+        "day, week (ISO, from Monday), month or campaign (default: no reset), in the --tz zone given when the campaign is added."
+      ),
+      .value(
+        "claims-per-profile", "n", "Codes one customer profile may claim, 1 to 1000000."),
       .value("format", "format", "text (default) or json."),
     ])
 
@@ -82,6 +92,7 @@ enum CampaignCommand {
     if let slot = try options.integer("key", in: 0...Int(KeySlot.maximum)) {
       spec.slot = KeySlot(slot)
     }
+    spec.limits = try profileLimits(options, context)
     let format = try options.choice("format", OutputFormat.self) ?? .text
     let ring = try context.keyRing()
     // The chain's registry is reached before the home changes: a campaign is shared or not added.
@@ -194,7 +205,7 @@ enum CampaignCommand {
       codes       \(campaign.codeLength) symbols, \(campaign.tagBits)-bit signature, key slot \(campaign.slot)
       capacity    \(campaign.capacity) per channel
       created     \(campaign.created)
-      channels
+      \(campaign.limits.map { "limits      " + describe($0) + "\n" } ?? "")channels
 
       """
     for channel in campaign.channels {
@@ -203,6 +214,38 @@ enum CampaignCommand {
     try context.console.print(text)
     return ExitStatus.success
   }
+}
+
+/// The per-profile limits of `campaign add`, checked: each count from 1 to 1,000,000, a period
+/// only with `--per-profile`; the period's zone is the command's `--tz`.
+func profileLimits(_ options: ParsedArguments, _ context: Context) throws(CommandError)
+  -> ProfileLimits?
+{
+  let redemptions = try options.integer("per-profile", in: 1...1_000_000)
+  let period = try options.choice("per-profile-period", LimitPeriod.self)
+  let claims = try options.integer("claims-per-profile", in: 1...1_000_000)
+  if period != nil && redemptions == nil {
+    throw .usage("--per-profile-period needs --per-profile <n>")
+  }
+  guard redemptions != nil || claims != nil else { return nil }
+  return ProfileLimits(
+    redemptions: redemptions, period: period ?? .campaign, claims: claims,
+    zone: context.zone.isUTC ? nil : context.zone.name)
+}
+
+/// A campaign's limits in words, as `campaign show` prints them.
+func describe(_ limits: ProfileLimits) -> String {
+  var parts: [String] = []
+  if let most = limits.redemptions {
+    let period =
+      limits.period == .campaign
+      ? "for the whole campaign" : "per \(limits.period.rawValue) (\(limits.zone ?? "UTC"))"
+    parts.append("\(most) redemption\(most == 1 ? "" : "s") per profile \(period)")
+  }
+  if let most = limits.claims {
+    parts.append("\(most) claim\(most == 1 ? "" : "s") per profile")
+  }
+  return parts.joined(separator: "; ")
 }
 
 /// Aligned text columns, two spaces apart.

@@ -93,6 +93,9 @@ enum RedeemCommand {
         try printOutcome(outcome, format: format, context)
       }
     }
+    // A refusal by a per-profile limit exits 2 when nothing else was refused (see ExitStatus).
+    var limited = false
+    var refused = false
     func redeemOne(_ text: String, source: String) throws -> Bool {
       let verification = verifier.verify(text, at: online ? .online : .store, now: context.now)
       guard case .valid(let voucher) = verification else {
@@ -100,13 +103,18 @@ enum RedeemCommand {
           context.console.error("\(source): \(problem)")
         }
         try print(Outcome(input: text, verification))
+        refused = true
         return false
       }
       let answer = try registry.redeem(
         voucher, store: store, terminal: terminal, profile: profile, request: request,
         now: context.now)
       try print(Outcome(input: text, voucher: voucher, answer, zone: context.zone))
-      if case .redeemed = answer { return true }
+      switch answer {
+      case .redeemed: return true
+      case .profileLimit: limited = true
+      default: refused = true
+      }
       return false
     }
     var allRedeemed = true
@@ -158,7 +166,8 @@ enum RedeemCommand {
     } else {
       allRedeemed = try redeemOne(text, source: "code")
     }
-    return allRedeemed ? ExitStatus.success : ExitStatus.rejected
+    if allRedeemed { return ExitStatus.success }
+    return limited && !refused ? ExitStatus.profileLimit : ExitStatus.rejected
   }
 
   static func void(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -203,6 +212,7 @@ enum RedeemCommand {
     let outcome = Outcome(input: text, voucher: voucher, answer, zone: context.zone)
     var status = ExitStatus.rejected
     if case .claimed = answer { status = ExitStatus.success }
+    if case .profileLimit = answer { status = ExitStatus.profileLimit }
     try printOutcome(outcome, format: format, context)
     return status
   }

@@ -4,6 +4,9 @@ enum ExitStatus {
   static let success: Int32 = 0
   /// At least one code was rejected (malformed, mistyped, forged, expired, ...).
   static let rejected: Int32 = 1
+  /// A redemption or claim was refused by the campaign's per-profile limit (`profile-limit`), and
+  /// nothing was rejected for another reason.
+  static let profileLimit: Int32 = 2
   /// The command line is wrong: unknown option, missing or bad value (`EX_USAGE`).
   static let usage: Int32 = 64
   /// A data file is malformed, or input data is inconsistent with it (`EX_DATAERR`).
@@ -28,6 +31,7 @@ enum ExitStatus {
   static let meanings: [(Int32, String)] = [
     (success, "The command did its job, and every code checked is valid."),
     (rejected, "At least one code was rejected: any status but valid, redeemed, voided or claimed."),
+    (profileLimit, "A redemption or claim was refused by a per-profile limit (profile-limit), and nothing else was rejected."),
     (usage, "Usage error: unknown option, missing or bad value; an argument that is not UTF-8."),
     (dataError, "Malformed data: a damaged key, campaign, log or registry file; a special file where a regular one must be."),
     (noInput, "Missing input: no key ring, key slot, campaign, channel or registry."),

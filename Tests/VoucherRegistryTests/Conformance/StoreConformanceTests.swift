@@ -36,7 +36,28 @@ struct StoreConformanceTests {
     case .usedUp: return "used-up"
     case .blocked: return "blocked"
     case .claimedByOther: return "claimed-by-other"
+    case .profileLimit: return "profile-limit"
     }
+  }
+
+  /// Runs `body` on 8 threads, each with its own handle on the fixture's registry (created
+  /// before), and answers how often each word was counted; any error fails the test.
+  func race(
+    _ kind: any StoreKind, _ fixture: Fixture,
+    _ body: @Sendable (any RegistryStore, Int, (String) -> Void) throws -> Void
+  ) throws -> [String: Int] {
+    _ = try kind.open(fixture)
+    let counts = Mutex([String: Int]())
+    let failures = Mutex([String]())
+    DispatchQueue.concurrentPerform(iterations: 8) { worker in
+      do {
+        try body(try kind.open(fixture), worker) { key in counts.withLock { $0[key, default: 0] += 1 } }
+      } catch {
+        failures.withLock { $0.append("\(error)") }
+      }
+    }
+    #expect(failures.withLock { $0 }.isEmpty)
+    return counts.withLock { $0 }
   }
 
   @Test(
@@ -46,25 +67,14 @@ struct StoreConformanceTests {
     let fixture = try Fixture()
     defer { fixture.remove() }
     let vouchers = try (1...300).map { try fixture.voucher($0) }
-    _ = try kind.open(fixture)  // created before the race
-    let counts = Mutex([String: Int]())
-    let failures = Mutex([String]())
-    DispatchQueue.concurrentPerform(iterations: 8) { worker in
-      do {
-        let store = try kind.open(fixture)
-        var generator = SeededGenerator(seed: UInt64(worker + 1))
-        for voucher in vouchers.shuffled(using: &generator) {
-          let answer = try store.redeem(
-            voucher, store: try StoreID("S\(worker)"), now: fixture.now)
-          let key = "\(voucher.serial) \(word(answer))"
-          counts.withLock { $0[key, default: 0] += 1 }
-        }
-      } catch {
-        failures.withLock { $0.append("\(error)") }
+    let all = try race(kind, fixture) { store, worker, count in
+      var generator = SeededGenerator(seed: UInt64(worker + 1))
+      for voucher in vouchers.shuffled(using: &generator) {
+        let answer = try store.redeem(
+          voucher, store: try StoreID("S\(worker)"), now: fixture.now)
+        count("\(voucher.serial) \(word(answer))")
       }
     }
-    #expect(failures.withLock { $0 }.isEmpty)
-    let all = counts.withLock { $0 }
     for voucher in vouchers {
       #expect(all["\(voucher.serial) redeemed"] == 1, "serial \(voucher.serial)")
       #expect(all["\(voucher.serial) used-up"] == 7, "serial \(voucher.serial)")
