@@ -110,6 +110,10 @@ enum RedeemCommand {
         voucher, store: store, terminal: terminal, profile: profile, request: request,
         now: context.now)
       try print(Outcome(input: text, voucher: voucher, answer, zone: context.zone))
+      return tally(answer)
+    }
+    /// Whether the answer redeemed the code; a refusal is counted as a limit's or another.
+    func tally(_ answer: RedeemAnswer) -> Bool {
       switch answer {
       case .redeemed: return true
       case .profileLimit: limited = true
@@ -148,12 +152,13 @@ enum RedeemCommand {
             }
             try print(Outcome(input: code, verification))
             allRedeemed = false
+            refused = true
             continue
           }
           switch results.next() {
           case .redeem(let answer):
             try print(Outcome(input: code, voucher: voucher, answer, zone: context.zone))
-            if case .redeemed = answer {} else { allRedeemed = false }
+            if !tally(answer) { allRedeemed = false }
           case .failed(let error):
             // Its code's history is damaged: the rest of the batch is answered, and the command
             // ends with this error after it, as it would have for this line alone.
