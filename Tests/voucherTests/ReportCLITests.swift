@@ -317,7 +317,7 @@ struct ReportCLITests {
     #expect(lines.count == 15)
     #expect(
       lines.first
-        == #""event","time","campaign","channel","serial","lastSerial","code","venue","store","terminal","profile","profileErased","request","reason","id","undoes""#
+        == #""event","time","campaign","channel","serial","lastSerial","code","venue","store","terminal","profile","profileErased","request","reason","id","undoes","prize""#
     )
     // Fields that a spreadsheet would run as formulas start with a quote.
     #expect(lines[9].contains(#","'=1+2","#), "\(lines[9])")

@@ -29,10 +29,13 @@ struct ServeRequest {
   /// - Parameters:
   ///   - fields: The request's fields.
   ///   - verifier: Checks the code.
+  ///   - prizes: What a claimed code wins.
   ///   - now: The time dates are checked against.
   /// - Returns: An answer (a rejected code), a failure (a bad request, in words), or the
   ///   registry operation to commit.
-  static func make(_ fields: [String: JSONScalar], verifier: Verifier, now: Date) -> Made {
+  static func make(
+    _ fields: [String: JSONScalar], verifier: Verifier, prizes: PrizeTable = PrizeTable(), now: Date
+  ) -> Made {
     let id = fields["id"] ?? .null
     if let unknown = fields.keys.first(where: { !knownFields.contains($0) }) {
       return .failure("unknown field '\(printable(unknown))'")
@@ -114,7 +117,11 @@ struct ServeRequest {
           return .operation(
             ServeRequest(
               id: id, op: op, input: code, voucher: voucher,
-              operation: .claim(voucher, profile: profile)))
+              operation: .claim(
+                voucher, profile: profile,
+                prize: prizes.prize(
+                  campaign: voucher.campaign.id, channel: voucher.channel, serial: voucher.serial)
+              )))
         default:
           return .operation(
             ServeRequest(

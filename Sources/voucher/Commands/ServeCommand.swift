@@ -81,8 +81,9 @@ enum ServeCommand {
     let campaigns = try context.campaigns()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
+    let prizes = try PrizeTable(home: context.home, campaigns: campaigns.campaigns.map(\.id))
     let service = Service(
-      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone)
+      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone, prizes: prizes)
     let console = context.console
     let engine = ServiceEngine(service: service, store: store) { diagnostic in
       switch diagnostic {
