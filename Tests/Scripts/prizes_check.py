@@ -6,11 +6,12 @@
                                      commitment and recomputes its winners; prints JSON
                                      {"commitments_ok": bool, "runs": [{"channel", "first", "last",
                                      "winners": [[serial, prize], ...]}]}.
-  prizes_check.py draw FILE BEACON N PER
+  prizes_check.py draw FILE BEACON N PER [unclaimed]
                                      FILE: `voucher export --format jsonl` (the claims of the draw's
                                      campaign and window, in any order); BEACON in hex; N winners;
-                                     PER `claim` or `profile`. Prints JSON {"entries": [ids],
-                                     "winners": [ids]}.
+                                     PER `claim` or `profile`; `unclaimed`: the draw of unclaimed
+                                     prizes, whose entries leave out every profile that won a
+                                     prize. Prints JSON {"entries": [ids], "winners": [ids]}.
 """
 import hashlib
 import hmac
@@ -56,10 +57,13 @@ def reveal(path):
     print(json.dumps({"commitments_ok": ok, "runs": out}))
 
 
-def draw(path, beacon_hex, count, per):
+def draw(path, beacon_hex, count, per, unclaimed=False):
     claims = [json.loads(line) for line in open(path) if line.strip()]
     claims = sorted((c for c in claims if c["event"] == "claimed"), key=lambda c: c["id"])
     entries, seen = [], set()
+    if unclaimed:
+        won = {c["profile"] for c in claims if c.get("prize") is not None}
+        claims = [c for c in claims if c.get("prize") is None and c["profile"] not in won]
     for claim in claims:
         if per == "profile":
             if claim["profile"] is None or claim["profile"] in seen:
@@ -78,6 +82,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "reveal":
         reveal(sys.argv[2])
     elif sys.argv[1] == "draw":
-        draw(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        draw(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5],
+             len(sys.argv) > 6 and sys.argv[6] == "unclaimed")
     else:
         sys.exit("usage: prizes_check.py reveal FILE | draw FILE BEACON N PER")

@@ -170,8 +170,7 @@ struct PrizesCLITests {
     #expect(revealed.status == 0, "\(revealed.stderr)")
     let file = home.path + "/reveal.json"
     try revealed.stdout.write(toFile: file, atomically: true, encoding: .utf8)
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Scripts/prizes_check.py").path
+    let script = prizesCheckScript
     let checked = runBinary([script, "reveal", file], executable: python3Path!)
     #expect(checked.status == 0, "\(checked.stderr)")
     let answer = try #require(decode(checked.stdout))
@@ -298,10 +297,19 @@ struct PrizesCLITests {
   }
 }
 
+/// The independent Python check of prizes and draws, `Tests/Scripts/prizes_check.py`.
+let prizesCheckScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Scripts/prizes_check.py").path
+
 extension JSONValue {
   /// The elements of an array value.
   var arrayValue: [JSONValue]? {
     if case .array(let elements) = self { return elements }
     return nil
+  }
+
+  /// The whole numbers of an array value.
+  var integers: [Int] {
+    (arrayValue ?? []).compactMap { if case .number(let n) = $0 { return Int(n) } else { return nil } }
   }
 }

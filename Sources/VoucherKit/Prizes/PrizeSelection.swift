@@ -38,15 +38,7 @@ public enum PrizeSelection {
     var ranked: [(score: UInt64, serial: Int)] = []
     ranked.reserveCapacity(serials.count)
     for serial in serials {
-      var value = UInt64(serial)
-      for index in (0..<8).reversed() {
-        message[prefix + index] = UInt8(truncatingIfNeeded: value)
-        value >>= 8
-      }
-      let digest = mac.authenticate(message)
-      var score: UInt64 = 0
-      for byte in digest.prefix(8) { score = score << 8 | UInt64(byte) }
-      ranked.append((score, serial))
+      ranked.append((score(mac, &message, prefix: prefix, number: UInt64(serial)), serial))
     }
     ranked.sort { $0.score != $1.score ? $0.score < $1.score : $0.serial < $1.serial }
     var winners: [Int: PrizeName] = [:]
@@ -58,6 +50,21 @@ public enum PrizeSelection {
       }
     }
     return winners
+  }
+
+  /// The rank score of `number`: it is written big-endian into the last 8 bytes of `message`
+  /// (from `prefix`), and the score is the first 8 bytes, big-endian, of the message's MAC.
+  static func score(_ mac: HMACSHA256, _ message: inout [UInt8], prefix: Int, number: UInt64)
+    -> UInt64
+  {
+    var value = number
+    for index in (0..<8).reversed() {
+      message[prefix + index] = UInt8(truncatingIfNeeded: value)
+      value >>= 8
+    }
+    var score: UInt64 = 0
+    for byte in mac.authenticate(message).prefix(8) { score = score << 8 | UInt64(byte) }
+    return score
   }
 
   /// The commitment to an allocation: SHA-256, in lower-case hexadecimal, of the text

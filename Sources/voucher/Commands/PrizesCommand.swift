@@ -28,11 +28,11 @@ enum PrizesCommand {
     try subcommands.dispatch(arguments, spec: spec, group: "prizes", context)
   }
 
-  private static let campaignOption = OptionSpec.value("campaign", "id", "The campaign.")
+  static let campaignOption = OptionSpec.value("campaign", "id", "The campaign.")
   private static let formatOption = OptionSpec.value("format", "format", "text (default) or json.")
 
   /// The campaign `--campaign` names, from the home's campaigns.
-  private static func campaign(_ options: ParsedArguments, _ context: Context) throws -> Campaign {
+  static func campaign(_ options: ParsedArguments, _ context: Context) throws -> Campaign {
     guard let id = CampaignID(try options.required("campaign")) else {
       throw CommandError.usage("--campaign must be 1 to 32 of a-z, 0-9 and -")
     }
@@ -144,18 +144,39 @@ enum PrizesCommand {
     }
   }
 
-  /// The claims that won a prize, oldest first.
-  static func prizeClaims(_ campaign: Campaign, _ context: Context) throws -> [JournalEvent] {
+  /// The campaign's claims, oldest first.
+  static func claims(_ campaign: Campaign, _ context: Context) throws -> [JournalEvent] {
     let book = try context.campaigns()
     guard let registry = try context.registry.openIfPresent(campaigns: book) else { return [] }
     defer { reportWarnings(registry, context) }
     var claims: [JournalEvent] = []
     try registry.forEachEvent(campaign: campaign.id) { event in
-      if event.kind == .claimed, event.prize != nil, event.campaign.id == campaign.id {
-        claims.append(event)
-      }
+      if event.kind == .claimed, event.campaign.id == campaign.id { claims.append(event) }
     }
     return claims
+  }
+
+  /// The claims that won a prize, oldest first.
+  static func prizeClaims(_ campaign: Campaign, _ context: Context) throws -> [JournalEvent] {
+    try claims(campaign, context).filter { $0.prize != nil }
+  }
+
+  /// Per allocation, in order, its prizes not won yet: each tier's name as often as it is
+  /// unclaimed.
+  static func unclaimed(_ allocations: [PrizeAllocation], won claims: [JournalEvent]) -> [String] {
+    var prizes: [String] = []
+    for allocation in allocations {
+      var won: [String: Int] = [:]
+      for claim in claims
+      where claim.channel == allocation.channel && allocation.serials.contains(claim.serial) {
+        if let prize = claim.prize { won[prize, default: 0] += 1 }
+      }
+      for tier in allocation.tiers {
+        let left = max(0, tier.count - won[tier.name.rawValue, default: 0])
+        prizes += Array(repeating: tier.name.rawValue, count: left)
+      }
+    }
+    return prizes
   }
 
   static func show(_ arguments: [String], _ context: Context) throws -> Int32 {
@@ -172,9 +193,10 @@ enum PrizesCommand {
     let claims = try prizeClaims(campaign, context)
     let shown = allocations.map { allocation in
       var won: [String: Int] = [:]
-      for claim in claims
-      where claim.channel == allocation.channel && allocation.serials.contains(claim.serial) {
-        won[claim.prize!, default: 0] += 1
+      for tier in allocation.tiers {
+        won[tier.name.rawValue] = tier.count - unclaimed([allocation], won: claims).filter {
+          $0 == tier.name.rawValue
+        }.count
       }
       return Shown(campaign.id, allocation, won: won)
     }
