@@ -24,7 +24,7 @@ public struct PrizeAllocation: Sendable, Hashable, Codable {
   var seedName: String { "\(channel).\(first)-\(last).seed" }
 }
 
-/// What ``PrizeBook/reveal(_:)`` shows of an allocation once its campaign has ended.
+/// What ``PrizeBook/reveal()`` shows of an allocation once its campaign has ended.
 public struct RevealedAllocation: Sendable, Hashable {
   /// The allocation.
   public let allocation: PrizeAllocation

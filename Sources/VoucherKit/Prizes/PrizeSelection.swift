@@ -16,7 +16,7 @@ public enum PrizeSelection {
   /// The winning serials of an allocation, each with its prize.
   ///
   /// Every serial from `first` to `last` is ranked by the first 8 bytes (big-endian) of
-  /// HMAC-SHA256 keyed with the seed over ``message(campaign:channel:)`` and the serial; ties go
+  /// HMAC-SHA256 keyed with the seed over `"voucher-prize" 0x00 campaign 0x00 channel 0x00` and the serial (8 bytes, big-endian); ties go
   /// to the smaller serial. The first tier takes the lowest `count` ranks, the next tier the
   /// following ones, and so on.
   ///

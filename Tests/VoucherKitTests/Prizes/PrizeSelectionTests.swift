@@ -33,6 +33,18 @@ struct PrizeSelectionTests {
       winners == [19: PrizeName("gift")!, 10: PrizeName("coffee")!, 18: PrizeName("coffee")!])
   }
 
+  @Test("known answer: the draw example of the Prizes article")
+  func drawKnownAnswer() {
+    let entries = [44, 91, 138, 185, 232].map { Draw.Entry(id: Int64($0), profile: "crm:\($0)") }
+    let beacon = [UInt8](repeating: 0xAB, count: 16)
+    #expect(Draw.winners(entries, beacon: beacon, count: 2).map(\.id) == [44, 138])
+    #expect(Draw.winners(entries, beacon: beacon, count: 5).map(\.id) == [44, 138, 185, 232, 91])
+    let repeated = Draw.entries(
+      entries + [Draw.Entry(id: 300, profile: "crm:44"), Draw.Entry(id: 301, profile: nil)],
+      perProfile: true, excluding: ["crm:91"])
+    #expect(repeated.map(\.id) == [44, 138, 185, 232])
+  }
+
   @Test(
     "100,000 serials with tiers of 10 and 100: exactly 10 and 100 winners, spread evenly over tenths of the range"
   )
