@@ -89,6 +89,38 @@ struct PrizesCLITests {
     #expect(events.compactMap { $0["prize"]?.string }.sorted() == won2.sorted())
   }
 
+  @Test(
+    "the HTTP front's claim answers the prize, the same on a retry; its verify and history do not",
+    .enabled(if: curlPath != nil, "curl is not installed"))
+  func http() throws {
+    let prizes = try PrizeHome()
+    let home = prizes.home
+    defer { home.remove() }
+    let winners = try prizes.winners()
+    let winner = winners.keys.sorted()[0]
+    let loser = try #require((1...300).first { winners[$0] == nil })
+    let web = try addToken(home, "web", "web")
+    let till = try addToken(home, "till", "till", store: "S1")
+    let server = try RunningHTTPServer(home)
+    defer { _ = server.stop() }
+    for _ in 1...2 {
+      let won = try call(
+        server, "POST", "/v1/codes/\(prizes.codes[winner]!)/claim", token: web,
+        body: #"{"profile":"crm:7"}"#)
+      #expect(won.json?["status"]?.string == "claimed" && won.json?["prize"]?.string == winners[winner])
+    }
+    let lost = try call(
+      server, "POST", "/v1/codes/\(prizes.codes[loser]!)/claim", token: web,
+      body: #"{"profile":"crm:7"}"#)
+    #expect(lost.json?["status"]?.string == "claimed" && lost.json?["prize"] == .null)
+    for serial in [winner, loser] {
+      for path in ["/v1/codes/\(prizes.codes[serial]!)", "/v1/codes/\(prizes.codes[serial]!)/history"] {
+        let answer = try call(server, "GET", path, token: till)
+        #expect(answer.status == 200 && !answer.body.contains("prize"), "\(path) \(answer.body)")
+      }
+    }
+  }
+
   /// An answer with what differs between two codes by nature taken out: the code, the serial,
   /// and times.
   func normalized(_ text: String, code: String, serial: Int) -> String {
