@@ -87,6 +87,10 @@ struct PrizesCLITests {
     #expect(export.stdoutLines.allSatisfy { decode($0)?["profile"]?.string == "crm:ada" })
     let events = home.run("export", "--format", "jsonl").stdoutLines.compactMap(decode)
     #expect(events.compactMap { $0["prize"]?.string }.sorted() == won2.sorted())
+    let report = home.run("report", "--campaign", "scratch", "--format", "json")
+    #expect(report.stdout.contains(#""prizesWon" : 2"#), "\(report.stdout)")
+    let csv = home.run("report", "--campaign", "scratch", "--format", "csv").stdout
+    #expect(csv.hasPrefix("\"campaign\"") && csv.contains(",2\r\n"), "\(csv)")
   }
 
   @Test(
