@@ -11,21 +11,42 @@ struct PrizeHome {
   let codes: [Int: String]
   let commitment: String
 
-  init(gift: Int = 3, coffee: Int = 10) throws {
-    home = try Home()
+  /// The environment every command of the home runs with (`VOUCHER_REGISTRY` for a PostgreSQL
+  /// registry); empty for the file registry.
+  let environment: [String: String]
+
+  /// Runs `voucher --home HOME arguments...` in the home's environment.
+  func run(_ arguments: [String], stdin: Data? = nil) -> Outcome {
+    runBinary(
+      ["--home", home.path] + arguments, stdin: stdin, environment: environment,
+      directory: home.path)
+  }
+
+  init(gift: Int = 3, coffee: Int = 10, registry: String? = nil) throws {
+    let home = try Home()
+    let environment = registry.map { ["VOUCHER_REGISTRY": $0] } ?? [:]
+    self.home = home
+    self.environment = environment
+    func run(_ arguments: [String]) -> Outcome {
+      runBinary(
+        ["--home", home.path] + arguments, environment: environment, directory: home.path)
+    }
+    if registry != nil { try #require(run(["registry", "init"]).status == 0) }
     try #require(
-      home.run(
+      run([
         "campaign", "add", "scratch", "--channels", "card", "--capacity", "1000", "--title",
-        "Scratch card"
-      ).status == 0)
-    let added = home.run(
+        "Scratch card",
+      ]).status == 0)
+    let added = run([
       "prizes", "add", "--campaign", "scratch", "--channel", "card", "--serials", "1-300",
-      "--tier", "gift:\(gift)", "--tier=coffee:\(coffee)", "--format", "json")
+      "--tier", "gift:\(gift)", "--tier=coffee:\(coffee)", "--format", "json",
+    ])
     try #require(added.status == 0, "\(added.stderr)")
     commitment = try #require(decode(added.stdout)?["commitment"]?.string)
-    let issued = home.run(
+    let issued = run([
       "issue", "--campaign", "scratch", "--channel", "card", "--count", "300", "--format", "csv",
-      "--columns", "serial,code")
+      "--columns", "serial,code",
+    ])
     try #require(issued.status == 0)
     var codes: [Int: String] = [:]
     for line in issued.stdout.split(separator: "\r\n").dropFirst() {
@@ -290,8 +311,12 @@ struct PrizesCLITests {
   @Test("16 processes race claims for the prize codes: each prize is awarded exactly once")
   func race() throws {
     let prizes = try PrizeHome(gift: 5, coffee: 20)
-    let home = prizes.home
-    defer { home.remove() }
+    defer { prizes.home.remove() }
+    try Self.race(prizes)
+  }
+
+  /// 16 `serve` processes claim every code of the run, each for its own profile in its own order.
+  static func race(_ prizes: PrizeHome) throws {
     let winners = try prizes.winners()
     // Every code of the run, and each process claims them all for its own profile.
     let serials = Array(1...300)
@@ -303,7 +328,7 @@ struct PrizesCLITests {
       let lines = serials.shuffled(using: &random).map {
         "{\"op\":\"claim\",\"code\":\"\(prizes.codes[$0]!)\",\"profile\":\"crm:w\(worker)\"}\n"
       }
-      let outcome = home.run("serve", "--stdio", stdin: Data(lines.joined().utf8))
+      let outcome = prizes.run(["serve", "--stdio"], stdin: Data(lines.joined().utf8))
       for answer in outcome.stdoutLines.compactMap(decode) {
         guard case .number(let serial) = answer["serial"] else { continue }
         switch answer["status"]?.string {
@@ -325,11 +350,11 @@ struct PrizesCLITests {
     #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(3) })")
     #expect(claims.withLock { $0 } == Dictionary(uniqueKeysWithValues: serials.map { ($0, 1) }))
     #expect(awards.withLock { $0 } == winners.mapValues { [$0] })
-    let show = home.run("prizes", "show", "--campaign", "scratch")
+    let show = prizes.run(["prizes", "show", "--campaign", "scratch"])
     #expect(show.stdout.contains("gift    5          5    0"), "\(show.stdout)")
-    let export = home.run("prizes", "winners", "--campaign", "scratch", "--format", "jsonl")
+    let export = prizes.run(["prizes", "winners", "--campaign", "scratch", "--format", "jsonl"])
     #expect(export.stdoutLines.count == 25)
-    #expect(home.run("registry", "check").status == 0)
+    #expect(prizes.run(["registry", "check"]).status == 0)
   }
 }
 
