@@ -114,6 +114,52 @@ struct PrizesCLITests {
     #expect(csv.hasPrefix("\"campaign\"") && csv.contains(",2\r\n"), "\(csv)")
   }
 
+  @Test("a running serve reads an allocation added after its start at the next claim")
+  func serveSeesNewAllocation() throws {
+    let prizes = try PrizeHome()
+    let home = prizes.home
+    defer { home.remove() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: voucherBinary)
+    process.arguments = ["--home", home.path, "serve", "--stdio"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+    var buffered = Data()
+    func claim(_ code: String) throws -> JSONValue? {
+      input.fileHandleForWriting.write(
+        Data("{\"op\":\"claim\",\"code\":\"\(code)\",\"profile\":\"crm:9\"}\n".utf8))
+      while !buffered.contains(0x0A) {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { throw TestFailure("serve ended") }
+        buffered += chunk
+      }
+      let end = buffered.firstIndex(of: 0x0A)!
+      let line = String(decoding: buffered[..<end], as: UTF8.self)
+      buffered = Data(buffered[(end + 1)...])
+      return decode(line)
+    }
+    let issued = home.run(
+      "issue", "--campaign", "scratch", "--channel", "card", "--count", "100", "--first", "301",
+      "--format", "csv", "--columns", "serial,code")
+    let codes = issued.stdout.split(separator: "\r\n").dropFirst().map {
+      String($0.replacingOccurrences(of: "\"", with: "").split(separator: ",")[1])
+    }
+    #expect(try claim(codes[0])?["prize"] == .null)
+    let added = home.run(
+      "prizes", "add", "--campaign", "scratch", "--channel", "card", "--serials", "302-400",
+      "--tier", "all:99")
+    #expect(added.status == 0, "\(added.stderr)")
+    #expect(try claim(codes[1])?["prize"]?.string == "all")
+    input.fileHandleForWriting.closeFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+  }
+
   @Test(
     "the HTTP front's claim answers the prize, the same on a retry; its verify and history do not",
     .enabled(if: curlPath != nil, "curl is not installed"))

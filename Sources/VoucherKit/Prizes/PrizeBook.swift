@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -191,35 +192,56 @@ public struct PrizeBook: Sendable {
   }
 }
 
-/// The prizes every allocation of some campaigns awards, computed once: what a long-running
-/// server looks claims up in.
-public struct PrizeTable: Sendable {
-  private struct Key: Hashable {
-    let campaign: CampaignID
-    let channel: ChannelID
-    let serial: Int
+/// What each code of a home's campaigns wins, for a long-running server: each campaign's winners
+/// are computed once and computed again when its allocation list changes (a `prizes add` while
+/// the server runs), so a claim is never decided on an outdated list.
+public final class PrizeTable: Sendable {
+  private struct Cached {
+    /// The list file's identity and change time when it was read (`nil`: no file).
+    let stamp: [Int]?
+    let winners: [ChannelID: [Int: PrizeName]]
   }
-  private let winners: [Key: PrizeName]
+  private let home: VoucherHome?
+  private let cache = Mutex<[CampaignID: Cached]>([:])
 
   /// No prizes.
-  public init() { winners = [:] }
+  public init() { home = nil }
 
-  /// The winners of every allocation of `campaigns` in `home`.
-  public init(home: VoucherHome, campaigns: [CampaignID]) throws(PrizeError) {
-    var winners: [Key: PrizeName] = [:]
-    for campaign in campaigns {
-      let book = PrizeBook(home: home, campaign: campaign)
-      for allocation in try book.allocations() {
-        for (serial, prize) in try book.winners(of: allocation) {
-          winners[Key(campaign: campaign, channel: allocation.channel, serial: serial)] = prize
-        }
-      }
-    }
-    self.winners = winners
-  }
+  /// The prizes of the campaigns of `home`, each read on its first claim.
+  public init(home: VoucherHome) { self.home = home }
 
   /// The prize a code wins, or `nil`.
-  public func prize(campaign: CampaignID, channel: ChannelID, serial: Int) -> PrizeName? {
-    winners[Key(campaign: campaign, channel: channel, serial: serial)]
+  ///
+  /// - Throws: ``PrizeError`` when an allocation or its seed cannot be read: the claim must
+  ///   then not be recorded without its prize.
+  public func prize(campaign: CampaignID, channel: ChannelID, serial: Int) throws(PrizeError)
+    -> PrizeName?
+  {
+    guard let home else { return nil }
+    let book = PrizeBook(home: home, campaign: campaign)
+    let stamp = book.listStamp()
+    if let cached = cache.withLock({ $0[campaign] }), cached.stamp == stamp {
+      return cached.winners[channel]?[serial]
+    }
+    var winners: [ChannelID: [Int: PrizeName]] = [:]
+    for allocation in try book.allocations() {
+      winners[allocation.channel, default: [:]].merge(try book.winners(of: allocation)) { a, _ in a }
+    }
+    let fresh = Cached(stamp: stamp, winners: winners)
+    cache.withLock { $0[campaign] = fresh }
+    return winners[channel]?[serial]
+  }
+}
+
+extension PrizeBook {
+  /// The allocation list's device, inode, size and change time, or `nil` when there is none: an
+  /// atomic rewrite gives it a new inode.
+  func listStamp() -> [Int]? {
+    var info = stat()
+    guard stat(folder + "/allocations.json", &info) == 0 else { return nil }
+    return [
+      Int(info.st_dev), Int(info.st_ino), Int(info.st_size), Int(info.st_ctim.tv_sec),
+      Int(info.st_ctim.tv_nsec),
+    ]
   }
 }

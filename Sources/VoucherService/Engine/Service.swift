@@ -16,7 +16,7 @@ public final class Service: Sendable {
   let clock: @Sendable () -> Date
   /// The zone answers show times in.
   public let zone: ZoneRules
-  /// What each code wins when it is claimed (loaded once, when the service starts).
+  /// What each code wins when it is claimed (read again when an allocation list changes).
   public let prizes: PrizeTable
   private let queue = Mutex<[Pending]>([])
   private let ready = DispatchSemaphore(value: 0)

@@ -114,14 +114,19 @@ struct ServeRequest {
             return .failure("'profile' is required")
           }
           let profile = try ProfileID(profileText)
+          // What the code wins, decided here and recorded with the claim; a claim is never
+          // recorded without the prize it should carry.
+          let prize: PrizeName?
+          do {
+            prize = try prizes.prize(
+              campaign: voucher.campaign.id, channel: voucher.channel, serial: voucher.serial)
+          } catch {
+            return .failure("the campaign's prizes cannot be read; nothing was recorded")
+          }
           return .operation(
             ServeRequest(
               id: id, op: op, input: code, voucher: voucher,
-              operation: .claim(
-                voucher, profile: profile,
-                prize: prizes.prize(
-                  campaign: voucher.campaign.id, channel: voucher.channel, serial: voucher.serial)
-              )))
+              operation: .claim(voucher, profile: profile, prize: prize)))
         default:
           return .operation(
             ServeRequest(
