@@ -347,6 +347,13 @@ struct PrizesCLITests {
       }
     }
     #expect(home.snapshot() == before)
+    // A run with a claimed code: its prize could never be awarded.
+    let late = home.run(
+      "issue", "--campaign", "scratch", "--channel", "card", "--count", "1", "--first", "350")
+    #expect(home.run("claim", late.stdoutLines[0], "--profile", "crm:early").status == 0)
+    let snapshot = home.snapshot()
+    refused(73, base + ["--serials", "301-400", "--tier", "gift:1"])
+    #expect(home.snapshot() == snapshot)
     // A seed file others can read stops claims and show alike, like a key file (78).
     let seed = home.path + "/Prizes/scratch/card.1-300.seed"
     chmod(seed, 0o644)

@@ -50,6 +50,34 @@ public struct PrizeBook: Sendable {
     try allocations().first { $0.channel == channel && $0.serials.contains(serial) }
   }
 
+  /// Checks an allocation without writing anything: the tiers, the range, and that no
+  /// allocation of the channel overlaps it.
+  ///
+  /// - Throws: ``PrizeError`` naming the first problem.
+  public func check(
+    channel: ChannelID, serials: ClosedRange<Int>, tiers: [PrizeTier], capacity: Int
+  ) throws(PrizeError) {
+    guard !tiers.isEmpty else { throw .invalidTiers("give at least one tier") }
+    guard tiers.allSatisfy({ $0.count >= 1 }) else {
+      throw .invalidTiers("every tier needs a count of at least 1")
+    }
+    guard Set(tiers.map(\.name)).count == tiers.count else {
+      throw .invalidTiers("a tier name is given twice")
+    }
+    guard serials.lowerBound >= 1, serials.upperBound <= capacity else {
+      throw .outOfRange(first: serials.lowerBound, last: serials.upperBound, capacity: capacity)
+    }
+    let prizes = tiers.reduce(0) { $0 + $1.count }
+    guard prizes <= serials.count else {
+      throw .tooManyPrizes(prizes: prizes, serials: serials.count)
+    }
+    if let other = try allocations().first(where: {
+      $0.channel == channel && $0.serials.overlaps(serials)
+    }) {
+      throw .overlaps(channel: channel, first: other.first, last: other.last)
+    }
+  }
+
   /// Adds an allocation with a fresh seed from OpenSSL's CSPRNG.
   ///
   /// - Parameters:
@@ -65,20 +93,7 @@ public struct PrizeBook: Sendable {
     channel: ChannelID, serials: ClosedRange<Int>, tiers: [PrizeTier], capacity: Int, now: Date,
     timeout: Double = 10
   ) throws(PrizeError) -> PrizeAllocation {
-    guard !tiers.isEmpty else { throw .invalidTiers("give at least one tier") }
-    guard tiers.allSatisfy({ $0.count >= 1 }) else {
-      throw .invalidTiers("every tier needs a count of at least 1")
-    }
-    guard Set(tiers.map(\.name)).count == tiers.count else {
-      throw .invalidTiers("a tier name is given twice")
-    }
-    guard serials.lowerBound >= 1, serials.upperBound <= capacity else {
-      throw .outOfRange(first: serials.lowerBound, last: serials.upperBound, capacity: capacity)
-    }
-    let prizes = tiers.reduce(0) { $0 + $1.count }
-    guard prizes <= serials.count else {
-      throw .tooManyPrizes(prizes: prizes, serials: serials.count)
-    }
+    try check(channel: channel, serials: serials, tiers: tiers, capacity: capacity)
     do {
       try FileSystem.makeDirectory(FileSystem.parentDirectory(of: folder), mode: 0o700)
       try FileSystem.makeDirectory(folder, mode: 0o700)

@@ -99,7 +99,19 @@ enum PrizesCommand {
     guard !texts.isEmpty else { throw CommandError.usage("--tier is required") }
     var tiers: [PrizeTier] = []
     for text in texts { tiers.append(try tier(text)) }
-    let allocation = try PrizeBook(home: context.home, campaign: campaign.id).add(
+    let book = PrizeBook(home: context.home, campaign: campaign.id)
+    try book.check(channel: channel, serials: range, tiers: tiers, capacity: campaign.capacity)
+    // Prizes are fixed before registration: a serial claimed already could never win its prize.
+    let claimed = try claims(campaign, context).filter {
+      $0.channel == channel && range.contains($0.serial)
+    }
+    if let first = claimed.first {
+      throw CommandError(
+        ExitStatus.cannotCreate,
+        "\(claimed.count) code\(claimed.count == 1 ? " of these serials is" : "s of these serials are") claimed already (serial \(first.serial) first); fix prizes before the cards are registered"
+      )
+    }
+    let allocation = try book.add(
       channel: channel, serials: range, tiers: tiers, capacity: campaign.capacity,
       now: context.now, timeout: context.lockTimeout)
     if format == .json {
