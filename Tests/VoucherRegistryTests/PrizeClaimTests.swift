@@ -69,13 +69,15 @@ struct PrizeClaimTests {
     let ada = try ProfileID("crm:ada")
     let gift = PrizeName("gift-card")!
     let store = try kind.open(fixture)
-    guard case .claimed(ada, let time, false, gift) = try store.claim(
-      voucher, profile: ada, prize: gift, now: fixture.now)
+    guard
+      case .claimed(ada, let time, false, gift) = try store.claim(
+        voucher, profile: ada, prize: gift, now: fixture.now)
     else { throw TestFailure("the first claim does not name its prize") }
     // The decision is passed in with every claim; a retry answers what was recorded.
     let again = try kind.open(fixture).claim(voucher, profile: ada, prize: nil, now: fixture.now)
     #expect(again == .claimed(ada, time: time, replayed: true, prize: gift))
-    let other = try store.claim(voucher, profile: try ProfileID("crm:bob"), prize: gift, now: fixture.now)
+    let other = try store.claim(
+      voucher, profile: try ProfileID("crm:bob"), prize: gift, now: fixture.now)
     #expect(other == .claimedByOther)
     // A code claimed without a prize keeps none.
     let plain = try fixture.voucher(8)

@@ -40,20 +40,24 @@ struct DrawCLITests {
     }
     let winners = ids(evidence, "winners")
     #expect(winners.count == 7 && Set(winners).count == 7)
-    #expect(ids(evidence, "entries").count == 300 && ids(evidence, "entries") == ids(evidence, "entries").sorted())
+    #expect(
+      ids(evidence, "entries").count == 300
+        && ids(evidence, "entries") == ids(evidence, "entries").sorted())
     let other = home.run("draw", "--campaign", "scratch", "--winners", "7", "--beacon", beacon(2))
     #expect(ids(decode(other.stdout), "winners") != winners)
     // Python, from the export and the beacon alone.
     let export = home.path + "/events.jsonl"
     #expect(home.run("export", "--format", "jsonl", "--output", export).status == 0)
-    let checked = runBinary([script, "draw", export, beacon(1), "7", "claim"], executable: python3Path!)
+    let checked = runBinary(
+      [script, "draw", export, beacon(1), "7", "claim"], executable: python3Path!)
     #expect(checked.status == 0, "\(checked.stderr)")
     let recomputed = decode(checked.stdout)?["winners"]?.integers ?? []
     #expect(recomputed == winners)
     // One entry per profile: 40 profiles; whatever the beacon, no profile wins twice.
     for n in 1...20 {
       let drawn = home.run(
-        "draw", "--campaign", "scratch", "--winners", "40", "--beacon", beacon(n), "--per", "profile")
+        "draw", "--campaign", "scratch", "--winners", "40", "--beacon", beacon(n), "--per",
+        "profile")
       let answer = try #require(decode(drawn.stdout))
       let profiles = (answer["winners"]?.arrayValue ?? []).compactMap { $0["profile"]?.string }
       #expect(profiles.count == 40 && Set(profiles).count == 40)

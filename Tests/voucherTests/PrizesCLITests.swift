@@ -84,7 +84,9 @@ struct PrizesCLITests {
     #expect(text.status == 0 && text.stdout.hasSuffix("; prize won: \(winners[winner]!)\n"))
     let other = home.run("claim", prizes.codes[winner]!, "--profile", "crm:bob", "--format", "json")
     #expect(other.status == 1 && decode(other.stdout)?["prize"] == nil)
-    #expect(home.run("claim", prizes.codes[loser]!, "--profile", "crm:ada").stdout.hasSuffix("; no prize\n"))
+    #expect(
+      home.run("claim", prizes.codes[loser]!, "--profile", "crm:ada").stdout.hasSuffix(
+        "; no prize\n"))
     // serve: the same answer for a retry, and a new winner.
     let second = winners.keys.sorted()[1]
     let lines = [winner, second, second].map {
@@ -92,7 +94,8 @@ struct PrizesCLITests {
     }
     let served = home.run("serve", "--stdio", stdin: Data(lines.joined().utf8))
     let answers = served.stdoutLines.compactMap(decode)
-    #expect(answers.map { $0["prize"]?.string } == [winners[winner], winners[second], winners[second]])
+    #expect(
+      answers.map { $0["prize"]?.string } == [winners[winner], winners[second], winners[second]])
     #expect(answers.map { $0["replayed"] } == [.bool(true), .bool(false), .bool(true)])
     let show = home.run("prizes", "show", "--campaign", "scratch", "--format", "json")
     let tiers = decode(show.stdout)?.arrayValue?.first?["tiers"]?.arrayValue ?? []
@@ -178,14 +181,17 @@ struct PrizesCLITests {
       let won = try call(
         server, "POST", "/v1/codes/\(prizes.codes[winner]!)/claim", token: web,
         body: #"{"profile":"crm:7"}"#)
-      #expect(won.json?["status"]?.string == "claimed" && won.json?["prize"]?.string == winners[winner])
+      #expect(
+        won.json?["status"]?.string == "claimed" && won.json?["prize"]?.string == winners[winner])
     }
     let lost = try call(
       server, "POST", "/v1/codes/\(prizes.codes[loser]!)/claim", token: web,
       body: #"{"profile":"crm:7"}"#)
     #expect(lost.json?["status"]?.string == "claimed" && lost.json?["prize"] == .null)
     for serial in [winner, loser] {
-      for path in ["/v1/codes/\(prizes.codes[serial]!)", "/v1/codes/\(prizes.codes[serial]!)/history"] {
+      for path in [
+        "/v1/codes/\(prizes.codes[serial]!)", "/v1/codes/\(prizes.codes[serial]!)/history",
+      ] {
         let answer = try call(server, "GET", path, token: till)
         #expect(answer.status == 200 && !answer.body.contains("prize"), "\(path) \(answer.body)")
       }
@@ -198,7 +204,8 @@ struct PrizesCLITests {
     text.replacingOccurrences(of: code, with: "CODE")
       .replacingOccurrences(of: "serial \(serial)", with: "serial N")
       .replacingOccurrences(
-        of: #""serial" ?: ?\#(serial)\b"#, with: "\"serial\":N", options: .regularExpression)
+        of: #""serial" ?: ?\#(serial)\b"#, with: "\"serial\":N", options: .regularExpression
+      )
       .replacingOccurrences(
         of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"#, with: "TIME", options: .regularExpression)
   }
@@ -233,7 +240,8 @@ struct PrizesCLITests {
         ] {
           let outcome = home.run(arguments: arguments)
           all.append(
-            "\(outcome.status) " + normalized(outcome.stdout + outcome.stderr, code: code, serial: serial)
+            "\(outcome.status) "
+              + normalized(outcome.stdout + outcome.stderr, code: code, serial: serial)
               .replacingOccurrences(of: "crm:p\(serial)", with: "PROFILE"))
         }
         return all
@@ -241,7 +249,9 @@ struct PrizesCLITests {
       let a = answers(winner)
       let b = answers(loser)
       #expect(a == b)
-      #expect(!a.joined().contains("prize") && !a.joined().contains("gift") && !a.joined().contains("coffee"))
+      #expect(
+        !a.joined().contains("prize") && !a.joined().contains("gift")
+          && !a.joined().contains("coffee"))
     }
     // The print file says nothing either: the same columns and sizes for every row.
     let file = home.run(
@@ -298,7 +308,8 @@ struct PrizesCLITests {
     // A tampered seed no longer matches the commitment.
     let tampered = revealed.stdout.replacingOccurrences(
       of: #""seed" : "0"#, with: #""seed" : "1"#)
-    let other = tampered == revealed.stdout
+    let other =
+      tampered == revealed.stdout
       ? revealed.stdout.replacingOccurrences(of: #""seed" : ""#, with: #""seed" : "0"#)
         .replacingOccurrences(of: #""seed" : "00"#, with: #""seed" : "1"#) : tampered
     try other.write(toFile: file, atomically: true, encoding: .utf8)
@@ -306,7 +317,9 @@ struct PrizesCLITests {
     #expect(decode(bad.stdout)?["commitments_ok"] == .bool(false) || bad.status != 0)
   }
 
-  @Test("bad prize allocations and hostile strings: one error line, a documented status, nothing written")
+  @Test(
+    "bad prize allocations and hostile strings: one error line, a documented status, nothing written"
+  )
   func badInput() throws {
     let prizes = try PrizeHome()
     let home = prizes.home
@@ -315,7 +328,8 @@ struct PrizesCLITests {
     func refused(_ status: Int32, _ arguments: [String]) {
       let outcome = home.run(arguments: ["prizes", "add"] + arguments)
       #expect(outcome.status == status, "\(arguments) \(outcome.stderr)")
-      #expect(outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: "), "\(outcome.stderr)")
+      #expect(
+        outcome.stderrLines.count == 1 && outcome.stderr.hasPrefix("error: "), "\(outcome.stderr)")
       #expect(outcome.stdout.isEmpty)
       #expect(!outcome.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
     }
@@ -327,13 +341,16 @@ struct PrizesCLITests {
     refused(64, base + ["--serials", "301-400", "--tier", "gift:0"])
     refused(64, base + ["--serials", "301-400"])
     refused(66, ["--campaign", "nope", "--channel", "card", "--serials", "1-2", "--tier", "a:1"])
-    refused(66, ["--campaign", "scratch", "--channel", "nope", "--serials", "1-2", "--tier", "a:1"])
+    refused(
+      66, ["--campaign", "scratch", "--channel", "nope", "--serials", "1-2", "--tier", "a:1"])
     let naughty = try TestData.naughtyStrings().filter { !$0.contains("\0") }
     for text in naughty {
       // A hostile string that happens to be a valid value (a tier name such as "null") is
       // left out: it would be accepted, as it should.
       var cases: [[String]] = [base + ["--serials", "301-400", "--tier=\(text)"]]
-      if PrizeName(text) == nil { cases.append(base + ["--serials", "301-400", "--tier=\(text):3"]) }
+      if PrizeName(text) == nil {
+        cases.append(base + ["--serials", "301-400", "--tier=\(text):3"])
+      }
       if text.range(of: #"^\d+(-\d+)?$"#, options: .regularExpression) == nil {
         cases.append(base + ["--serials=\(text)", "--tier", "gift:1"])
       }
@@ -343,7 +360,9 @@ struct PrizesCLITests {
         let outcome = home.run(arguments: ["prizes", "add"] + arguments)
         #expect([64, 66].contains(outcome.status), "\(text.debugDescription) \(outcome.stderr)")
         #expect(outcome.stderrLines.count == 1, "\(text.debugDescription) \(outcome.stderr)")
-        #expect(!outcome.stderr.dropLast().unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        #expect(
+          !outcome.stderr.dropLast().unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        )
       }
     }
     #expect(home.snapshot() == before)
@@ -424,6 +443,8 @@ extension JSONValue {
 
   /// The whole numbers of an array value.
   var integers: [Int] {
-    (arrayValue ?? []).compactMap { if case .number(let n) = $0 { return Int(n) } else { return nil } }
+    (arrayValue ?? []).compactMap {
+      if case .number(let n) = $0 { return Int(n) } else { return nil }
+    }
   }
 }

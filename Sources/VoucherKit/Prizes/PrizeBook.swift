@@ -172,7 +172,8 @@ public struct PrizeBook: Sendable {
       {
         return seed
       }
-      throw .malformedFile(path: path, reason: "the seed does not match the allocation's commitment")
+      throw .malformedFile(
+        path: path, reason: "the seed does not match the allocation's commitment")
     }
     throw .malformedFile(path: path, reason: "no 'seed:' line")
   }
@@ -240,7 +241,8 @@ public final class PrizeTable: Sendable {
     }
     var winners: [ChannelID: [Int: PrizeName]] = [:]
     for allocation in try book.allocations() {
-      winners[allocation.channel, default: [:]].merge(try book.winners(of: allocation)) { a, _ in a }
+      winners[allocation.channel, default: [:]].merge(try book.winners(of: allocation)) { a, _ in a
+      }
     }
     let fresh = Cached(stamp: stamp, winners: winners)
     cache.withLock { $0[campaign] = fresh }

@@ -19,8 +19,11 @@ enum DrawCommand {
       .value("beacon", "hex", "The public random value, 16 to 1024 bytes in hexadecimal."),
       .value("since", "date", "Only claims from this day or moment."),
       .value("until", "date", "Only claims up to this day (inclusive) or moment."),
-      .value("per", "what", "profile: one entry per profile (its first claim); claim (default): every claim."),
-      .value("out", "file", "Write the evidence to this file (atomically) instead of standard output."),
+      .value(
+        "per", "what",
+        "profile: one entry per profile (its first claim); claim (default): every claim."),
+      .value(
+        "out", "file", "Write the evidence to this file (atomically) instead of standard output."),
       .flag("force", "Replace an existing evidence file."),
     ])
 
@@ -75,7 +78,8 @@ enum DrawCommand {
     if count != nil && entries.count < wanted {
       throw CommandError(
         ExitStatus.rejected,
-        "only \(entries.count) entr\(entries.count == 1 ? "y" : "ies") for \(wanted) winners; nothing was drawn")
+        "only \(entries.count) entr\(entries.count == 1 ? "y" : "ies") for \(wanted) winners; nothing was drawn"
+      )
     }
     let winners = Draw.winners(entries, beacon: beacon, count: wanted)
 
@@ -98,7 +102,9 @@ enum DrawCommand {
     )
     writer.add("beacon", PrizeSelection.hex(beacon))
     writer.add("campaign", campaign.id.rawValue)
-    writer.add(raw: "entries", "[" + entries.map { entryJSON($0, rank: nil, prize: nil) }.joined(separator: ",") + "]")
+    writer.add(
+      raw: "entries",
+      "[" + entries.map { entryJSON($0, rank: nil, prize: nil) }.joined(separator: ",") + "]")
     writer.add("per", per.rawValue)
     if unclaimedPrizes {
       writer.add(raw: "prizes", "[" + prizes.map(JSONWriter.quoted).joined(separator: ",") + "]")
@@ -110,7 +116,8 @@ enum DrawCommand {
       raw: "winners",
       "["
         + winners.enumerated().map {
-          entryJSON($0.element, rank: $0.offset + 1, prize: unclaimedPrizes ? prizes[$0.offset] : nil)
+          entryJSON(
+            $0.element, rank: $0.offset + 1, prize: unclaimedPrizes ? prizes[$0.offset] : nil)
         }.joined(separator: ",") + "]")
     writer.add("winnersWanted", wanted)
     let evidence = JSONText.indented(writer.line) + "\n"
@@ -136,7 +143,9 @@ enum DrawCommand {
   static func hexBytes(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0,
-      digits.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) })
+      digits.allSatisfy({
+        (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0)
+      })
     else { return nil }
     return stride(from: 0, to: digits.count, by: 2).map {
       UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16)!

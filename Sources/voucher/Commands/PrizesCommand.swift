@@ -81,7 +81,9 @@ enum PrizesCommand {
         campaignOption,
         .value("channel", "name", "The channel."),
         .value("serials", "a-b", "The print run's serials."),
-        .repeated("tier", "name:count", "A prize and how many serials win it; repeat for more tiers, first tier first."),
+        .repeated(
+          "tier", "name:count",
+          "A prize and how many serials win it; repeat for more tiers, first tier first."),
         formatOption,
       ])
     guard let options = try parse(spec, arguments, context) else { return ExitStatus.success }
@@ -206,9 +208,11 @@ enum PrizesCommand {
     let shown = allocations.map { allocation in
       var won: [String: Int] = [:]
       for tier in allocation.tiers {
-        won[tier.name.rawValue] = tier.count - unclaimed([allocation], won: claims).filter {
-          $0 == tier.name.rawValue
-        }.count
+        won[tier.name.rawValue] =
+          tier.count
+          - unclaimed([allocation], won: claims).filter {
+            $0 == tier.name.rawValue
+          }.count
       }
       return Shown(campaign.id, allocation, won: won)
     }
@@ -259,7 +263,8 @@ enum PrizesCommand {
       path: options.value("output"), force: options.has("force"), console: context.console)
     do {
       if format == .csv {
-        try output.write(CSV.line(["id", "time", "campaign", "channel", "serial", "prize", "profile"]))
+        try output.write(
+          CSV.line(["id", "time", "campaign", "channel", "serial", "prize", "profile"]))
       }
       for claim in claims {
         let time = ISO8601.format(claim.date)
@@ -339,7 +344,8 @@ enum PrizesCommand {
     var text = ""
     for run in revealed {
       let allocation = run.allocation
-      text += "campaign \(campaign.id), channel \(allocation.channel), serials \(allocation.first)-\(allocation.last)\n"
+      text +=
+        "campaign \(campaign.id), channel \(allocation.channel), serials \(allocation.first)-\(allocation.last)\n"
       text += "commitment: \(allocation.commitment)\nseed: \(run.seed)\n"
       for tier in allocation.tiers {
         let serials = run.winners.filter { $0.prize == tier.name }.map { String($0.serial) }

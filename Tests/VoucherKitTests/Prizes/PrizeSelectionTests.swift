@@ -4,7 +4,6 @@ import VoucherTestSupport
 
 @testable import VoucherKit
 
-
 @Suite("Prize selection: exact counts, unbiased, fixed by the seed, provable")
 struct PrizeSelectionTests {
   let campaign = CampaignID("scratch")!
@@ -20,7 +19,8 @@ struct PrizeSelectionTests {
   func knownAnswer() {
     let seed = Array(UInt8(0)...UInt8(31))
     let tiers = [
-      PrizeTier(name: PrizeName("gift")!, count: 1), PrizeTier(name: PrizeName("coffee")!, count: 2),
+      PrizeTier(name: PrizeName("gift")!, count: 1),
+      PrizeTier(name: PrizeName("coffee")!, count: 2),
     ]
     let demo = CampaignID("demo")!
     #expect(
@@ -62,7 +62,9 @@ struct PrizeSelectionTests {
     #expect(chiSquare(tenths) < chiSquare9At999, "\(tenths)")
   }
 
-  @Test("the same seed and run give the same winners (a reprint); another seed, campaign, channel or range others")
+  @Test(
+    "the same seed and run give the same winners (a reprint); another seed, campaign, channel or range others"
+  )
   func fixedBySeed() {
     let first = PrizeSelection.winners(
       seed: seed(1), campaign: campaign, channel: card, serials: 1...5_000, tiers: tiers)
@@ -86,7 +88,9 @@ struct PrizeSelectionTests {
           tiers: tiers))
   }
 
-  @Test("a book: seeds are 32 random bytes in files of mode 0600, the list holds no seed, and a second allocation does not move the first one's winners")
+  @Test(
+    "a book: seeds are 32 random bytes in files of mode 0600, the list holds no seed, and a second allocation does not move the first one's winners"
+  )
   func book() throws {
     let home = VoucherHome(try temporaryFolder())
     defer { try? FileManager.default.removeItem(atPath: home.path) }
@@ -103,7 +107,8 @@ struct PrizeSelectionTests {
     let all = try book.allocations()
     #expect(all.count == 3 && all[0] == first && all[1] == second)
     let seedPath = book.folder + "/card.1-100000.seed"
-    let mode = try FileManager.default.attributesOfItem(atPath: seedPath)[.posixPermissions] as! NSNumber
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: seedPath)[.posixPermissions] as! NSNumber
     #expect(mode.intValue == 0o600)
     let seed = try book.seed(of: first)
     let other = try book.seed(of: second)
