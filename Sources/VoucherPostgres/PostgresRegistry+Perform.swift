@@ -163,8 +163,8 @@
           )
         case .void(_, let reason, let request):
           answers.append(.void(record(rules.void(reason: reason, request: request))))
-        case .claim(_, let profile):
-          answers.append(.claim(record(rules.claim(profile: profile))))
+        case .claim(_, let profile, let prize):
+          answers.append(.claim(record(rules.claim(profile: profile, prize: prize))))
         case .status:
           answers.append(.status(rules.status))
         case .history:
@@ -267,7 +267,7 @@
     /// The code the operation is about.
     var voucher: Voucher {
       switch self {
-      case .redeem(let voucher, _, _, _, _), .void(let voucher, _, _), .claim(let voucher, _),
+      case .redeem(let voucher, _, _, _, _), .void(let voucher, _, _), .claim(let voucher, _, _),
         .status(let voucher), .history(let voucher):
         return voucher
       }

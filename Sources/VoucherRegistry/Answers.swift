@@ -46,8 +46,9 @@ public enum VoidAnswer: Sendable, Hashable {
 
 /// The answer to a claim.
 public enum ClaimAnswer: Sendable, Hashable {
-  /// The code is linked to the profile (now, or earlier: `replayed`).
-  case claimed(ProfileID, time: Date, replayed: Bool)
+  /// The code is linked to the profile (now, or earlier: `replayed`), with the prize the claim
+  /// won, if any (the one recorded with the first claim).
+  case claimed(ProfileID, time: Date, replayed: Bool, prize: PrizeName? = nil)
   /// Another profile claimed the code first.
   case claimedByOther
   /// The code's serial range is blocked.

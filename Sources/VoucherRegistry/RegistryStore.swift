@@ -97,11 +97,14 @@ extension RegistryStore {
   }
 
   /// Links a code to a customer profile (an online registration of a scratch card), before or
-  /// after it is redeemed. Claiming again with the same profile answers the original claim.
-  public func claim(_ voucher: Voucher, profile: ProfileID, now: Date) throws(RegistryError)
-    -> ClaimAnswer
+  /// after it is redeemed. Claiming again with the same profile answers the original claim, with
+  /// the prize it recorded: `prize` (what the code wins) is recorded with the first claim only.
+  public func claim(_ voucher: Voucher, profile: ProfileID, prize: PrizeName? = nil, now: Date)
+    throws(RegistryError) -> ClaimAnswer
   {
-    guard case .claim(let answer) = try single(.claim(voucher, profile: profile), now: now)
+    guard
+      case .claim(let answer) = try single(
+        .claim(voucher, profile: profile, prize: prize), now: now)
     else { preconditionFailure("one result per operation") }
     return answer
   }

@@ -48,6 +48,12 @@ let subcommands = CommandTable([
     "serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit.",
     run: ServeCommand.run),
   Command("campaign", "Add, list and show campaigns.", run: CampaignCommand.run),
+  Command(
+    "prizes", "Scratch-card prizes: fix winners per print run, show, export winners, reveal.",
+    run: PrizesCommand.run),
+  Command(
+    "draw", "Draw winners among registrations from a public beacon, with an evidence file.",
+    run: DrawCommand.run),
   Command("keys", "Make, list, retire and revoke signing keys.", run: KeysCommand.run),
   Command(
     "tokens", "Make, list and revoke the HTTP API's bearer tokens (till, web, crm).",

@@ -117,7 +117,7 @@ struct DifferentialTests {
         case .redeem(.claimedByOther), .claim(.claimedByOther): return .claimedByOther
         case .void(.voided): return .voided
         case .void(.notRedeemed): return .notRedeemed
-        case .claim(.claimed(_, _, let replayed)): return .claimed(replayed: replayed)
+        case .claim(.claimed(_, _, let replayed, _)): return .claimed(replayed: replayed)
         case .status(let status): return .uses(status.uses)
         default: return .notRedeemed
         }

@@ -86,10 +86,10 @@ struct RegistryTests {
     let alice = try ProfileID("crm:4711")
     let bob = try ProfileID("crm:4712")
     guard
-      case .claimed(alice, _, false) = try registry.claim(voucher, profile: alice, now: fixture.now)
+      case .claimed(alice, _, false, nil) = try registry.claim(voucher, profile: alice, now: fixture.now)
     else { throw TestFailure("not claimed") }
     guard
-      case .claimed(alice, _, true) = try registry.claim(voucher, profile: alice, now: fixture.now)
+      case .claimed(alice, _, true, nil) = try registry.claim(voucher, profile: alice, now: fixture.now)
     else { throw TestFailure("not idempotent") }
     #expect(try registry.claim(voucher, profile: bob, now: fixture.now) == .claimedByOther)
     #expect(

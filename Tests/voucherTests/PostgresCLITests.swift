@@ -157,12 +157,13 @@
       ).replacingOccurrences(
         of: #""(id|undoes)" ?: ?\d+"#, with: "_", options: .regularExpression
       ).replacingOccurrences(of: "\r", with: "")
-      // CSV export rows end with the id and the id undone.
+      // CSV export rows end with the id, the id undone and the prize.
       return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-        guard
-          line.hasSuffix(",") || line.range(of: #",\d+,\d*$"#, options: .regularExpression) != nil
+        guard line.range(of: #",\d+,\d*,("[^"]*")?$"#, options: .regularExpression) != nil
         else { return String(line) }
-        return line.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(
+        var cells = line.split(separator: ",", omittingEmptySubsequences: false)
+        cells.removeSubrange((cells.count - 3)..<(cells.count - 1))
+        return cells.joined(
           separator: ",")
       }.joined(separator: "\n")
     }
@@ -333,6 +334,23 @@
         #expect(outcome.stderrLines.count == 1 && outcome.stderr.contains("no PostgreSQL support"))
       }
       #expect(home.snapshot() == before)
+    }
+  }
+#endif
+
+#if PostgreSQL
+  @Suite("Prizes on a PostgreSQL registry")
+  struct PostgresPrizeTests {
+    @Test("16 serve processes race claims for the prize codes through one PostgreSQL: each prize awarded exactly once")
+    func race() throws {
+      let server: PostgresServer
+      switch PostgresServer.shared {
+      case .success(let shared): server = shared
+      case .failure(let reason): try Test.cancel("no PostgreSQL server: \(reason)")
+      }
+      let prizes = try PrizeHome(gift: 5, coffee: 20, registry: try server.freshDatabase("prizes"))
+      defer { prizes.home.remove() }
+      try PrizesCLITests.race(prizes)
     }
   }
 #endif

@@ -160,7 +160,7 @@ struct ReportCLITests {
     #expect(text.hasPrefix(#""campaign","#))
     var rows: [String: Row] = [:]
     for (line, cells) in zip(text.components(separatedBy: "\r\n").dropFirst(), parseCSV(text).dropFirst()) {
-      try #require(cells.count == 13, "\(line)")
+      try #require(cells.count == 14, "\(line)")
       #expect(line.hasPrefix("\"") && !line.hasSuffix("\""))
       // A group that starts like a formula is neutralised with a quote; read it back without.
       var group = cells[1]
@@ -317,7 +317,7 @@ struct ReportCLITests {
     #expect(lines.count == 15)
     #expect(
       lines.first
-        == #""event","time","campaign","channel","serial","lastSerial","code","venue","store","terminal","profile","profileErased","request","reason","id","undoes""#
+        == #""event","time","campaign","channel","serial","lastSerial","code","venue","store","terminal","profile","profileErased","request","reason","id","undoes","prize""#
     )
     // Fields that a spreadsheet would run as formulas start with a quote.
     #expect(lines[9].contains(#","'=1+2","#), "\(lines[9])")

@@ -147,6 +147,13 @@ public enum OpenAPIDocument {
               "message": {
                 "type": "string"
               },
+              "prize": {
+                "description": "A claim's prize: its name, or null when the code won none; never in any other answer.",
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
               "profile": {
                 "type": "string"
               },

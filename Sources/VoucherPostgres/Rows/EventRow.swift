@@ -47,10 +47,12 @@
     var reason: String?
     var undoes: Int64?
     var usesAfter: Int?
+    /// The prize a claim won.
+    var prize: String?
 
     /// The columns every read selects, in this order.
     static let columns =
-      "id, kind, time_ms, campaign, channel, serial, last_serial, venue, store, terminal, profile, profile_erased, request, reason, undoes, uses_after"
+      "id, kind, time_ms, campaign, channel, serial, last_serial, venue, store, terminal, profile, profile_erased, request, reason, undoes, uses_after, prize"
 
     /// The row `row` of a result selecting ``columns`` (from column `first` on).
     init(_ rows: PGRows, _ row: Int, from first: Int = 0) {
@@ -70,6 +72,7 @@
       reason = rows[row, first + 13]
       undoes = rows[row, first + 14].flatMap { Int64($0) }
       usesAfter = rows[row, first + 15].flatMap { Int($0) }
+      prize = rows[row, first + 16]
     }
 
     /// The row of an event the rules decided on.
@@ -95,9 +98,10 @@
         undoes = target.value
         self.reason = reason?.rawValue
         self.request = request?.rawValue
-      case .claim(let profile):
+      case .claim(let profile, let prize):
         kind = 3
         self.profile = profile.rawValue
+        self.prize = prize?.rawValue
       }
     }
 
@@ -136,6 +140,7 @@
       reason = event.reason
       self.undoes = undoes
       usesAfter = event.kind == .redeemed ? event.usesAfter : nil
+      prize = event.kind == .claimed ? event.prize : nil
     }
 
     /// The number a kind of event is stored as.
@@ -154,12 +159,12 @@
       PGStatement(
         """
         INSERT INTO voucher_events (\(Self.columns))
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         """,
         [
           String(id), String(kind), String(time), campaign, String(channel), String(serial),
           String(lastSerial), venue?.rawValue, store, terminal, profile, profileErased ? "t" : "f",
-          request, reason, undoes.map { String($0) }, usesAfter.map { String($0) },
+          request, reason, undoes.map { String($0) }, usesAfter.map { String($0) }, prize,
         ])
     }
 
@@ -186,7 +191,7 @@
       case 2:
         what = .voided(target: EventID(undoes ?? 0), reason: reason, request: request)
       case 3:
-        what = .claimed(profile: profile)
+        what = .claimed(profile: profile, prize: prize)
       default:
         return nil
       }
@@ -212,7 +217,7 @@
         kind: eventKind, time: time, id: EventID(id), campaign: found, channelIndex: channel,
         serial: serial, lastSerial: lastSerial, venue: kind == 1 ? venue : nil, store: store,
         terminal: terminal, profile: profile, profileErased: profileErased, request: request,
-        reason: reason, undoes: undoes.map(EventID.init), usesAfter: usesAfter ?? 0)
+        reason: reason, undoes: undoes.map(EventID.init), usesAfter: usesAfter ?? 0, prize: prize)
     }
   }
 #endif

@@ -118,6 +118,11 @@
           changed_at timestamptz NOT NULL DEFAULT now())
         """,
       ],
+      // 4: the prize a claim won (scratch-card prizes), recorded in the claim's own row, so a
+      // code's one claim carries its one award.
+      [
+        "ALTER TABLE voucher_events ADD COLUMN prize text CHECK (prize IS NULL OR kind = 3)"
+      ],
     ]
   }
 #endif

@@ -38,6 +38,8 @@ public struct JournalEvent: Sendable, Hashable {
   package let code: (slot: UInt8, payload: UInt32)?
   /// For a redemption: the code's live uses once it was recorded (its use's number).
   package var usesAfter = 0
+  /// For a claim: the prize it won, if any.
+  public package(set) var prize: String? = nil
 
   /// The channel.
   public var channel: ChannelID { campaign.channels[channelIndex] }
@@ -51,7 +53,7 @@ public struct JournalEvent: Sendable, Hashable {
       && a.channelIndex == b.channelIndex && a.serial == b.serial && a.lastSerial == b.lastSerial
       && a.venue == b.venue && a.store == b.store && a.terminal == b.terminal
       && a.profile == b.profile && a.profileErased == b.profileErased && a.request == b.request
-      && a.reason == b.reason && a.undoes == b.undoes
+      && a.reason == b.reason && a.undoes == b.undoes && a.prize == b.prize
   }
   public func hash(into hasher: inout Hasher) {
     hasher.combine(offset)
@@ -87,7 +89,8 @@ extension JournalEvent {
   package init(
     kind: Event.Kind, time: Int64, id: EventID, campaign: Campaign, channelIndex: Int, serial: Int,
     lastSerial: Int, venue: Venue?, store: String?, terminal: String?, profile: String?,
-    profileErased: Bool, request: String?, reason: String?, undoes: EventID?, usesAfter: Int
+    profileErased: Bool, request: String?, reason: String?, undoes: EventID?, usesAfter: Int,
+    prize: String? = nil
   ) {
     let isCode = kind == .redeemed || kind == .voided || kind == .claimed
     self.init(
@@ -98,6 +101,7 @@ extension JournalEvent {
       code: isCode
         ? (campaign.slot.rawValue, campaign.payload(channel: channelIndex, serial: serial)) : nil)
     self.usesAfter = usesAfter
+    self.prize = prize
   }
 
   /// The event's identity in its registry.
@@ -141,5 +145,6 @@ extension JournalEvent {
       undoes: record.type == 2 ? record.voided : nil,
       code: record.type <= 3 ? (record.slot, record.payload) : nil)
     usesAfter = Int(record.usesAfter)
+    prize = record.prize.text
   }
 }

@@ -53,6 +53,12 @@ struct RawRecord {
     default: return .empty
     }
   }
+  /// The prize a claim won: a string after the profile, absent when it won none.
+  var prize: UnsafeRawBufferPointer {
+    guard type == 3 else { return .empty }
+    let after = string(at: 21).1
+    return after < length - Record.headerSize ? string(at: after).0 : .empty
+  }
   /// A redemption's live uses once it was recorded: the body's last byte.
   var usesAfter: UInt8 {
     type == 1 ? base.load(fromByteOffset: length - 1, as: UInt8.self) : 0
@@ -109,7 +115,7 @@ struct RawRecord {
     switch record.type {
     case 1: valid = skip(22) && text() && text() && text() && text() && skip(1)
     case 2: valid = skip(29) && text(long: true) && text()
-    case 3: valid = skip(21) && text()
+    case 3: valid = skip(21) && text() && (position == bodyLength || text())
     case 4, 5: valid = skip(8) && text() && skip(10) && text(long: true)
     default: return .invalid("unknown record type \(record.type)")
     }

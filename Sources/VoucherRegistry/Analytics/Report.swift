@@ -41,6 +41,8 @@ public struct ReportFigures: Sendable, Hashable, Codable {
   public var claimed: Int?
   /// Redemptions in the window.
   public var redeemed = 0
+  /// Of the claims in the window, how many won a scratch-card prize.
+  public var prizesWon = 0
   /// Of those redemptions, how many were undone by a void (at any time since).
   public var voided = 0
   /// Of those redemptions, how many were linked to a customer profile.
@@ -77,6 +79,7 @@ public struct ReportFigures: Sendable, Hashable, Codable {
   /// Adds another group's figures to these (all are sums); issued stays.
   mutating func add(_ other: ReportFigures) {
     if let more = other.claimed { claimed = (claimed ?? 0) + more }
+    prizesWon += other.prizesWon
     redeemed += other.redeemed
     voided += other.voided
     linked += other.linked
@@ -85,8 +88,9 @@ public struct ReportFigures: Sendable, Hashable, Codable {
 
   mutating func apply(_ change: ReportBuilder.Change) {
     switch change {
-    case .claim:
+    case .claim(let prize):
       claimed = (claimed ?? 0) + 1
+      if prize { prizesWon += 1 }
     case .redemption(let linked, let firstAfterClaim):
       redeemed += 1
       if linked { self.linked += 1 }
@@ -286,7 +290,7 @@ public struct ReportBuilder {
     add(
       type: record.type, slot: record.slot, payload: record.payload, time: record.time,
       linked: !record.profile.isEmpty, store: record.store, terminal: record.terminal,
-      undone: undone)
+      undone: undone, prize: !record.prize.isEmpty)
   }
 
   /// Adds one code event of another store (a database row). A void names what the report needs
@@ -309,7 +313,7 @@ public struct ReportBuilder {
         add(
           type: type, slot: code.slot, payload: code.payload, time: event.time,
           linked: event.isLinked, store: UnsafeRawBufferPointer(store),
-          terminal: UnsafeRawBufferPointer(terminal), undone: undone)
+          terminal: UnsafeRawBufferPointer(terminal), undone: undone, prize: event.prize != nil)
       }
     }
   }
@@ -317,7 +321,8 @@ public struct ReportBuilder {
   /// Adds one code event (1 redemption, 2 void, 3 claim).
   private mutating func add(
     type: UInt8, slot: UInt8, payload: UInt32, time: Int64, linked: Bool,
-    store: UnsafeRawBufferPointer, terminal: UnsafeRawBufferPointer, undone: Undone?
+    store: UnsafeRawBufferPointer, terminal: UnsafeRawBufferPointer, undone: Undone?,
+    prize: Bool = false
   ) {
     guard let (channel, index) = locate(slot: slot, payload: payload) else { return }
     let inWindow = time >= since && time <= until
@@ -328,8 +333,8 @@ public struct ReportBuilder {
       }
       parts[current].flags[index] |= Self.claimedFlag
       guard inWindow else { return }
-      parts[current].total.apply(.claim)
-      update(time: time, channel: channel, store: nil, terminal: nil, .claim)
+      parts[current].total.apply(.claim(prize: prize))
+      update(time: time, channel: channel, store: nil, terminal: nil, .claim(prize: prize))
     case 1:
       var firstAfterClaim = false
       if !parts[current].flags.isEmpty,
@@ -444,7 +449,7 @@ public struct ReportBuilder {
 
   /// What an event changes in its groups' figures.
   enum Change {
-    case claim
+    case claim(prize: Bool)
     case redemption(linked: Bool, firstAfterClaim: Bool)
     case void
   }

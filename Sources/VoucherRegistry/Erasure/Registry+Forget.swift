@@ -56,8 +56,8 @@ extension Registry {
               venue: venue, store: store, terminal: terminal, profile: erased, request: request,
               usesAfter: usesAfter)
             redemptions += 1
-          case .claim:
-            body = .claim(profile: erased)
+          case .claim(_, let prize):
+            body = .claim(profile: erased, prize: prize)
             claims += 1
           default:
             return

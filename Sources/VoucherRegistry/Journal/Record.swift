@@ -30,8 +30,9 @@ struct Record: Sendable, Hashable {
       usesAfter: UInt8)
     /// A redemption undone; `voided` is the redeem record's offset.
     case void(voided: Int64, reason: String?, request: String?)
-    /// A code linked to a customer profile.
-    case claim(profile: String)
+    /// A code linked to a customer profile, with the prize the claim won (a trailing string,
+    /// absent when it won none: records written before prizes read the same).
+    case claim(profile: String, prize: String? = nil)
     /// A range of serials blocked.
     case block(SerialRange, reason: String?)
     /// A range of serials unblocked.
@@ -105,8 +106,9 @@ struct Record: Sendable, Hashable {
         body.i64(voided)
         body.long(reason)
         body.short(request)
-      case .claim(let profile):
+      case .claim(let profile, let prize):
         body.short(profile)
+        if let prize { body.short(prize) }
       case .block, .unblock:
         break
       }
@@ -170,7 +172,7 @@ extension Record {
       case 2:
         body = .void(voided: raw.voided, reason: raw.reason.text, request: raw.request.text)
       default:
-        body = .claim(profile: raw.profile.text ?? "")
+        body = .claim(profile: raw.profile.text ?? "", prize: raw.prize.text)
       }
     }
   }

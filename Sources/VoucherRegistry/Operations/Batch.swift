@@ -8,8 +8,9 @@ public enum RegistryOperation: Sendable {
     Voucher, store: StoreID?, terminal: TerminalID?, profile: ProfileID?, request: RequestID?)
   /// Undo the latest live redemption.
   case void(Voucher, reason: Reason?, request: RequestID?)
-  /// Link to a customer profile.
-  case claim(Voucher, profile: ProfileID)
+  /// Link to a customer profile; `prize` is what the code wins (decided outside the store, from
+  /// the campaign's prize allocations), recorded with the claim and answered again on a retry.
+  case claim(Voucher, profile: ProfileID, prize: PrizeName? = nil)
   /// Read a code's state.
   case status(Voucher)
   /// Read a code's events.
@@ -132,11 +133,11 @@ extension Registry {
                 try decide(voucher, now: now, in: batch) {
                   $0.void(reason: reason, request: request)
                 }))
-          case .claim(let voucher, let profile):
+          case .claim(let voucher, let profile, let prize):
             results.append(
               .claim(
                 try decide(voucher, now: now, in: batch, counting: { _ in profile }) {
-                  $0.claim(profile: profile)
+                  $0.claim(profile: profile, prize: prize)
                 }))
           case .status(let voucher):
             results.append(

@@ -19,7 +19,7 @@ extension Registry {
       // names the profile, and no longer counts.
       switch try journal.record(at: entry.offset).record.body {
       case .redeem(_, _, _, let named, _, _) where named == profile.rawValue: counted.append(entry)
-      case .claim(let named) where named == profile.rawValue: counted.append(entry)
+      case .claim(let named, _) where named == profile.rawValue: counted.append(entry)
       default: tally.forget(entry.offset, of: key)
       }
     }
@@ -30,7 +30,7 @@ extension Registry {
       switch record.body {
       case .redeem(_, _, _, profile.rawValue?, _, _):
         counted.append(.init(offset: offset, time: record.time, claim: false))
-      case .claim(profile.rawValue):
+      case .claim(profile.rawValue, _):
         counted.append(.init(offset: offset, time: record.time, claim: true))
       case .void(let target, _, _):
         counted.removeAll { $0.offset == target }

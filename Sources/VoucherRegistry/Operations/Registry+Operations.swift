@@ -224,8 +224,8 @@ extension Registry {
         profile: Record.visibleProfile(profile), request: request, usesAfter: Int(usesAfter))
     case .void(let voided, let reason, let request):
       kind = .voided(target: EventID(voided), reason: reason, request: request)
-    case .claim(let profile):
-      kind = .claimed(profile: Record.visibleProfile(profile))
+    case .claim(let profile, let prize):
+      kind = .claimed(profile: Record.visibleProfile(profile), prize: prize)
     case .block, .unblock:
       return nil
     }
@@ -244,7 +244,7 @@ extension Registry {
       return Event(
         kind: .voided, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: nil, request: request, reason: reason)
-    case .claim(let profile):
+    case .claim(let profile, _):
       return Event(
         kind: .claimed, time: date(record.time), id: EventID(offset), venue: nil, store: nil,
         terminal: nil, profile: Record.visibleProfile(profile),
@@ -282,8 +282,8 @@ extension Record.Body {
         usesAfter: UInt8(clamping: usesAfter))
     case .void(let target, let reason, let request):
       self = .void(voided: target.value, reason: reason?.rawValue, request: request?.rawValue)
-    case .claim(let profile):
-      self = .claim(profile: profile.rawValue)
+    case .claim(let profile, let prize):
+      self = .claim(profile: profile.rawValue, prize: prize?.rawValue)
     }
   }
 }

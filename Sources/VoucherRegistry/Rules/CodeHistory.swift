@@ -11,8 +11,9 @@ package struct CodeEvent: Sendable, Hashable {
       usesAfter: Int)
     /// The redemption `target` undone.
     case voided(target: EventID, reason: String?, request: String?)
-    /// Linked to a profile; `nil` once the profile was erased on request.
-    case claimed(profile: String?)
+    /// Linked to a profile (`nil` once the profile was erased on request), with the prize the
+    /// claim won.
+    case claimed(profile: String?, prize: String? = nil)
   }
 
   package let id: EventID

@@ -9,8 +9,8 @@ package enum NewEvent: Sendable, Hashable {
     request: RequestID?, usesAfter: Int)
   /// Undo the redemption `target`.
   case void(target: EventID, reason: Reason?, request: RequestID?)
-  /// Link the code to a profile.
-  case claim(profile: ProfileID)
+  /// Link the code to a profile, with the prize it wins.
+  case claim(profile: ProfileID, prize: PrizeName?)
 }
 
 /// What a rule decided: an answer from the history alone, or an event to record first.
@@ -59,7 +59,7 @@ package struct RedemptionRules {
   /// code (`nil` for an anonymous redemption, or a claim whose profile was erased).
   package func countedProfile(given: ProfileID?) -> ProfileID? {
     if let given { return given }
-    if let claim = history.claim, case .claimed(let claimed) = claim.kind {
+    if let claim = history.claim, case .claimed(let claimed, _) = claim.kind {
       return claimed.flatMap { try? ProfileID($0) }
     }
     return nil
@@ -115,7 +115,7 @@ package struct RedemptionRules {
     let live = history.liveRedemptions
     if live.count >= campaign.uses { return .answer(.usedUp(last: live.first.map(receipt))) }
     var profile = profile
-    if let claim = history.claim, case .claimed(let claimed) = claim.kind {
+    if let claim = history.claim, case .claimed(let claimed, _) = claim.kind {
       // An erased claim is a claim by nobody who can be named: no profile matches it.
       if let given = profile, given.rawValue != claimed { return .answer(.claimedByOther) }
       profile = claimed.flatMap { try? ProfileID($0) }
@@ -157,17 +157,20 @@ package struct RedemptionRules {
     }
   }
 
-  package func claim(profile: ProfileID) -> Decision<ClaimAnswer> {
-    if let claim = history.claim, case .claimed(let claimed) = claim.kind {
+  /// A claim: the first one records `prize` with it; a claim again by the same profile answers
+  /// the prize recorded then (never a second award), another profile gets none.
+  package func claim(profile: ProfileID, prize: PrizeName? = nil) -> Decision<ClaimAnswer> {
+    if let claim = history.claim, case .claimed(let claimed, let won) = claim.kind {
       guard claimed == profile.rawValue else { return .answer(.claimedByOther) }
-      return .answer(.claimed(profile, time: claim.time, replayed: true))
+      return .answer(
+        .claimed(profile, time: claim.time, replayed: true, prize: won.flatMap(PrizeName.init)))
     }
     if let block { return .answer(.blocked(block)) }
     if let limits, let most = campaign.limits?.claims, limits.uses(profile).claims >= most {
       return .answer(.profileLimit)
     }
-    return .record(.claim(profile: profile)) { _, time in
-      .claimed(profile, time: time, replayed: false)
+    return .record(.claim(profile: profile, prize: prize)) { _, time in
+      .claimed(profile, time: time, replayed: false, prize: prize)
     }
   }
 }

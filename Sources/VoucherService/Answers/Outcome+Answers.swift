@@ -64,7 +64,8 @@ extension Outcome {
   }
 
   /// The answer to a claim: `claimed` (or `replayed`), `claimed-by-other`, `blocked` or
-  /// `profile-limit`.
+  /// `profile-limit`. A `claimed` answer names the prize the claim won, or none
+  /// (`"prize": null`).
   ///
   /// - Parameters:
   ///   - text: The code as given.
@@ -74,13 +75,15 @@ extension Outcome {
   public init(input text: String, voucher: Voucher, _ answer: ClaimAnswer, zone: ZoneRules = .utc) {
     var outcome: Outcome
     switch answer {
-    case .claimed(let profile, let time, let replayed):
+    case .claimed(let profile, let time, let replayed, let prize):
       outcome = Outcome(input: text, voucher: voucher, status: "claimed")
       outcome.profile = profile.rawValue
       outcome.time = zone.format(time)
       outcome.replayed = replayed
+      outcome.prize = .some(prize?.rawValue)
       outcome.message =
         "linked to profile \(profile)\(replayed ? " since \(zone.format(time))" : "")"
+        + (prize.map { "; prize won: \($0)" } ?? "; no prize")
     case .claimedByOther:
       outcome = .claimedByOther(text, voucher)
     case .blocked(let block):

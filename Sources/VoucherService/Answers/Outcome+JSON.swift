@@ -17,6 +17,7 @@ extension Outcome {
     if let id { writer.add(raw: "id", id.json) }
     writer.add("input", input)
     writer.add("message", message)
+    if let prize { writer.add(raw: "prize", prize.map(JSONWriter.quoted) ?? "null") }
     writer.add("profile", profile)
     writer.add("reason", reason)
     writer.add("replayed", replayed)

@@ -43,6 +43,10 @@ public struct Outcome: Sendable {
   public var usesLeft: Int?
   /// Whether a repeated request id got the original answer.
   public var replayed: Bool?
+  /// A claim's prize: `.some(nil)` for a claim that won none (JSON `null`); `nil`, no key at
+  /// all, for every answer but a claim's, so that `verify`, `redeem` and `history` cannot tell a
+  /// winning code from another.
+  public var prize: String?? = nil
   /// A void's or a block's reason.
   public var reason: String?
   /// A `profile-limit`'s end of the period (ISO 8601) after which the profile may redeem again;

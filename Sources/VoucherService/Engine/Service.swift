@@ -16,6 +16,8 @@ public final class Service: Sendable {
   let clock: @Sendable () -> Date
   /// The zone answers show times in.
   public let zone: ZoneRules
+  /// What each code wins when it is claimed (read again when an allocation list changes).
+  public let prizes: PrizeTable
   private let queue = Mutex<[Pending]>([])
   private let ready = DispatchSemaphore(value: 0)
   private let inputs = Mutex(0)
@@ -27,12 +29,15 @@ public final class Service: Sendable {
   ///   - verifier: The key ring and campaigns codes are checked against.
   ///   - clock: The time requests are checked and recorded at.
   ///   - zone: The zone answers show times in (UTC by default).
+  ///   - prizes: What each code wins when it is claimed (none by default).
   public init(
-    verifier: Verifier, clock: @escaping @Sendable () -> Date = { Date() }, zone: ZoneRules = .utc
+    verifier: Verifier, clock: @escaping @Sendable () -> Date = { Date() }, zone: ZoneRules = .utc,
+    prizes: PrizeTable = PrizeTable()
   ) {
     self.verifier = verifier
     self.clock = clock
     self.zone = zone
+    self.prizes = prizes
   }
 
   /// Opens a client's session. It counts as an open input until ``ServiceSession/finish()``.

@@ -79,7 +79,8 @@ public final class ServiceEngine {
         answers[index] = ServiceAnswer(id: .null, .invalid(why))
       case .fields(let fields):
         let id = fields["id"] ?? .null
-        switch ServeRequest.make(fields, verifier: service.verifier, now: now) {
+        switch ServeRequest.make(
+          fields, verifier: service.verifier, prizes: service.prizes, now: now) {
         case .answer(let outcome):
           answers[index] = ServiceAnswer(id: id, .outcome(outcome))
         case .failure(let message):

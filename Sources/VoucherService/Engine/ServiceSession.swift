@@ -88,7 +88,8 @@ public final class ServiceSession: Sendable {
       return nil
     }
     let id = fields["id"] ?? .null
-    switch ServeRequest.make(fields, verifier: service.verifier, now: service.clock()) {
+    switch ServeRequest.make(
+      fields, verifier: service.verifier, prizes: service.prizes, now: service.clock()) {
     case .answer(let outcome):
       return ServiceAnswer(id: id, .outcome(outcome))
     case .operation(let request):

@@ -29,10 +29,13 @@ struct ServeRequest {
   /// - Parameters:
   ///   - fields: The request's fields.
   ///   - verifier: Checks the code.
+  ///   - prizes: What a claimed code wins.
   ///   - now: The time dates are checked against.
   /// - Returns: An answer (a rejected code), a failure (a bad request, in words), or the
   ///   registry operation to commit.
-  static func make(_ fields: [String: JSONScalar], verifier: Verifier, now: Date) -> Made {
+  static func make(
+    _ fields: [String: JSONScalar], verifier: Verifier, prizes: PrizeTable = PrizeTable(), now: Date
+  ) -> Made {
     let id = fields["id"] ?? .null
     if let unknown = fields.keys.first(where: { !knownFields.contains($0) }) {
       return .failure("unknown field '\(printable(unknown))'")
@@ -111,10 +114,19 @@ struct ServeRequest {
             return .failure("'profile' is required")
           }
           let profile = try ProfileID(profileText)
+          // What the code wins, decided here and recorded with the claim; a claim is never
+          // recorded without the prize it should carry.
+          let prize: PrizeName?
+          do {
+            prize = try prizes.prize(
+              campaign: voucher.campaign.id, channel: voucher.channel, serial: voucher.serial)
+          } catch {
+            return .failure("the campaign's prizes cannot be read; nothing was recorded")
+          }
           return .operation(
             ServeRequest(
               id: id, op: op, input: code, voucher: voucher,
-              operation: .claim(voucher, profile: profile)))
+              operation: .claim(voucher, profile: profile, prize: prize)))
         default:
           return .operation(
             ServeRequest(

@@ -32,7 +32,7 @@ enum ExportCommand {
   /// The columns, in order; JSON Lines use the same names.
   static let columns = [
     "event", "time", "campaign", "channel", "serial", "lastSerial", "code", "venue", "store",
-    "terminal", "profile", "profileErased", "request", "reason", "id", "undoes",
+    "terminal", "profile", "profileErased", "request", "reason", "id", "undoes", "prize",
   ]
 
   static func run(_ arguments: [String], _ context: Context) throws -> Int32 {

@@ -211,9 +211,13 @@ enum RedeemCommand {
     else {
       return ExitStatus.rejected
     }
+    // What the code wins, from the campaign's prize allocations; the registry records it with
+    // the first claim only.
+    let prize = try PrizeBook(home: context.home, campaign: voucher.campaign.id).prize(
+      channel: voucher.channel, serial: voucher.serial)
     let registry = try context.registry.open(campaigns: campaigns, create: true)
     defer { reportWarnings(registry, context) }
-    let answer = try registry.claim(voucher, profile: profile, now: context.now)
+    let answer = try registry.claim(voucher, profile: profile, prize: prize, now: context.now)
     let outcome = Outcome(input: text, voucher: voucher, answer, zone: context.zone)
     var status = ExitStatus.rejected
     if case .claimed = answer { status = ExitStatus.success }

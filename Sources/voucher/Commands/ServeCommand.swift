@@ -81,8 +81,14 @@ enum ServeCommand {
     let campaigns = try context.campaigns()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
+    // Every campaign's prizes are read now, so that an unreadable seed stops the start; a
+    // `prizes add` while serving is read at the next claim.
+    let prizes = PrizeTable(home: context.home)
+    for campaign in campaigns.campaigns {
+      _ = try prizes.prize(campaign: campaign.id, channel: campaign.channels[0], serial: 1)
+    }
     let service = Service(
-      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone)
+      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone, prizes: prizes)
     let console = context.console
     let engine = ServiceEngine(service: service, store: store) { diagnostic in
       switch diagnostic {

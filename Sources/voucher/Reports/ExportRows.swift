@@ -128,7 +128,9 @@ struct ExportRows: Sendable {
     text(event.request)
     text(event.reason)
     number(Int(event.offset))
-    number(event.undoes.map { Int($0) }, last: true)
+    number(event.undoes.map { Int($0) })
+    if let prize = event.prize { Self.appendCSV(prize, to: &out) }
+    out.append(contentsOf: [0x0D, 0x0A])
   }
 
   mutating func json(_ event: JournalEvent, into out: inout [UInt8]) {
@@ -181,6 +183,7 @@ struct ExportRows: Sendable {
     text("reason", event.reason)
     number("id", Int(event.offset))
     number("undoes", event.undoes.map { Int($0) })
+    text("prize", event.prize)
     out.append(contentsOf: [0x7D, 0x0A])
   }
 

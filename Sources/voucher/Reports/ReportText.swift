@@ -7,7 +7,7 @@ enum ReportText {
   /// The columns of the table and the CSV, after the campaign and group.
   static let figureNames = [
     "issued", "claimed", "redeemed", "voided", "netRedeemed", "linked", "claimedThenRedeemed",
-    "redemptionRate", "claimRate", "linkedShare", "claimedRedeemedRate",
+    "redemptionRate", "claimRate", "linkedShare", "claimedRedeemedRate", "prizesWon",
   ]
 
   /// The figures' values as text, in ``figureNames`` order; empty where a figure does not apply.
@@ -20,6 +20,7 @@ enum ReportText {
       figures.claimRate.map { decimal($0, digits: 4) } ?? "",
       figures.linkedShare.map { decimal($0, digits: 4) } ?? "",
       figures.claimedRedeemedRate.map { decimal($0, digits: 4) } ?? "",
+      String(figures.prizesWon),
     ]
   }
 
@@ -141,7 +142,7 @@ private struct ShownReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
       case issued, claimed, redeemed, voided, netRedeemed, linked, claimedThenRedeemed,
-        redemptionRate, claimRate, linkedShare, claimedRedeemedRate
+        redemptionRate, claimRate, linkedShare, claimedRedeemedRate, prizesWon
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -159,6 +160,7 @@ private struct ShownReport: Encodable {
       try container.encode(ReportText.rounded(figures.linkedShare), forKey: .linkedShare)
       try container.encode(
         ReportText.rounded(figures.claimedRedeemedRate), forKey: .claimedRedeemedRate)
+      try container.encode(figures.prizesWon, forKey: .prizesWon)
     }
   }
   struct Group: Encodable {

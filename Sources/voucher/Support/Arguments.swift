@@ -8,12 +8,19 @@ struct OptionSpec {
   let value: String?
   /// One line of help.
   let help: String
+  /// Whether the option may be given more than once (`--tier A:1 --tier B:2`).
+  var repeats = false
 
   static func flag(_ name: String, _ help: String) -> OptionSpec {
     OptionSpec(name: name, value: nil, help: help)
   }
   static func value(_ name: String, _ placeholder: String, _ help: String) -> OptionSpec {
     OptionSpec(name: name, value: placeholder, help: help)
+  }
+  /// An option with a value that may be given more than once; ``ParsedArguments/all(_:)``
+  /// reads its values in order.
+  static func repeated(_ name: String, _ placeholder: String, _ help: String) -> OptionSpec {
+    OptionSpec(name: name, value: placeholder, help: help, repeats: true)
   }
 }
 
@@ -91,21 +98,26 @@ struct CommandSpec {
         throw .usage(
           "unknown option '--\(printable(optionName))' for '\(name)'; see '\(name) --help'")
       }
-      guard !parsed.seen.contains(optionName) else {
+      guard spec.repeats || !parsed.seen.contains(optionName) else {
         throw .usage("--\(optionName) is given twice")
       }
       parsed.seen.insert(optionName)
       if spec.value == nil {
         guard inlineValue == nil else { throw .usage("--\(optionName) takes no value") }
         parsed.flags.insert(optionName)
-      } else if let inlineValue {
-        parsed.values[optionName] = inlineValue
       } else {
-        guard index < arguments.count else {
-          throw .usage("--\(optionName) needs a value <\(spec.value!)>")
+        let value: String
+        if let inlineValue {
+          value = inlineValue
+        } else {
+          guard index < arguments.count else {
+            throw .usage("--\(optionName) needs a value <\(spec.value!)>")
+          }
+          value = arguments[index]
+          index += 1
         }
-        parsed.values[optionName] = arguments[index]
-        index += 1
+        parsed.values[optionName] = value
+        parsed.lists[optionName, default: []].append(value)
       }
     }
     return parsed
@@ -115,6 +127,8 @@ struct CommandSpec {
 /// What a command line said.
 struct ParsedArguments {
   var values: [String: String] = [:]
+  /// Every value of each option, in order (for options that repeat).
+  var lists: [String: [String]] = [:]
   var flags: Set<String> = []
   var positionals: [String] = []
   fileprivate var seen: Set<String> = []
@@ -124,6 +138,9 @@ struct ParsedArguments {
 
   /// An option's text value.
   func value(_ name: String) -> String? { values[name] }
+
+  /// Every value of an option that may repeat, in the order given.
+  func all(_ name: String) -> [String] { lists[name] ?? [] }
 
   /// A required option's text value.
   func required(_ name: String) throws(CommandError) -> String {

@@ -60,6 +60,19 @@ struct CommandError: Error {
       case .schemaVersion: status = ExitStatus.configuration
       }
       self.init(status, Self.message(error))
+    case let error as PrizeError:
+      let status: Int32
+      switch error {
+      case .invalidTiers, .outOfRange, .tooManyPrizes: status = ExitStatus.usage
+      case .overlaps: status = ExitStatus.cannotCreate
+      case .missingSeed: status = ExitStatus.noInput
+      case .seedTooOpen: status = ExitStatus.configuration
+      case .malformedFile: status = ExitStatus.dataError
+      case .busy: status = ExitStatus.busy
+      case .randomFailed: status = ExitStatus.ioError
+      case .io(let error): status = Self.status(of: error)
+      }
+      self.init(status, error.description)
     case let error as TokenError:
       let status: Int32
       switch error {

@@ -173,7 +173,7 @@ extension StoreConformanceTests {
       try kind.open(fixture).claim(fixture.voucher(2), profile: alice, now: fixture.now)
         == .profileLimit)
     guard
-      case .claimed(_, _, true) = try store.claim(
+      case .claimed(_, _, true, _) = try store.claim(
         fixture.voucher(1), profile: alice, now: fixture.now)
     else { throw TestFailure("a repeated claim was not answered with the original") }
     #expect(
@@ -271,7 +271,7 @@ extension StoreConformanceTests {
 
 extension ClaimAnswer {
   var isClaimed: Bool {
-    if case .claimed(_, _, false) = self { return true }
+    if case .claimed(_, _, false, _) = self { return true }
     return false
   }
 }

@@ -169,9 +169,9 @@ struct StoreConformanceTests {
     let store = try kind.open(fixture)
     let voucher = try fixture.voucher(11)
     let ada = try ProfileID("crm:ada")
-    guard case .claimed(ada, let time, false) = try store.claim(voucher, profile: ada, now: fixture.now)
+    guard case .claimed(ada, let time, false, nil) = try store.claim(voucher, profile: ada, now: fixture.now)
     else { throw TestFailure("not claimed") }
-    guard case .claimed(ada, time, true) = try kind.open(fixture).claim(voucher, profile: ada, now: fixture.now)
+    guard case .claimed(ada, time, true, nil) = try kind.open(fixture).claim(voucher, profile: ada, now: fixture.now)
     else { throw TestFailure("a repeated claim was not replayed") }
     #expect(try store.claim(voucher, profile: ProfileID("crm:bob"), now: fixture.now) == .claimedByOther)
     #expect(

@@ -166,7 +166,7 @@ final class PowerLossRun {
             (code.key, Expected(kind: .redeemed, detail: store?.rawValue, id: receipt.id)))
         case (_, .void(.voided(_, _, false))):
           events.append((code.key, Expected(kind: .voided, detail: nil, id: nil)))
-        case (_, .claim(.claimed(let profile, _, false))):
+        case (_, .claim(.claimed(let profile, _, false, _))):
           events.append((code.key, Expected(kind: .claimed, detail: profile.rawValue, id: nil)))
         case (_, .failed(let error)):
           failures.append("step \(step): an operation failed: \(error)")
