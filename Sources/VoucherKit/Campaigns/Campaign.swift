@@ -23,6 +23,8 @@ public struct Campaign: Sendable, Hashable, Codable {
     var slot: KeySlot
     var base: Int
     var created: String
+    /// Every change since the campaign was added, oldest first (absent in older files).
+    var changes: [CampaignChange]?
   }
 
   private final class Box: Sendable {
@@ -67,6 +69,8 @@ public struct Campaign: Sendable, Hashable, Codable {
   public var base: Int { box.fields.base }
   /// When the campaign was added.
   public var created: String { box.fields.created }
+  /// Every change of a setting since the campaign was added, oldest first.
+  public var changes: [CampaignChange] { box.fields.changes ?? [] }
 
   /// How many codes one key can sign across all its campaigns (2³⁰).
   public static let codeSpacePerKey = CodeFormat.payloadSpace
@@ -103,6 +107,13 @@ extension Campaign {
   package func changing(ends: String?) -> Campaign {
     var fields = box.fields
     fields.ends = ends
+    return Campaign(fields)
+  }
+
+  /// The campaign with its stored settings changed by `change`.
+  func changing(_ change: (inout Fields) -> Void) -> Campaign {
+    var fields = box.fields
+    change(&fields)
     return Campaign(fields)
   }
 }

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// A setting of a campaign, or of an issue, that can be refused.
 public enum CampaignSetting: Sendable, Hashable, CaseIterable {
   /// The distribution channels.
@@ -59,6 +61,11 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
   case endsNotAfterStarts
   /// An issue's count must be at least 1.
   case count
+  /// A start after the campaign's first redemption (its time) would make redeemed codes
+  /// not yet valid.
+  case startsAfterRedemption(Date)
+  /// Fewer uses than the most one code already has (that many).
+  case usesBelowUsed(Int)
 
   /// The setting at fault.
   public var setting: CampaignSetting {
@@ -71,6 +78,8 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
     case .startsNotADate: return .starts
     case .endsNotADate, .endsNotAfterStarts: return .ends
     case .count: return .count
+    case .startsAfterRedemption: return .starts
+    case .usesBelowUsed: return .uses
     }
   }
 
@@ -95,6 +104,12 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
       return "\(name(.ends)) is not an ISO 8601 date: '\(printable(text))'"
     case .endsNotAfterStarts: return "\(name(.ends)) must be after \(name(.starts))"
     case .count: return "\(name(.count)) must be at least 1"
+    case .startsAfterRedemption(let first):
+      return
+        "\(name(.starts)) cannot move after the campaign's first redemption (\(ISO8601.format(first))): redeemed codes would be before it"
+    case .usesBelowUsed(let most):
+      return
+        "\(name(.uses)) cannot be fewer than \(most): a code of the campaign has been redeemed \(most) time\(most == 1 ? "" : "s")"
     }
   }
 

@@ -60,17 +60,20 @@ extension Context {
     #endif
   }
 
-  /// Shares a campaign's new end with the chain.
+  /// Changes a campaign in the chain's table, when the registry is a PostgreSQL one that has it.
   ///
-  /// - Returns: Whether the chain has the campaign (always `false` with a file registry).
-  func share(ends: String?, of campaign: CampaignID) throws -> Bool {
+  /// - Returns: The campaign before and after, or `nil` (a file registry, a campaign the chain
+  ///   does not have).
+  func share(
+    changing campaign: CampaignID, _ change: (Campaign) throws(CampaignError) -> Campaign
+  ) throws -> (before: Campaign, after: Campaign)? {
     #if PostgreSQL
       if let uri = registryURI {
-        return try PostgresRegistry.share(
-          ends: ends, of: campaign, uri.target, timeout: lockTimeout)
+        return try PostgresRegistry.change(
+          campaign: campaign, uri.target, timeout: lockTimeout, change)
       }
     #endif
-    return false
+    return nil
   }
 }
 
