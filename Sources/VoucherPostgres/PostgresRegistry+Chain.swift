@@ -97,7 +97,7 @@
         (connection) throws(PGError) -> (before: Campaign, after: Campaign)? in
         refusal = nil
         try connection.execute("BEGIN")
-        do {
+        do throws(PGError) {
           let rows = try connection.execute(
             "SELECT definition, ends FROM voucher_campaigns WHERE id = $1 FOR UPDATE",
             [id.rawValue])

@@ -81,9 +81,12 @@ enum ServeCommand {
     let campaigns = try context.campaigns()
     let location = context.registry
     let store = try location.open(campaigns: campaigns, create: true)
-    let service = Service(
-      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone)
     let console = context.console
+    // A campaign changed while serving (`campaign set --ends`) holds from the next request.
+    let watcher = try CampaignWatcher(context, keyRing: ring, campaigns: campaigns) {
+      console.warning($0)
+    }
+    let service = Service(verifiers: { watcher.current() }, zone: context.zone)
     let engine = ServiceEngine(service: service, store: store) { diagnostic in
       switch diagnostic {
       case .failed(let error): console.error(CommandError(error).message)

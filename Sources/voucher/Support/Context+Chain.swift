@@ -14,10 +14,22 @@ import VoucherKit
 extension Context {
   /// The campaigns this command works with.
   func campaigns() throws -> CampaignBook {
+    try Self.campaigns(home: home, uri: registryURI, timeout: lockTimeout, fresh: false)
+  }
+
+  /// The campaigns of a home and its chain; `fresh` reads the chain's again (a running server)
+  /// instead of once per command.
+  static func campaigns(home: VoucherHome, uri: RegistryURI?, timeout: Double, fresh: Bool)
+    throws -> CampaignBook
+  {
     let own = try home.campaignStore.load()
     #if PostgreSQL
-      if let uri = registryURI {
-        let chain = try uri.chainState(timeout: lockTimeout).campaigns
+      if let uri {
+        let state =
+          fresh
+          ? try PostgresRegistry.chainState(uri.target, timeout: timeout)
+          : try uri.chainState(timeout: timeout)
+        let chain = state.campaigns
         let extra = own.campaigns.filter { mine in
           !chain.contains { $0.id == mine.id || overlaps($0, mine) }
         }
