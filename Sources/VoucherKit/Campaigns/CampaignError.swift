@@ -28,8 +28,6 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
   case io(SystemError)
   /// A change of a running campaign would strand codes already redeemed; the problem says how.
   case wouldStrandCodes(CampaignID, CampaignSettingProblem)
-  /// The campaign changed while a change was being made of it; nothing was written.
-  case changedMeanwhile(CampaignID)
 
   /// What would set a campaign error right.
   public enum Remedy: Sendable, Hashable {
@@ -77,8 +75,6 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
       return error.description
     case .wouldStrandCodes(let id, let problem):
       return "campaign '\(id)' was not changed: \(problem.description)"
-    case .changedMeanwhile(let id):
-      return "campaign '\(id)' was changed by another process meanwhile; try again"
     }
   }
 

@@ -42,7 +42,7 @@ struct CommandError: Error {
       case .invalidSetting: status = ExitStatus.usage
       case .capacityExceeded, .malformedFile: status = ExitStatus.dataError
       case .keyNotActive: status = ExitStatus.configuration
-      case .busy, .changedMeanwhile: status = ExitStatus.busy
+      case .busy: status = ExitStatus.busy
       case .wouldStrandCodes: status = ExitStatus.dataError
       case .io(let error): status = Self.status(of: error)
       }

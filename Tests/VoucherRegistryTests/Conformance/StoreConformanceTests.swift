@@ -71,9 +71,7 @@ struct StoreConformanceTests {
     }
   }
 
-  @Test(
-    "at most N: a code of a 3-use campaign redeems three times, then is used up",
-    arguments: conformingStores)
+  @Test("at most N: a code of a 3-use campaign redeems three times, then is used up", arguments: conformingStores)
   func atMostN(_ kind: any StoreKind) throws {
     let fixture = try Fixture(uses: 3)
     defer { fixture.remove() }
@@ -81,15 +79,12 @@ struct StoreConformanceTests {
     let voucher = try fixture.voucher(1)
     var left: [Int] = []
     for _ in 0..<3 {
-      guard
-        case .redeemed(let receipt, false) = try store.redeem(
-          voucher, store: StoreID("S1"), now: fixture.now)
+      guard case .redeemed(let receipt, false) = try store.redeem(voucher, store: StoreID("S1"), now: fixture.now)
       else { throw TestFailure("not redeemed") }
       left.append(receipt.usesLeft)
     }
     #expect(left == [2, 1, 0])
-    guard
-      case .usedUp(let last?) = try store.redeem(voucher, store: StoreID("S2"), now: fixture.now)
+    guard case .usedUp(let last?) = try store.redeem(voucher, store: StoreID("S2"), now: fixture.now)
     else { throw TestFailure("not used up") }
     #expect(last.store?.rawValue == "S1")
     #expect(try store.status(of: voucher).uses == 3)
@@ -106,8 +101,7 @@ struct StoreConformanceTests {
     let request = try RequestID("till-3:0042")
     guard
       case .redeemed(let first, false) = try kind.open(fixture).redeem(
-        voucher, store: StoreID("S1"), terminal: TerminalID("T3"), request: request,
-        now: fixture.now)
+        voucher, store: StoreID("S1"), terminal: TerminalID("T3"), request: request, now: fixture.now)
     else { throw TestFailure("not redeemed") }
     guard
       case .redeemed(let again, true) = try kind.open(fixture).redeem(
@@ -123,14 +117,10 @@ struct StoreConformanceTests {
     // A void retried with its request id undoes once.
     let store = try kind.open(fixture)
     let undo = try RequestID("till-3:0043")
-    guard
-      case .voided(_, let usesLeft, false) = try store.void(
-        voucher, request: undo, now: fixture.now)
+    guard case .voided(_, let usesLeft, false) = try store.void(voucher, request: undo, now: fixture.now)
     else { throw TestFailure("not voided") }
     #expect(usesLeft == 1)
-    guard
-      case .voided(let receipt, _, true) = try kind.open(fixture).void(
-        voucher, request: undo, now: fixture.now)
+    guard case .voided(let receipt, _, true) = try kind.open(fixture).void(voucher, request: undo, now: fixture.now)
     else { throw TestFailure("a void retry was not replayed") }
     #expect(receipt.id == first.id)
     #expect(try store.status(of: voucher).uses == 0)
@@ -147,14 +137,10 @@ struct StoreConformanceTests {
     #expect(try store.void(voucher, now: fixture.now) == .notRedeemed)
     _ = try store.redeem(voucher, store: StoreID("A"), now: fixture.now)
     _ = try store.redeem(voucher, store: StoreID("B"), now: fixture.now)
-    guard
-      case .voided(let undone, let usesLeft, false) = try store.void(
-        voucher, reason: Reason("returned"), now: fixture.now)
+    guard case .voided(let undone, let usesLeft, false) = try store.void(voucher, reason: Reason("returned"), now: fixture.now)
     else { throw TestFailure("not voided") }
     #expect(undone.store?.rawValue == "B" && usesLeft == 1)
-    guard
-      case .redeemed(let receipt, false) = try store.redeem(
-        voucher, store: StoreID("C"), now: fixture.now)
+    guard case .redeemed(let receipt, false) = try store.redeem(voucher, store: StoreID("C"), now: fixture.now)
     else { throw TestFailure("a voided use was not given back") }
     #expect(receipt.usesLeft == 0)
     let history = try kind.open(fixture).history(of: voucher)
@@ -173,22 +159,15 @@ struct StoreConformanceTests {
     let store = try kind.open(fixture)
     let voucher = try fixture.voucher(11)
     let ada = try ProfileID("crm:ada")
-    guard
-      case .claimed(ada, let time, false) = try store.claim(voucher, profile: ada, now: fixture.now)
+    guard case .claimed(ada, let time, false) = try store.claim(voucher, profile: ada, now: fixture.now)
     else { throw TestFailure("not claimed") }
-    guard
-      case .claimed(ada, time, true) = try kind.open(fixture).claim(
-        voucher, profile: ada, now: fixture.now)
+    guard case .claimed(ada, time, true) = try kind.open(fixture).claim(voucher, profile: ada, now: fixture.now)
     else { throw TestFailure("a repeated claim was not replayed") }
+    #expect(try store.claim(voucher, profile: ProfileID("crm:bob"), now: fixture.now) == .claimedByOther)
     #expect(
-      try store.claim(voucher, profile: ProfileID("crm:bob"), now: fixture.now) == .claimedByOther)
-    #expect(
-      try store.redeem(
-        voucher, store: StoreID("S1"), profile: ProfileID("crm:bob"), now: fixture.now)
+      try store.redeem(voucher, store: StoreID("S1"), profile: ProfileID("crm:bob"), now: fixture.now)
         == .claimedByOther)
-    guard
-      case .redeemed(let receipt, false) = try store.redeem(
-        voucher, store: StoreID("S1"), now: fixture.now)
+    guard case .redeemed(let receipt, false) = try store.redeem(voucher, store: StoreID("S1"), now: fixture.now)
     else { throw TestFailure("not redeemed") }
     #expect(receipt.profile == ada)
     // A claim after the redemption links it too.
@@ -212,23 +191,18 @@ struct StoreConformanceTests {
         campaign: fixture.campaign, channel: flyer, serials: 20...29, reason: Reason("box lost"),
         unblock: false, now: fixture.now) == 10)
     let inside = try fixture.voucher(25)
-    guard
-      case .blocked(let info) = try kind.open(fixture).redeem(
-        inside, store: StoreID("S1"), now: fixture.now)
+    guard case .blocked(let info) = try kind.open(fixture).redeem(inside, store: StoreID("S1"), now: fixture.now)
     else { throw TestFailure("a blocked code redeemed") }
     #expect(info.reason == "box lost")
     guard case .blocked = try store.claim(inside, profile: ProfileID("crm:1"), now: fixture.now)
     else { throw TestFailure("a blocked code was claimed") }
     #expect(try store.peek(inside).block?.reason == "box lost")
-    guard
-      case .redeemed = try store.redeem(
-        try fixture.voucher(30), store: StoreID("S1"), now: fixture.now)
+    guard case .redeemed = try store.redeem(try fixture.voucher(30), store: StoreID("S1"), now: fixture.now)
     else { throw TestFailure("a code outside the range was refused") }
     try store.block(
       campaign: fixture.campaign, channel: flyer, serials: 25...25, reason: nil, unblock: true,
       now: fixture.now)
-    guard
-      case .redeemed = try kind.open(fixture).redeem(inside, store: StoreID("S1"), now: fixture.now)
+    guard case .redeemed = try kind.open(fixture).redeem(inside, store: StoreID("S1"), now: fixture.now)
     else { throw TestFailure("an unblocked code was refused") }
     #expect(try store.history(of: inside).map(\.kind) == [.blocked, .unblocked, .redeemed])
     #expect(try store.peek(try fixture.voucher(26)).block != nil)
@@ -244,18 +218,17 @@ struct StoreConformanceTests {
     let flyer = try #require(ChannelID("flyer"))
     let first = fixture.now
     let later = first.addingTimeInterval(60)
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 20...29, reason: Reason("box 7 lost"),
-      unblock: false, now: first)
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 25...35,
-      reason: Reason("stolen from the van"), unblock: false, now: later)
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 20...29, reason: Reason("box 7 lost"),
-      unblock: false, now: later)
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 20...20, reason: nil, unblock: false,
-      now: later)
+    func block(_ serials: ClosedRange<Int>, _ reason: String?, unblock: Bool = false, at now: Date)
+      throws
+    {
+      try store.block(
+        campaign: fixture.campaign, channel: flyer, serials: serials,
+        reason: try reason.map { try Reason($0) }, unblock: unblock, now: now)
+    }
+    try block(20...29, "box 7 lost", at: first)
+    try block(25...35, "stolen from the van", at: later)
+    try block(20...29, "box 7 lost", at: later)
+    try block(20...20, nil, at: later)
     let both = try fixture.voucher(25)
     guard
       case .blocked(let info) = try kind.open(fixture).redeem(
@@ -268,14 +241,10 @@ struct StoreConformanceTests {
     #expect(try store.peek(try fixture.voucher(30)).block?.reason == "stolen from the van")
     #expect(try store.peek(try fixture.voucher(30)).block?.since == later)
     // An unblock ends every block over the code; a block after it starts afresh.
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 25...25, reason: nil, unblock: true,
-      now: later)
+    try block(25...25, nil, unblock: true, at: later)
     #expect(try store.peek(both).block == nil)
     let again = later.addingTimeInterval(60)
-    try store.block(
-      campaign: fixture.campaign, channel: flyer, serials: 21...26, reason: Reason("found torn"),
-      unblock: false, now: again)
+    try block(21...26, "found torn", at: again)
     #expect(try store.peek(both).block == BlockInfo(since: again, reason: "found torn"))
     #expect(
       try store.peek(try fixture.voucher(24)).block?.reason
@@ -332,9 +301,7 @@ struct StoreConformanceTests {
     #expect(named == 0)
     #expect(try store.status(of: redeemed).uses == 1)
     #expect(try store.claim(claimed, profile: ada, now: fixture.now) == .claimedByOther)
-    guard
-      case .redeemed(let receipt, false) = try store.redeem(
-        claimed, store: StoreID("S1"), now: fixture.now)
+    guard case .redeemed(let receipt, false) = try store.redeem(claimed, store: StoreID("S1"), now: fixture.now)
     else { throw TestFailure("not redeemed") }
     #expect(receipt.profile == nil)
   }
