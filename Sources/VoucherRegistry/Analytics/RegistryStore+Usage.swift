@@ -9,7 +9,7 @@ extension RegistryStore {
   /// one pass over the campaign's events is cheap enough.
   ///
   /// - Parameter campaign: The campaign.
-  /// - Returns: ``CampaignUsage/none`` for a campaign without redemptions.
+  /// - Returns: `CampaignUsage.none` for a campaign without redemptions.
   /// - Throws: What reading the events throws.
   public func usage(of campaign: CampaignID) throws -> CampaignUsage {
     var first: Int64?
