@@ -158,3 +158,27 @@ struct CampaignSetTests {
     #expect(!text.stdout.unicodeScalars.contains { isControl($0) && $0 != "\n" })
   }
 }
+
+extension CampaignSetTests {
+  @Test(
+    "hostile dates from the naughty strings: each is one escaped error line, exit 64, and changes nothing"
+  )
+  func hostileDates() throws {
+    let home = try Home()
+    defer { home.remove() }
+    let naughty = try TestData.naughtyStrings().filter { !$0.contains("\0") && !$0.isEmpty }
+    let before = home.snapshot()
+    for text in naughty {
+      for option in ["--starts", "--ends"] {
+        let run = home.run("campaign", "set", "summer", option, text)
+        #expect(run.status == 64, "\(option) \(text.debugDescription): \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.hasPrefix("error: "))
+        #expect(
+          !run.stderr.dropLast().unicodeScalars.contains {
+            $0.properties.generalCategory == .control
+          })
+      }
+    }
+    #expect(home.snapshot() == before)
+  }
+}
