@@ -7,14 +7,19 @@ import VoucherRegistry
 extension CampaignCommand {
   /// The settings `campaign set` changes, each by the option of its name. One more is a row
   /// here and a case of `CampaignEdit.Field`.
-  static let settable: [(option: String, field: CampaignEdit.Field, help: String)] = [
-    ("starts", .starts, "First valid day or moment, ISO 8601; not after a redemption."),
-    ("ends", .ends, "Last valid day (inclusive) or moment, ISO 8601."),
-    (
-      "title", .title, "What cashiers and reports show: 1 to 200 characters, no control characters."
-    ),
-    ("uses", .uses, "Redemptions allowed per code, 1 to 255; not fewer than a code already has."),
-  ]
+  static let settable:
+    [(option: String, placeholder: String, field: CampaignEdit.Field, help: String)] = [
+      ("starts", "date", .starts, "First valid day or moment, ISO 8601; not after a redemption."),
+      ("ends", "date", .ends, "Last valid day (inclusive) or moment, ISO 8601."),
+      (
+        "title", "text", .title,
+        "What cashiers and reports show: 1 to 200 characters, no control characters."
+      ),
+      (
+        "uses", "n", .uses,
+        "Redemptions allowed per code, 1 to 255; not fewer than a code already has."
+      ),
+    ]
 
   static let setSpec = CommandSpec(
     name: "voucher campaign set",
@@ -28,9 +33,7 @@ extension CampaignCommand {
     usage:
       "<id> [--ends <date> | --no-end] [--starts <date>] [--title <text>] [--uses <n>] [--format text|json]",
     arguments: [("<id>", "The campaign id.")],
-    options: settable.map {
-      .value($0.option, $0.option == "title" ? "text" : $0.option == "uses" ? "n" : "date", $0.help)
-    }
+    options: settable.map { .value($0.option, $0.placeholder, $0.help) }
       + [
         .flag("no-end", "The campaign runs without an end."),
         .value("format", "format", "text (default) or json: the campaign as changed."),
@@ -44,15 +47,16 @@ extension CampaignCommand {
       throw CommandError.usage("give either --ends <date> or --no-end")
     }
     var edits: [CampaignEdit] = []
-    for (option, field, _) in settable {
-      guard let value = options.value(option) else { continue }
-      if field == .uses { _ = try options.integer(option, in: 1...255) }
+    for (option, _, field, _) in settable {
+      guard var value = options.value(option) else { continue }
+      if field == .uses, let uses = try options.integer(option, in: 1...255) { value = "\(uses)" }
       edits.append(CampaignEdit(field, value))
     }
     if options.has("no-end") { edits.append(CampaignEdit(.ends, nil)) }
     guard !edits.isEmpty else {
+      let names = (settable.map(\.option) + ["no-end"]).map { "--\($0)" }
       throw CommandError.usage(
-        "nothing to change: give one or more of --starts, --ends, --no-end, --title, --uses")
+        "nothing to change: give one or more of \(names.joined(separator: ", "))")
     }
     let (before, after) = try change(id, edits, by: "campaign set", context)
     if format == .json {
