@@ -30,7 +30,10 @@ struct CampaignSetTests {
         "campaign summer title \"Winter tea\" (was \"Summer coffee\")",
         "campaign summer uses 3 (was 1)",
       ])
-    #expect(home.run("campaign", "end", "summer", "--ends", "2020-01-31").status == 0)
+    let end = home.run("campaign", "end", "summer", "--ends", "2020-01-31")
+    #expect(end.status == 0)
+    #expect(
+      end.stderrLines == ["warning: campaign summer ended 2020-01-31: its codes answer expired"])
     let verify = home.run("verify", code)
     #expect(verify.status == 1 && verify.stdout.contains("expired"))
     let campaign = try shown(home)

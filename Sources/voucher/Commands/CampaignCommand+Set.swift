@@ -109,17 +109,22 @@ extension CampaignCommand {
     }
     let store = context.home.campaignStore
     let homeHas = try store.load().campaign(id) != nil
+    var changed: (before: Campaign, after: Campaign)
     if let shared = try context.share(changing: id, apply) {
       if homeHas { _ = try store.change(id) { _ in shared.after } }
-      return shared
+      changed = shared
+    } else {
+      guard homeHas else { throw CampaignError.unknownCampaign(id) }
+      var before = current
+      let after = try store.change(id) { (campaign) throws(CampaignError) in
+        before = campaign
+        return try apply(campaign)
+      }
+      changed = (before, after)
     }
-    guard homeHas else { throw CampaignError.unknownCampaign(id) }
-    var before = current
-    let after = try store.change(id) { (campaign) throws(CampaignError) in
-      before = campaign
-      return try apply(campaign)
-    }
-    return (before, after)
+    // An end moved into the past or the coming week may be a typo of the year: say what it means.
+    if changed.after.ends != changed.before.ends { warnIfEnding(changed.after, context) }
+    return changed
   }
 
   /// One change in words: `ends 2026-08-31 (was 2026-09-30)`.
