@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Synchronization
 import VoucherKit
+import VoucherRegistry
 
 #if canImport(Glibc)
   import Glibc
@@ -29,6 +30,10 @@ final class CampaignWatcher: Sendable {
   private let keyRing: KeyRing
   private let report: @Sendable (String) -> Void
   private let state: Mutex<State>
+  #if PostgreSQL
+    /// The connection the chain's table is asked on, opened on first use and again after a failure.
+    private let chain = Mutex<PostgresRegistry?>(nil)
+  #endif
 
   private struct State {
     var folder: [Int64]
@@ -91,7 +96,18 @@ final class CampaignWatcher: Sendable {
   private func chainStamp() -> String? {
     #if PostgreSQL
       if let uri {
-        return try? PostgresRegistry.campaignsStamp(uri.target, timeout: min(timeout, 1))
+        return chain.withLock { registry in
+          do throws(RegistryError) {
+            if registry == nil {
+              registry = try PostgresRegistry.open(
+                uri.target, campaigns: CampaignBook([]), timeout: min(timeout, 1))
+            }
+            return try registry?.campaignsStamp()
+          } catch {
+            registry = nil
+            return nil
+          }
+        }
       }
     #endif
     return nil
