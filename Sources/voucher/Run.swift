@@ -47,7 +47,7 @@ let subcommands = CommandTable([
   Command(
     "serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit.",
     run: ServeCommand.run),
-  Command("campaign", "Add, list and show campaigns.", run: CampaignCommand.run),
+  Command("campaign", "Add, change, list and show campaigns.", run: CampaignCommand.run),
   Command("keys", "Make, list, retire and revoke signing keys.", run: KeysCommand.run),
   Command(
     "tokens", "Make, list and revoke the HTTP API's bearer tokens (till, web, crm).",
