@@ -78,21 +78,76 @@
       return added
     }
 
-    /// Changes a campaign's end for the whole chain.
+    /// Changes a campaign for the whole chain, in one transaction that holds the campaign's row:
+    /// `change` gets the campaign as the chain has it now (its end as last changed) and answers
+    /// the campaign to keep, whose definition and end replace the row's. Two tills changing a
+    /// campaign at once both land, one after the other.
     ///
-    /// - Returns: Whether the chain has the campaign.
-    public static func share(
-      ends: String?, of campaign: CampaignID, _ target: PGTarget, timeout: Double
-    )
-      throws(RegistryError) -> Bool
-    {
+    /// - Returns: The campaign before and after, or `nil` when the chain does not have it.
+    /// - Throws: What `change` throws (nothing is written then), or a `RegistryError`.
+    public static func change(
+      campaign id: CampaignID, _ target: PGTarget, timeout: Double,
+      _ change: (Campaign) throws(CampaignError) -> Campaign
+    ) throws -> (before: Campaign, after: Campaign)? {
       let registry = try open(target, campaigns: CampaignBook([]), timeout: timeout)
-      return try registry.withConnection { (connection) throws(PGError) in
-        try connection.execute(
-          "UPDATE voucher_campaigns SET ends = $2, updated_at = now() WHERE id = $1",
-          [campaign.rawValue, ends]
-        ).affected == 1
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      var refusal: (any Error)?
+      let result = try registry.withConnection {
+        (connection) throws(PGError) -> (before: Campaign, after: Campaign)? in
+        refusal = nil
+        try connection.execute("BEGIN")
+        do throws(PGError) {
+          let rows = try connection.execute(
+            "SELECT definition, ends FROM voucher_campaigns WHERE id = $1 FOR UPDATE",
+            [id.rawValue])
+          guard rows.count == 1 else {
+            try connection.execute("ROLLBACK")
+            return nil
+          }
+          let changed: (before: Campaign, after: Campaign)
+          do {
+            guard
+              let stored = try? JSONDecoder().decode(
+                Campaign.self, from: Data((rows[0, 0] ?? "").utf8))
+            else {
+              throw RegistryError.damaged(
+                path: "\(target.description), table voucher_campaigns", offset: 0,
+                reason: "the definition of campaign '\(id)' cannot be read")
+            }
+            let before = stored.changing(ends: rows[0, 1])
+            changed = (before, try change(before))
+          } catch {
+            refusal = error
+            try connection.execute("ROLLBACK")
+            return nil
+          }
+          if changed.after != changed.before {
+            let definition = String(
+              decoding: (try? encoder.encode(changed.after)) ?? Data(), as: UTF8.self)
+            try connection.execute(
+              "UPDATE voucher_campaigns SET definition = $2, ends = $3, updated_at = now() WHERE id = $1",
+              [id.rawValue, definition, changed.after.ends])
+          }
+          try connection.execute("COMMIT")
+          return changed
+        } catch {
+          _ = try? connection.execute("ROLLBACK")
+          throw error
+        }
       }
+      if let refusal { throw refusal }
+      return result
+    }
+
+    /// The chain's campaigns' last change, to tell cheaply whether they changed: the number of
+    /// campaigns and the latest `updated_at`, as text. One statement on this registry's
+    /// connection, so a running server that asks often keeps one connection for it.
+    public func campaignsStamp() throws(RegistryError) -> String {
+      let rows = try withConnection { (connection) throws(PGError) in
+        try connection.execute("SELECT count(*), max(updated_at) FROM voucher_campaigns")
+      }
+      return "\(rows[0, 0] ?? "") \(rows[0, 1] ?? "")"
     }
 
     /// Shares key states with the chain: each slot's state is raised (active, retired, revoked),

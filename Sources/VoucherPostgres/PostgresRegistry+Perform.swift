@@ -225,10 +225,13 @@
       }
     }
 
-    /// The block in force over a code: the latest block or unblock of a range holding it.
+    /// The block in force over a code (``BlockInfo/inForce(_:)``), from the blocks and
+    /// unblocks of the ranges holding it.
     static func blockInfo(_ ranges: [EventRow]) -> BlockInfo? {
-      guard let latest = ranges.max(by: { $0.id < $1.id }), latest.kind == 4 else { return nil }
-      return BlockInfo(blockedSince: latest.date, reason: latest.reason)
+      BlockInfo.inForce(
+        ranges.sorted { $0.id < $1.id }.map {
+          BlockInfo.RangeEvent(blocked: $0.kind == 4, time: $0.date, reason: $0.reason)
+        })
     }
 
     /// The results of a pipeline, or the first error of a statement that ran.

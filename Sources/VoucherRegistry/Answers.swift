@@ -128,12 +128,6 @@ public struct CheckReport: Sendable, Hashable {
 }
 
 // Other stores (a database) make these answers from their own rows.
-extension BlockInfo {
-  package init(blockedSince since: Date, reason: String?) {
-    self.init(since: since, reason: reason)
-  }
-}
-
 extension Event {
   package init(
     kind: Kind, at time: Date, id: EventID, venue: Venue?, store: String?, terminal: String?,

@@ -47,7 +47,7 @@ let subcommands = CommandTable([
   Command(
     "serve", "Answer tills over JSON Lines (stdio or a Unix socket), with group commit.",
     run: ServeCommand.run),
-  Command("campaign", "Add, list and show campaigns.", run: CampaignCommand.run),
+  Command("campaign", "Add, change, list and show campaigns.", run: CampaignCommand.run),
   Command(
     "prizes", "Scratch-card prizes: fix winners per print run, show, export winners, reveal.",
     run: PrizesCommand.run),

@@ -25,6 +25,8 @@ public struct Campaign: Sendable, Hashable, Codable {
     var created: String
     /// Per-profile limits; absent in campaigns added without them.
     var limits: ProfileLimits? = nil
+    /// Every change since the campaign was added, oldest first (absent in older files).
+    var changes: [CampaignChange]?
   }
 
   private final class Box: Sendable {
@@ -72,6 +74,8 @@ public struct Campaign: Sendable, Hashable, Codable {
   public var base: Int { box.fields.base }
   /// When the campaign was added.
   public var created: String { box.fields.created }
+  /// Every change of a setting since the campaign was added, oldest first.
+  public var changes: [CampaignChange] { box.fields.changes ?? [] }
 
   /// How many codes one profile may redeem and claim; `nil`: no limit.
   public var limits: ProfileLimits? { box.fields.limits }
@@ -113,6 +117,13 @@ extension Campaign {
   package func changing(ends: String?) -> Campaign {
     var fields = box.fields
     fields.ends = ends
+    return Campaign(fields)
+  }
+
+  /// The campaign with its stored settings changed by `change`.
+  func changing(_ change: (inout Fields) -> Void) -> Campaign {
+    var fields = box.fields
+    change(&fields)
     return Campaign(fields)
   }
 }

@@ -26,6 +26,8 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
   case busy(path: String)
   /// A file could not be read or written.
   case io(SystemError)
+  /// A change of a running campaign would strand codes already redeemed; the problem says how.
+  case wouldStrandCodes(CampaignID, CampaignSettingProblem)
 
   /// What would set a campaign error right.
   public enum Remedy: Sendable, Hashable {
@@ -71,6 +73,8 @@ public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
       return "\(path) is locked by another process; try again"
     case .io(let error):
       return error.description
+    case .wouldStrandCodes(let id, let problem):
+      return "campaign '\(id)' was not changed: \(problem.description)"
     }
   }
 

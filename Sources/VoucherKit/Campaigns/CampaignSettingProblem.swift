@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// A setting of a campaign, or of an issue, that can be refused.
 public enum CampaignSetting: Sendable, Hashable, CaseIterable {
   /// The distribution channels.
@@ -16,6 +18,8 @@ public enum CampaignSetting: Sendable, Hashable, CaseIterable {
   case ends
   /// How many codes to issue.
   case count
+  /// Codes one profile may redeem per period.
+  case perProfile
 
   /// The setting's name in words, as a library message uses it ("the number of uses").
   public var name: String {
@@ -28,6 +32,7 @@ public enum CampaignSetting: Sendable, Hashable, CaseIterable {
     case .starts: return "the start"
     case .ends: return "the end"
     case .count: return "the number of codes"
+    case .perProfile: return "the per-profile limit"
     }
   }
 }
@@ -59,6 +64,13 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
   case endsNotAfterStarts
   /// An issue's count must be at least 1.
   case count
+  /// A start after the campaign's first redemption (its time) would make redeemed codes
+  /// not yet valid.
+  case startsAfterRedemption(Date)
+  /// Fewer uses than the most one code already has (that many).
+  case usesBelowUsed(Int)
+  /// A per-profile limit must be from 1 to 1,000,000.
+  case perProfile
 
   /// The setting at fault.
   public var setting: CampaignSetting {
@@ -71,6 +83,9 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
     case .startsNotADate: return .starts
     case .endsNotADate, .endsNotAfterStarts: return .ends
     case .count: return .count
+    case .startsAfterRedemption: return .starts
+    case .usesBelowUsed: return .uses
+    case .perProfile: return .perProfile
     }
   }
 
@@ -95,6 +110,13 @@ public enum CampaignSettingProblem: Sendable, Hashable, CustomStringConvertible 
       return "\(name(.ends)) is not an ISO 8601 date: '\(printable(text))'"
     case .endsNotAfterStarts: return "\(name(.ends)) must be after \(name(.starts))"
     case .count: return "\(name(.count)) must be at least 1"
+    case .startsAfterRedemption(let first):
+      return
+        "\(name(.starts)) cannot move after the campaign's first redemption (\(ISO8601.format(first))): redeemed codes would be before it"
+    case .usesBelowUsed(let most):
+      return
+        "\(name(.uses)) cannot be fewer than \(most): a code of the campaign has been redeemed \(most) time\(most == 1 ? "" : "s")"
+    case .perProfile: return "\(name(.perProfile)) must be from 1 to 1000000"
     }
   }
 

@@ -89,7 +89,10 @@ public struct CampaignStore: Sendable {
   }
 
   /// Checks a specification's settings, naming the first bad one.
-  func validate(_ spec: CampaignSpec) throws(CampaignError) {
+  func validate(_ spec: CampaignSpec) throws(CampaignError) { try Self.validate(spec) }
+
+  /// Checks a specification's settings, naming the first bad one.
+  static func validate(_ spec: CampaignSpec) throws(CampaignError) {
     func bad(_ problem: CampaignSettingProblem) -> CampaignError { .invalidSetting(problem) }
     guard (1...32).contains(spec.channels.count) else {
       throw bad(.channelCount)

@@ -199,19 +199,31 @@ extension Registry {
       reason: reason)
   }
 
+  /// The block in force over a code (``BlockInfo/inForce(_:)``): the block list names the
+  /// records of the ranges holding it, which are read only when the latest one blocks.
   private func blockInfo(_ voucher: Voucher) throws(RegistryError) -> BlockInfo? {
+    let campaign = voucher.campaign.id.rawValue
     guard
-      let offset = blocks.blockingRecord(
-        campaign: voucher.campaign.id.rawValue, channel: voucher.channelIndex,
-        serial: voucher.serial)
+      blocks.blockingRecord(
+        campaign: campaign, channel: voucher.channelIndex, serial: voucher.serial) != nil
     else {
       return nil
     }
-    let record = try journal.record(at: offset).record
-    if case .block(_, let reason) = record.body {
-      return BlockInfo(since: date(record.time), reason: reason)
+    var events: [BlockInfo.RangeEvent] = []
+    for offset in blocks.records(
+      campaign: campaign, channel: voucher.channelIndex, serial: voucher.serial)
+    {
+      let record = try journal.record(at: offset).record
+      switch record.body {
+      case .block(_, let reason):
+        events.append(.init(blocked: true, time: date(record.time), reason: reason))
+      case .unblock(_, let reason):
+        events.append(.init(blocked: false, time: date(record.time), reason: reason))
+      default:
+        continue
+      }
     }
-    return BlockInfo(since: date(record.time), reason: nil)
+    return BlockInfo.inForce(events)
   }
 
   /// A code event as the rules see it (`nil` for a block record).

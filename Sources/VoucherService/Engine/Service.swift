@@ -10,8 +10,10 @@ import VoucherKit
 /// one ``ServiceEngine`` takes them in batches. The engine runs until the service is stopped
 /// and every input has closed, then answers what is left and returns.
 public final class Service: Sendable {
-  /// Checks codes, for the engine and for verifies answered at once.
-  public let verifier: Verifier
+  /// Checks codes, for the engine and for verifies answered at once: the current one, as
+  /// `verifiers` answers it (campaigns changed while the service runs).
+  public var verifier: Verifier { verifiers() }
+  private let verifiers: @Sendable () -> Verifier
   /// The time requests are checked and recorded at.
   let clock: @Sendable () -> Date
   /// The zone answers show times in.
@@ -30,11 +32,28 @@ public final class Service: Sendable {
   ///   - clock: The time requests are checked and recorded at.
   ///   - zone: The zone answers show times in (UTC by default).
   ///   - prizes: What each code wins when it is claimed (none by default).
-  public init(
+  public convenience init(
     verifier: Verifier, clock: @escaping @Sendable () -> Date = { Date() }, zone: ZoneRules = .utc,
     prizes: PrizeTable = PrizeTable()
   ) {
-    self.verifier = verifier
+    self.init(verifiers: { verifier }, clock: clock, zone: zone, prizes: prizes)
+  }
+
+  /// A service that checks codes with whatever verifier `verifiers` answers at the time: a
+  /// transport that notices changed campaigns answers a new one.
+  ///
+  /// - Parameters:
+  ///   - verifiers: The current key ring and campaigns; asked once per batch and per verify
+  ///     answered at once, so it should be cheap when nothing changed.
+  ///   - clock: The time requests are checked and recorded at.
+  ///   - zone: The zone answers show times in (UTC by default).
+  ///   - prizes: What each code wins when it is claimed (none by default).
+  public init(
+    verifiers: @escaping @Sendable () -> Verifier,
+    clock: @escaping @Sendable () -> Date = { Date() }, zone: ZoneRules = .utc,
+    prizes: PrizeTable = PrizeTable()
+  ) {
+    self.verifiers = verifiers
     self.clock = clock
     self.zone = zone
     self.prizes = prizes

@@ -70,6 +70,7 @@ public final class ServiceEngine {
   /// every client its answers, grouped per client, in the order asked.
   func answer(_ items: ArraySlice<Pending>) {
     let now = service.clock()
+    let verifier = service.verifier
     var answers = [ServiceAnswer?](repeating: nil, count: items.count)
     var operations: [RegistryOperation] = []
     var waiting: [(index: Int, request: ServeRequest)] = []
@@ -79,8 +80,7 @@ public final class ServiceEngine {
         answers[index] = ServiceAnswer(id: .null, .invalid(why))
       case .fields(let fields):
         let id = fields["id"] ?? .null
-        switch ServeRequest.make(
-          fields, verifier: service.verifier, prizes: service.prizes, now: now) {
+        switch ServeRequest.make(fields, verifier: verifier, prizes: service.prizes, now: now) {
         case .answer(let outcome):
           answers[index] = ServiceAnswer(id: id, .outcome(outcome))
         case .failure(let message):

@@ -59,6 +59,24 @@ enum BlockCommand {
     try context.console.print(
       "\(unblock ? "unblocked" : "blocked") serials \(first) to \(last) of campaign \(id), channel \(channel) (\(count) codes)\n"
     )
+    if !unblock { try warnIfNeverIssued(id, channel, first...last, context) }
     return ExitStatus.success
+  }
+
+  /// Warns when a block holds serials this home never issued (a typo in the range, the wrong
+  /// channel): the block is recorded all the same, so a later issue of them is blocked too.
+  static func warnIfNeverIssued(
+    _ id: CampaignID, _ channel: ChannelID, _ range: ClosedRange<Int>, _ context: Context
+  ) throws {
+    let gaps = try context.home.issueLog(id).neverIssued(channel: channel, in: range)
+    guard !gaps.isEmpty else { return }
+    let count = gaps.reduce(0) { $0 + $1.count }
+    let shown = gaps.prefix(3).map {
+      $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound) to \($0.upperBound)"
+    }
+    let more = gaps.count > 3 ? " and \(gaps.count - 3) more range(s)" : ""
+    context.console.warning(
+      "\(count) of the blocked serials were never issued from this home (\(shown.joined(separator: ", "))\(more)): check the campaign, channel and range; the block holds for them too"
+    )
   }
 }

@@ -1,13 +1,16 @@
 import FoundationEssentials
 import VoucherKit
 
-/// `voucher campaign add|end|list|show`.
+/// `voucher campaign add|end|set|list|show`.
 enum CampaignCommand {
   static let subcommands = CommandTable([
     Command("add", "Add a campaign with its channels and rules.", run: add),
     Command(
       "end", label: "end <id>", "Change a campaign's last valid day (extend or cut it short).",
       run: end),
+    Command(
+      "set", label: "set <id>",
+      "Change a running campaign's dates, title or uses; each change is kept.", run: set),
     Command("list", "List the campaigns.", run: list),
     Command("show", "Show one campaign and what was issued.", run: show),
   ])
@@ -15,7 +18,7 @@ enum CampaignCommand {
   static let spec = CommandSpec(
     name: "voucher campaign",
     overview:
-      "Add, end, list and show campaigns. With a PostgreSQL registry, what is added or changed is shared with every till of the chain.",
+      "Add, change, list and show campaigns. With a PostgreSQL registry, what is added or changed is shared with every till of the chain.",
     usage: "<subcommand>",
     subcommands: subcommands.helpRows)
 
@@ -133,14 +136,8 @@ enum CampaignCommand {
     guard (ends == nil) == options.has("no-end") else {
       throw CommandError.usage("give either --ends <date> or --no-end")
     }
-    // The home's own file, when it has the campaign; then the chain's, when there is one.
-    var found = false
-    if try context.home.campaignStore.load().campaign(id) != nil {
-      _ = try context.home.campaignStore.setEnds(id, to: ends)
-      found = true
-    }
-    if try context.share(ends: ends, of: id) { found = true }
-    guard found else { throw CampaignError.unknownCampaign(id) }
+    // The same path as `campaign set --ends`, recorded in the campaign's changes as this command.
+    _ = try change(id, [CampaignEdit(.ends, ends)], by: "campaign end", context)
     try context.console.print(
       "campaign \(id) \(ends.map { "ends \(printable($0))" } ?? "has no end")\n")
     return ExitStatus.success
@@ -197,6 +194,8 @@ enum CampaignCommand {
         Shown(campaign: campaign, issued: issued, codeLength: campaign.codeLength), context.console)
       return ExitStatus.success
     }
+    var limitsLine = ""
+    if let limits = campaign.limits { limitsLine = "limits      " + limitsText(limits) + "\n" }
     var text = """
       campaign    \(campaign.id)
       title       \(campaign.title)
@@ -205,12 +204,13 @@ enum CampaignCommand {
       codes       \(campaign.codeLength) symbols, \(campaign.tagBits)-bit signature, key slot \(campaign.slot)
       capacity    \(campaign.capacity) per channel
       created     \(campaign.created)
-      \(campaign.limits.map { "limits      " + describe($0) + "\n" } ?? "")channels
+      \(limitsLine)channels
 
       """
     for channel in campaign.channels {
       text += "  \(channel.rawValue): serials 1 to \(issued[channel.rawValue]!) issued\n"
     }
+    text += changesText(campaign)
     try context.console.print(text)
     return ExitStatus.success
   }
@@ -234,7 +234,7 @@ func profileLimits(_ options: ParsedArguments, _ context: Context) throws(Comman
 }
 
 /// A campaign's limits in words, as `campaign show` prints them.
-func describe(_ limits: ProfileLimits) -> String {
+func limitsText(_ limits: ProfileLimits) -> String {
   var parts: [String] = []
   if let most = limits.redemptions {
     let period =
@@ -271,6 +271,7 @@ func warnIfEnding(_ campaign: Campaign, _ context: Context) {
   } else if left < 7 * 86_400 {
     let days = Int((left / 86_400).rounded(.up))
     context.console.warning(
-      "campaign \(campaign.id) ends \(ends), within \(days) day\(days == 1 ? "" : "s"): its codes will answer expired after that")
+      "campaign \(campaign.id) ends \(ends), within \(days) day\(days == 1 ? "" : "s"): its codes will answer expired after that"
+    )
   }
 }

@@ -87,9 +87,12 @@ enum ServeCommand {
     for campaign in campaigns.campaigns {
       _ = try prizes.prize(campaign: campaign.id, channel: campaign.channels[0], serial: 1)
     }
-    let service = Service(
-      verifier: Verifier(keyRing: ring, campaigns: campaigns), zone: context.zone, prizes: prizes)
     let console = context.console
+    // A campaign changed while serving (`campaign set --ends`) holds from the next request.
+    let watcher = try CampaignWatcher(context, keyRing: ring, campaigns: campaigns) {
+      console.warning($0)
+    }
+    let service = Service(verifiers: { watcher.current() }, zone: context.zone, prizes: prizes)
     let engine = ServiceEngine(service: service, store: store) { diagnostic in
       switch diagnostic {
       case .failed(let error): console.error(CommandError(error).message)

@@ -43,6 +43,7 @@ struct CommandError: Error {
       case .capacityExceeded, .malformedFile: status = ExitStatus.dataError
       case .keyNotActive: status = ExitStatus.configuration
       case .busy: status = ExitStatus.busy
+      case .wouldStrandCodes: status = ExitStatus.dataError
       case .io(let error): status = Self.status(of: error)
       }
       self.init(status, Self.message(error))
@@ -113,6 +114,9 @@ struct CommandError: Error {
   /// A campaign error, its remedy worded as a command and a setting as its option.
   static func message(_ error: CampaignError) -> String {
     if case .invalidSetting(let problem) = error { return problem.description(naming: option) }
+    if case .wouldStrandCodes(let id, let problem) = error {
+      return "campaign '\(id)' was not changed: \(problem.description(naming: option))"
+    }
     switch error.remedy {
     case nil: return error.problem
     case .listCampaigns: return error.problem + "; 'voucher campaign list' shows them"
@@ -148,6 +152,7 @@ struct CommandError: Error {
     case .starts: return "--starts"
     case .ends: return "--ends"
     case .count: return "--count"
+    case .perProfile: return "--per-profile"
     }
   }
 }

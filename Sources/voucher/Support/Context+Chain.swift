@@ -14,10 +14,22 @@ import VoucherKit
 extension Context {
   /// The campaigns this command works with.
   func campaigns() throws -> CampaignBook {
+    try Self.campaigns(home: home, uri: registryURI, timeout: lockTimeout, fresh: false)
+  }
+
+  /// The campaigns of a home and its chain; `fresh` reads the chain's again (a running server)
+  /// instead of once per command.
+  static func campaigns(home: VoucherHome, uri: RegistryURI?, timeout: Double, fresh: Bool)
+    throws -> CampaignBook
+  {
     let own = try home.campaignStore.load()
     #if PostgreSQL
-      if let uri = registryURI {
-        let chain = try uri.chainState(timeout: lockTimeout).campaigns
+      if let uri {
+        let state =
+          fresh
+          ? try PostgresRegistry.chainState(uri.target, timeout: timeout)
+          : try uri.chainState(timeout: timeout)
+        let chain = state.campaigns
         let extra = own.campaigns.filter { mine in
           !chain.contains { $0.id == mine.id || overlaps($0, mine) }
         }
@@ -60,17 +72,20 @@ extension Context {
     #endif
   }
 
-  /// Shares a campaign's new end with the chain.
+  /// Changes a campaign in the chain's table, when the registry is a PostgreSQL one that has it.
   ///
-  /// - Returns: Whether the chain has the campaign (always `false` with a file registry).
-  func share(ends: String?, of campaign: CampaignID) throws -> Bool {
+  /// - Returns: The campaign before and after, or `nil` (a file registry, a campaign the chain
+  ///   does not have).
+  func share(
+    changing campaign: CampaignID, _ change: (Campaign) throws(CampaignError) -> Campaign
+  ) throws -> (before: Campaign, after: Campaign)? {
     #if PostgreSQL
       if let uri = registryURI {
-        return try PostgresRegistry.share(
-          ends: ends, of: campaign, uri.target, timeout: lockTimeout)
+        return try PostgresRegistry.change(
+          campaign: campaign, uri.target, timeout: lockTimeout, change)
       }
     #endif
-    return false
+    return nil
   }
 }
 

@@ -219,6 +219,53 @@ struct StoreConformanceTests {
   }
 
   @Test(
+    "a second block keeps the first: a code blocked twice is blocked since the first, with every reason, oldest first; an unblock ends them all",
+    arguments: conformingStores)
+  func blocksKeepEveryReason(_ kind: any StoreKind) throws {
+    let fixture = try Fixture()
+    defer { fixture.remove() }
+    let store = try kind.open(fixture)
+    let flyer = try #require(ChannelID("flyer"))
+    let first = fixture.now
+    let later = first.addingTimeInterval(60)
+    func block(_ serials: ClosedRange<Int>, _ reason: String?, unblock: Bool = false, at now: Date)
+      throws
+    {
+      try store.block(
+        campaign: fixture.campaign, channel: flyer, serials: serials,
+        reason: try reason.map { try Reason($0) }, unblock: unblock, now: now)
+    }
+    try block(20...29, "box 7 lost", at: first)
+    try block(25...35, "stolen from the van", at: later)
+    try block(20...29, "box 7 lost", at: later)
+    try block(20...20, nil, at: later)
+    let both = try fixture.voucher(25)
+    guard
+      case .blocked(let info) = try kind.open(fixture).redeem(
+        both, store: StoreID("S1"), now: later)
+    else { throw TestFailure("a blocked code redeemed") }
+    #expect(info.reason == "box 7 lost; stolen from the van")
+    #expect(info.since == BlockInfo(since: first, reason: nil).since)
+    #expect(try store.peek(both).block == info)
+    #expect(try store.peek(try fixture.voucher(20)).block?.reason == "box 7 lost")
+    #expect(try store.peek(try fixture.voucher(30)).block?.reason == "stolen from the van")
+    #expect(try store.peek(try fixture.voucher(30)).block?.since == later)
+    // An unblock ends every block over the code; a block after it starts afresh.
+    try block(25...25, nil, unblock: true, at: later)
+    #expect(try store.peek(both).block == nil)
+    let again = later.addingTimeInterval(60)
+    try block(21...26, "found torn", at: again)
+    #expect(try store.peek(both).block == BlockInfo(since: again, reason: "found torn"))
+    #expect(
+      try store.peek(try fixture.voucher(24)).block?.reason
+        == "box 7 lost; found torn")
+    #expect(
+      try store.history(of: both).map(\.kind) == [
+        .blocked, .blocked, .blocked, .unblocked, .blocked,
+      ])
+  }
+
+  @Test(
     "a batch is in order: later operations of a batch see earlier ones",
     arguments: conformingStores)
   func batches(_ kind: any StoreKind) throws {
