@@ -71,7 +71,7 @@
               newestFirst: histories[code, default: []].reversed().compactMap(\.codeEvent)),
             block: nil
           ).countedProfile(given: given)
-        case .claim(_, let given):
+        case .claim(_, let given, _):
           profile = given
         default:
           profile = nil
