@@ -105,6 +105,10 @@ let voucherBinary: String = {
 ///
 /// With a `timeout`, a process still running after that many seconds is killed (`SIGKILL`, so the
 /// outcome says `signaled`): a test of something that used to hang fails instead of hanging.
+///
+/// Spawned and waited for directly (`posix_spawn`, `waitpid`): Foundation's `Process` once
+/// missed a child's exit under load (the child a zombie, `waitUntilExit` waiting for ever, and
+/// the whole test run with it).
 func runBinary(
   _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
   directory: String? = nil, executable: String = voucherBinary, timeout: Double? = nil
@@ -119,26 +123,46 @@ func runBinary(
   _ = FileManager.default.createFile(atPath: input.path, contents: stdin ?? Data())
   _ = FileManager.default.createFile(atPath: output.path, contents: nil)
   _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "VOUCHER_HOME")
   env.merge(environment) { $1 }
-  process.environment = env
-  if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-  process.standardInput = try! FileHandle(forReadingFrom: input)
-  process.standardOutput = try! FileHandle(forWritingTo: output)
-  process.standardError = try! FileHandle(forWritingTo: errors)
-  try! process.run()
+
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 0, input.path, O_RDONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 2, errors.path, O_WRONLY, 0)
+  // In another folder through the shell, which changes to it and then becomes the program.
+  let command =
+    directory.map { ["/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", $0, executable] }
+    ?? [executable]
+  let argv = (command + arguments).map { strdup($0) } + [nil]
+  let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+  defer { for pointer in argv + envp { free(pointer) } }
+  var pid = pid_t()
+  let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+  precondition(spawned == 0, "cannot run \(executable): error \(spawned)")
+
+  var status: Int32 = 0
   if let timeout {
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    var done = false
+    while !done && Date() < deadline {
+      let reaped = waitpid(pid, &status, WNOHANG)
+      if reaped == pid { done = true } else { usleep(10_000) }
+    }
+    if !done {
+      kill(pid, SIGKILL)
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+  } else {
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
   }
-  process.waitUntilExit()
+  // As Process reports them: the exit status, or the number of the signal that ended it.
+  let signaled = status & 0x7f != 0
   return Outcome(
-    status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+    status: signaled ? status & 0x7f : (status >> 8) & 0xff, signaled: signaled,
     stdout: String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self),
     stderr: String(decoding: (try? Data(contentsOf: errors)) ?? Data(), as: UTF8.self))
 }
