@@ -161,7 +161,7 @@ struct PeerBench {
       CREATE TABLE events (
         event text, time timestamptz, campaign text, channel text, serial integer,
         last_serial integer, code text, venue text, store text, terminal text, profile text,
-        profile_erased boolean, request text, reason text, id bigint, undoes bigint)
+        profile_erased boolean, request text, reason text, id bigint, undoes bigint, prize text)
       """)
     log("loading the \(largeName) events into PostgreSQL")
     let psql = postgres.bin + "/psql"

@@ -60,7 +60,7 @@ enum ExportCommand {
           selected.count == 1 && selected.count < book.campaigns.count ? selected[0].id : nil
         // Events are written in batches, each made on both cores (rows in order).
         var batch: [JournalEvent] = []
-        batch.reserveCapacity(8192)
+        batch.reserveCapacity(2048)
         func flush() throws {
           for part in rowText.rows(batch, json: format == .jsonl) {
             try part.withUnsafeBytes { try output.write(raw: $0) }
@@ -71,7 +71,7 @@ enum ExportCommand {
         try registry.forEachEvent(campaign: only) { event in
           guard event.time >= first, event.time <= last else { return }
           batch.append(event)
-          if batch.count == 8192 { try flush() }
+          if batch.count == 2048 { try flush() }
         }
         try flush()
       }
