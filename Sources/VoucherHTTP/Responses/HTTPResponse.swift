@@ -1,3 +1,4 @@
+import VoucherKit
 import VoucherService
 
 /// One HTTP answer: a status, its header fields and a body, written with a `Content-Length`.
@@ -77,20 +78,8 @@ public struct HTTPResponse: Sendable, Hashable, Error {
   /// Appends the bytes on the wire to `out` (see ``bytes(close:head:)``), written byte by byte
   /// rather than through text: a connection writes its pipelined answers into one buffer.
   public func append(to out: inout [UInt8], close: Bool, head: Bool = false) {
-    func decimal(_ value: Int) {
-      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-        var count = 0
-        var rest = value.magnitude
-        repeat {
-          digits[count] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-          rest /= 10
-          count += 1
-        } while rest > 0
-        for index in stride(from: count - 1, through: 0, by: -1) { out.append(digits[index]) }
-      }
-    }
     out.append(contentsOf: "HTTP/1.1 ".utf8)
-    decimal(status)
+    out.appendDecimal(status)
     out.append(0x20)
     out.append(contentsOf: Self.reason(status).utf8)
     out.append(contentsOf: "\r\n".utf8)
@@ -101,7 +90,7 @@ public struct HTTPResponse: Sendable, Hashable, Error {
       out.append(contentsOf: "\r\n".utf8)
     }
     out.append(contentsOf: "Content-Length: ".utf8)
-    decimal(body.count)
+    out.appendDecimal(body.count)
     out.append(contentsOf: "\r\n".utf8)
     if close { out.append(contentsOf: "Connection: close\r\n".utf8) }
     out.append(contentsOf: "\r\n".utf8)

@@ -55,22 +55,6 @@ struct ExportRows: Sendable {
     out.append(0x5A)
   }
 
-  /// Appends a whole number in decimal, without making text of it.
-  static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-    if value < 0 { out.append(0x2D) }
-    var rest = value.magnitude
-    // Up to 20 digits: reversed into a stack buffer, then copied in order.
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-      var count = 0
-      repeat {
-        buffer[count] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-        rest /= 10
-        count += 1
-      } while rest > 0
-      for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
-    }
-  }
-
   /// The rows of many events, made on two cores: each half of the events is written by a copy
   /// of these rows of its own (the caches are per copy). The halves' bytes, in order.
   func rows(_ events: [JournalEvent], json: Bool) -> [[UInt8]] {
@@ -102,7 +86,7 @@ struct ExportRows: Sendable {
       out.append(0x2C)
     }
     func number(_ value: Int?, last: Bool = false) {
-      if let value { Self.appendDecimal(value, to: &out) }
+      if let value { out.appendDecimal(value) }
       if last { out.append(contentsOf: [0x0D, 0x0A]) } else { out.append(0x2C) }
     }
     text(event.kind.rawValue)
@@ -151,7 +135,7 @@ struct ExportRows: Sendable {
     func number(_ name: StaticString, _ value: Int?) {
       key(name)
       if let value {
-        Self.appendDecimal(value, to: &out)
+        out.appendDecimal(value)
       } else {
         out.append(contentsOf: "null".utf8)
       }
